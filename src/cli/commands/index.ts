@@ -1,0 +1,9 @@
+/**
+ * The sub-commands of `sluice`, each registered by the module that owns it.
+ * Add one import and one entry per command module; main.ts does the rest.
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commandModules: readonly RegisterCommand[] = [];
