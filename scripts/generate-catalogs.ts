@@ -25,3 +25,15 @@ const catalog = buildExactCatalog(
 const out = join(repoRoot, 'catalogs', 'exactonline.json');
 writeFileSync(out, renderCatalog(catalog));
 console.log(`wrote ${out}: ${catalog.endpoints.length} endpoints, ${catalog.enums.length} enums, ${catalog.deletedEntityTypes.length} deleted entity types`);
+
+// Visma.net Financials: owned by scripts/catalog/vismanet.ts.
+{
+  const { buildVismaCatalog, renderVismaCatalog } = await import('./catalog/vismanet.js');
+  type Spec = Parameters<typeof buildVismaCatalog>[0];
+  type Ops = Parameters<typeof buildVismaCatalog>[1];
+  const vnDir = join(refDir, 'vismanet');
+  const vn = buildVismaCatalog(readJson<Spec>(join(vnDir, 'openapi.json')), readJson<Ops>(join(vnDir, 'operations.json')), 'shared/reference/vismanet (openapi.json 9.66.02.1023, operations.json), fetched 2026-11-25');
+  const vnOut = join(repoRoot, 'catalogs', 'vismanet.json');
+  writeFileSync(vnOut, renderVismaCatalog(vn));
+  console.log(`wrote ${vnOut}: ${vn.tables.length} tables`);
+}
