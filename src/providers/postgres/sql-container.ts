@@ -1,0 +1,649 @@
+/**
+ * What PostgreSQL and MariaDB containers share: the catalog kept in memory
+ * (read from information_schema at connect and after DDL), the pushdown
+ * negotiation (predicates → SQL with bind parameters, never concatenated
+ * values), value normalisation both ways, batched writes with per-row
+ * results, DDL, and the remote-call log. Each database supplies a dialect
+ * (quoting, placeholders, types) and a driver (connections, streaming).
+ * The MariaDB provider imports this module from here.
+ */
+import type {
+  ColumnInfo,
+  ColumnType,
+  Container,
+  Partition,
+  Predicate,
+  ProviderEnv,
+  PushdownSupport,
+  RowBatch,
+  RowResult,
+  ScanContext,
+  ScanPlan,
+  ScanRequest,
+  TableInfo,
+  Value,
+  WriteRequest,
+} from '../../provider/types.js';
+import { SluiceError } from '../../util/errors.js';
+import { redact, SecretBox } from '../../util/secrets.js';
+import { formatDate, formatTimestamp, parseDateText, parseTimestampText } from '../../formats/values.js';
+
+/** How one database spells things. */
+export interface SqlDialect {
+  quote(identifier: string): string;
+  /** The n-th bind parameter (1-based): $1 or ?. */
+  placeholder(n: number): string;
+  /** The SQL type for a column in CREATE TABLE. */
+  ddlType(column: ColumnInfo): string;
+  /** Whether `=`/`<`/LIKE on text compare exactly as the engine does (binary, case-sensitive). */
+  readonly exactTextComparison: boolean;
+  /** An ORDER BY term ordering NULLs Oracle-style (last ascending, first descending); undefined when it cannot be exact. */
+  orderTerm(quotedColumn: string, type: ColumnType, descending: boolean): string | undefined;
+  /** A text column as compared by < <= > >=: binary order, as the engine compares. */
+  textRange(quotedColumn: string): string;
+  /** Normalise a name for CREATE TABLE (PostgreSQL folds plain names to lower case). */
+  tableName(name: string): string;
+}
+
+/** One connection, for statements inside a transaction. */
+export interface SqlSession {
+  query(sql: string, params: readonly unknown[]): Promise<{ readonly rows: readonly (readonly unknown[])[]; readonly affected: number }>;
+}
+
+/** The driver a database container implements. */
+export interface SqlDriver {
+  /** Run one statement on any pooled connection. */
+  query(sql: string, params: readonly unknown[]): Promise<{ readonly rows: readonly (readonly unknown[])[]; readonly affected: number }>;
+  /** Run `fn` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws). */
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Stream a SELECT's rows in batches with bounded memory; cancel the query when `signal` aborts. */
+  stream(sql: string, params: readonly unknown[], batchSize: number, signal: AbortSignal): AsyncIterable<readonly (readonly unknown[])[]>;
+  /** Every user table with its columns and primary key. */
+  loadCatalog(): Promise<TableInfo[]>;
+  close(): Promise<void>;
+}
+
+/** Connection settings from a connection string: host, port, database, user, password, or a url. */
+export interface SqlConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password?: string;
+  readonly batchSize: number;
+}
+
+export function connectionOptions(
+  options: Readonly<Record<string, string>>,
+  defaults: { readonly port: number; readonly user: string },
+  secrets: SecretBox,
+  alias: string,
+): SqlConnectionOptions {
+  let host = options.host ?? options.server ?? '127.0.0.1';
+  let port = options.port ? Number(options.port) : defaults.port;
+  let database = options.database ?? options.dbname ?? '';
+  let user = options.user ?? options.username ?? options.userid ?? defaults.user;
+  let password = options.password;
+  const url = options.url ?? options.connectionstring;
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SluiceError('SQL001', `The url of container ${alias} is not a valid URL.`, { container: alias });
+    }
+    if (parsed.hostname) host = parsed.hostname;
+    if (parsed.port) port = Number(parsed.port);
+    if (parsed.pathname.length > 1) database = decodeURIComponent(parsed.pathname.slice(1));
+    if (parsed.username) user = decodeURIComponent(parsed.username);
+    if (parsed.password) password = decodeURIComponent(parsed.password);
+  }
+  if (password && SecretBox.isSealed(password)) password = secrets.open(password);
+  if (!Number.isInteger(port) || port <= 0) {
+    throw new SluiceError('SQL002', `The port of container ${alias} is not a number.`, { container: alias });
+  }
+  if (!database) {
+    throw new SluiceError('SQL003', `Container ${alias} needs a database (database=… in its connection string).`, { container: alias });
+  }
+  const batchSize = options.batchsize ? Number(options.batchsize) : 5000;
+  return { host, port, database, user, password, batchSize: Number.isInteger(batchSize) && batchSize > 0 ? batchSize : 5000 };
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+function safeInteger(n: bigint): number | bigint {
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+/** A value from the database driver as a Sluice Value of the column's type. */
+export function fromDatabase(v: unknown, type: ColumnType): Value {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'boolean':
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'number' || typeof v === 'bigint') return Number(v) !== 0;
+      if (typeof v === 'string') return v === '1' || v.toLowerCase() === 't' || v.toLowerCase() === 'true';
+      break;
+    case 'integer':
+    case 'bigint':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint') return safeInteger(v);
+      if (typeof v === 'string' && /^-?\d+$/.test(v)) return safeInteger(BigInt(v));
+      break;
+    case 'double':
+    case 'decimal':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint' || typeof v === 'string') return Number(v);
+      break;
+    case 'date':
+      if (v instanceof Date) return v;
+      if (typeof v === 'string') return parseDateText(v.slice(0, 10)) ?? null;
+      break;
+    case 'timestamp':
+      if (v instanceof Date) return v;
+      if (typeof v === 'string') return parseTimestampText(v) ?? parseDateText(v) ?? null;
+      break;
+    case 'blob':
+      if (v instanceof Uint8Array) return v;
+      if (typeof v === 'string') return Buffer.from(v);
+      break;
+    default:
+      break;
+  }
+  if (typeof v === 'string') return v;
+  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (typeof v === 'object') return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  return String(v);
+}
+
+/** A Sluice Value as a bind parameter: dates as UTC text by the column's type, bigints as text, blobs as Buffers. */
+export function toParameter(v: Value | undefined, type: ColumnType | undefined): unknown {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return type === 'date' ? formatDate(v) : formatTimestamp(v);
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'boolean' && type !== undefined && type !== 'boolean') return v ? 1 : 0;
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// The container
+
+interface PlanDetail {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly columns: readonly string[];
+  readonly types: readonly ColumnType[];
+  /** No column was asked for (count(*)): rows are empty arrays. */
+  readonly noColumns: boolean;
+}
+
+export class SqlContainer implements Container {
+  private catalog: TableInfo[] = [];
+
+  constructor(
+    readonly alias: string,
+    readonly providerName: string,
+    private readonly dialect: SqlDialect,
+    private readonly driver: SqlDriver,
+    private readonly env: ProviderEnv,
+    /** For the call log: scheme://host:port/database, never a password. */
+    private readonly url: string,
+    private readonly batchSize: number,
+    /** The schema new tables go to. */
+    private readonly defaultSchema: string,
+  ) {}
+
+  /** Read the catalog; called at connect and after DDL. */
+  async refresh(): Promise<void> {
+    this.catalog = await this.logged('information_schema', () => this.driver.loadCatalog(), (r) => r.length);
+  }
+
+  tables(): readonly TableInfo[] {
+    return this.catalog;
+  }
+
+  async partitions(): Promise<readonly Partition[]> {
+    return [];
+  }
+
+  setOption(name: string, value: string): boolean {
+    return name.toLowerCase() === 'batchsize' && Number(value) > 0;
+  }
+
+  /** Run `fn` and record it in the call log (method SQL, the database URL, rows, ms). */
+  private async logged<T>(what: string, fn: () => Promise<T>, rowsOf: (r: T) => number): Promise<T> {
+    const start = this.env.clock.now();
+    try {
+      const result = await fn();
+      this.record(start, rowsOf(result));
+      return result;
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.record(start, 0, error);
+      throw this.databaseError(e, what);
+    }
+  }
+
+  private record(start: number, rows: number, error?: string): void {
+    this.env.log.record({
+      at: start,
+      container: this.alias,
+      method: 'SQL',
+      url: this.url,
+      status: error === undefined ? 200 : 500,
+      ms: Math.max(0, this.env.clock.now() - start),
+      rows,
+      bytes: 0,
+      ...(error === undefined ? {} : { error: redact(error) }),
+    });
+  }
+
+  private databaseError(e: unknown, what: string, table?: string): SluiceError {
+    if (e instanceof SluiceError) return e;
+    const message = redact(e instanceof Error ? e.message : String(e));
+    return new SluiceError('SQL010', `${this.providerName} refused ${what}: ${message}`, {
+      container: this.alias,
+      ...(table ? { table } : {}),
+      cause: e,
+    });
+  }
+
+  private findColumn(table: TableInfo, name: string): ColumnInfo {
+    const c = table.columns.find((col) => col.name === name) ?? table.columns.find((col) => col.name.toLowerCase() === name.toLowerCase());
+    if (!c) {
+      throw new SluiceError('SQL011', `Table ${table.name} has no column ${name}.`, { container: this.alias, table: table.name });
+    }
+    return c;
+  }
+
+  private qualified(table: TableInfo): string {
+    return `${this.dialect.quote(table.schema)}.${this.dialect.quote(table.name)}`;
+  }
+
+  /**
+   * Translate one predicate to SQL, adding its values to `params`. Returns
+   * the SQL and whether the database evaluates it exactly as the engine would.
+   */
+  private predicateSql(table: TableInfo, p: Predicate, params: unknown[]): { sql: string; exact: boolean } {
+    const bind = (v: Value, type: ColumnType): string => {
+      params.push(toParameter(v, type));
+      return this.dialect.placeholder(params.length);
+    };
+    const textExact = (c: ColumnInfo) => this.dialect.exactTextComparison || (c.type !== 'varchar' && c.type !== 'guid');
+    switch (p.kind) {
+      case 'compare': {
+        const c = this.findColumn(table, p.column);
+        const q = this.dialect.quote(c.name);
+        const lhs = c.type === 'varchar' && p.op !== '=' && p.op !== '<>' ? this.dialect.textRange(q) : q;
+        return { sql: `${lhs} ${p.op} ${bind(p.value, c.type)}`, exact: textExact(c) };
+      }
+      case 'in': {
+        const c = this.findColumn(table, p.column);
+        if (p.values.length === 0) return { sql: p.not ? '1=1' : '1=0', exact: true };
+        const list = p.values.map((v) => bind(v, c.type)).join(', ');
+        return { sql: `${this.dialect.quote(c.name)} ${p.not ? 'NOT IN' : 'IN'} (${list})`, exact: textExact(c) };
+      }
+      case 'isnull': {
+        const c = this.findColumn(table, p.column);
+        return { sql: `${this.dialect.quote(c.name)} IS ${p.not ? 'NOT ' : ''}NULL`, exact: true };
+      }
+      case 'like': {
+        const c = this.findColumn(table, p.column);
+        params.push(p.pattern);
+        const sql = `${this.dialect.quote(c.name)} ${p.not ? 'NOT LIKE' : 'LIKE'} ${this.dialect.placeholder(params.length)}`;
+        // A NOT LIKE on a case-insensitive collation drops rows the engine keeps: do not push it there.
+        return { sql, exact: this.dialect.exactTextComparison && c.type === 'varchar' };
+      }
+      case 'and':
+      case 'or': {
+        if (p.predicates.length === 0) return { sql: p.kind === 'and' ? '1=1' : '1=0', exact: true };
+        const parts = p.predicates.map((q) => this.predicateSql(table, q, params));
+        return {
+          sql: `(${parts.map((x) => x.sql).join(p.kind === 'and' ? ' AND ' : ' OR ')})`,
+          exact: parts.every((x) => x.exact),
+        };
+      }
+      default:
+        throw new SluiceError('SQL012', 'Unknown predicate kind.');
+    }
+  }
+
+  /**
+   * Whether a predicate can be pushed at all: inexact pushdown must only ever
+   * return more rows, so negations over case-insensitive text are kept local.
+   */
+  private pushable(table: TableInfo, p: Predicate): boolean {
+    if (this.dialect.exactTextComparison) return true;
+    switch (p.kind) {
+      case 'compare': {
+        const c = this.findColumn(table, p.column);
+        return !(c.type === 'varchar' || c.type === 'guid') || p.op === '=';
+      }
+      case 'in': {
+        const c = this.findColumn(table, p.column);
+        return !(c.type === 'varchar' || c.type === 'guid') || !p.not;
+      }
+      case 'like':
+        return !p.not;
+      case 'isnull':
+        return true;
+      case 'and':
+      case 'or':
+        return p.predicates.every((q) => this.pushable(table, q));
+      default:
+        return false;
+    }
+  }
+
+  plan(table: TableInfo, request: ScanRequest): ScanPlan {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const support: PushdownSupport[] = request.conjuncts.map((p) => {
+      if (!this.pushable(table, p)) return 'unsupported';
+      const { sql, exact } = this.predicateSql(table, p, params);
+      where.push(sql);
+      return exact ? 'exact' : 'inexact';
+    });
+    const noColumns = request.columns.length === 0;
+    const columns = noColumns ? [] : [...new Set(request.columns.map((n) => this.findColumn(table, n).name))];
+    const types = columns.map((n) => this.findColumn(table, n).type);
+    let sql = `SELECT ${noColumns ? '1' : columns.map((c) => this.dialect.quote(c)).join(', ')} FROM ${this.qualified(table)}`;
+    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+    let orderApplied = false;
+    if (request.orderBy && request.orderBy.length > 0) {
+      const terms = request.orderBy.map((o) => {
+        const c = this.findColumn(table, o.column);
+        return this.dialect.orderTerm(this.dialect.quote(c.name), c.type, o.descending);
+      });
+      if (terms.every((t) => t !== undefined)) {
+        sql += ` ORDER BY ${terms.join(', ')}`;
+        orderApplied = true;
+      }
+    }
+    const allExact = support.every((s) => s === 'exact');
+    const limitApplied =
+      request.limit !== undefined && allExact && (orderApplied || !request.orderBy || request.orderBy.length === 0);
+    if (limitApplied) sql += ` LIMIT ${Math.max(0, Math.floor(request.limit ?? 0))}`;
+    const detail: PlanDetail = { sql, params, columns, types, noColumns };
+    return {
+      table,
+      request,
+      conjuncts: support,
+      limitApplied,
+      orderApplied,
+      estimatedCallsPerPartition: 1,
+      explain: [`${this.providerName} ${this.url}`, `SQL: ${sql}`, ...(params.length > 0 ? [`bind parameters: ${params.length}`] : [])],
+      detail,
+    };
+  }
+
+  async *scan(plan: ScanPlan, _partition: Partition | undefined, context: ScanContext): AsyncIterable<RowBatch> {
+    const detail = plan.detail as PlanDetail;
+    const start = this.env.clock.now();
+    let rows = 0;
+    try {
+      for await (const raw of this.driver.stream(detail.sql, detail.params, this.batchSize, context.signal)) {
+        const out: Value[][] = new Array<Value[]>(raw.length);
+        if (detail.noColumns) {
+          for (let i = 0; i < raw.length; i++) out[i] = [];
+        } else {
+          const types = detail.types;
+          for (let i = 0; i < raw.length; i++) {
+            const r = raw[i];
+            const row = new Array<Value>(types.length);
+            for (let j = 0; j < types.length; j++) row[j] = fromDatabase(r[j], types[j]);
+            out[i] = row;
+          }
+        }
+        rows += out.length;
+        context.progress?.({ rows: out.length });
+        yield { columns: detail.columns, rows: out };
+      }
+      this.record(start, rows);
+    } catch (e) {
+      this.record(start, rows, e instanceof Error ? e.message : String(e));
+      if (context.signal.aborted) throw context.signal.reason;
+      throw this.databaseError(e, `a query on ${plan.table.name}`, plan.table.name);
+    }
+  }
+
+  private rowKey(table: TableInfo, columns: readonly string[], row: readonly Value[], index: number): string {
+    const keyCols = table.key.length > 0 ? table.key : [];
+    const parts: string[] = [];
+    for (const k of keyCols) {
+      const j = columns.findIndex((c) => c.toLowerCase() === k.toLowerCase());
+      if (j >= 0) parts.push(`${k}=${row[j] instanceof Date ? (row[j] as Date).toISOString() : String(row[j])}`);
+    }
+    return parts.length > 0 ? parts.join(', ') : `row ${index + 1}`;
+  }
+
+  async *write(table: TableInfo, request: WriteRequest): AsyncIterable<RowResult> {
+    const rows = request.rows.rows;
+    if (rows.length === 0) return;
+    request.signal.throwIfAborted();
+    const columns = request.rows.columns.map((n) => this.findColumn(table, n));
+    const names = columns.map((c) => c.name);
+    let results: RowResult[];
+    if (request.op === 'insert') results = await this.insertRows(table, columns, rows, request.signal);
+    else results = await this.keyedRows(table, request.op, columns, rows, request.signal);
+    for (const r of results) yield r.ok ? r : { ...r, key: r.key ?? this.rowKey(table, names, rows[r.index], r.index) };
+  }
+
+  private async statement(session: SqlSession, sql: string, params: readonly unknown[]) {
+    return this.logged('a statement', () => session.query(sql, params), (r) => r.affected);
+  }
+
+  private async insertRows(table: TableInfo, columns: readonly ColumnInfo[], rows: readonly (readonly Value[])[], signal: AbortSignal): Promise<RowResult[]> {
+    const names = columns.map((c) => c.name);
+    const head = `INSERT INTO ${this.qualified(table)} (${columns.map((c) => this.dialect.quote(c.name)).join(', ')}) VALUES `;
+    const perChunk = Math.max(1, Math.min(1000, Math.floor(30000 / Math.max(1, columns.length))));
+    const results: RowResult[] = [];
+    const tuple = (row: readonly Value[], params: unknown[]): string =>
+      `(${columns
+        .map((c, j) => {
+          params.push(toParameter(row[j], c.type));
+          return this.dialect.placeholder(params.length);
+        })
+        .join(', ')})`;
+    await this.driver.transaction(async (session) => {
+      for (let start = 0; start < rows.length; start += perChunk) {
+        signal.throwIfAborted();
+        const chunk = rows.slice(start, start + perChunk);
+        const params: unknown[] = [];
+        const sql = head + chunk.map((r) => tuple(r, params)).join(', ');
+        await session.query('SAVEPOINT sluice_batch', []);
+        try {
+          await this.statement(session, sql, params);
+          await session.query('RELEASE SAVEPOINT sluice_batch', []);
+          chunk.forEach((_r, i) => results.push({ index: start + i, ok: true }));
+          continue;
+        } catch {
+          await session.query('ROLLBACK TO SAVEPOINT sluice_batch', []);
+        }
+        // The batch failed: insert row by row to say which rows and why.
+        for (let i = 0; i < chunk.length; i++) {
+          const p: unknown[] = [];
+          const one = head + tuple(chunk[i], p);
+          await session.query('SAVEPOINT sluice_row', []);
+          try {
+            await this.statement(session, one, p);
+            await session.query('RELEASE SAVEPOINT sluice_row', []);
+            results.push({ index: start + i, ok: true });
+          } catch (e) {
+            await session.query('ROLLBACK TO SAVEPOINT sluice_row', []);
+            results.push(this.failure(table, names, chunk[i], start + i, e));
+          }
+        }
+      }
+    });
+    return results;
+  }
+
+  private failure(table: TableInfo, names: readonly string[], row: readonly Value[], index: number, e: unknown): RowResult {
+    const cause = (e as { details?: { cause?: unknown } }).details?.cause ?? e;
+    const c = cause as { message?: unknown; code?: unknown; sqlState?: unknown; text?: unknown };
+    const message = redact(typeof c.text === 'string' ? c.text : typeof c.message === 'string' ? c.message : String(cause));
+    const code = typeof c.sqlState === 'string' ? c.sqlState : typeof c.code === 'string' ? c.code : undefined;
+    return { index, ok: false, key: this.rowKey(table, names, row, index), message, ...(code ? { code } : {}) };
+  }
+
+  private async keyedRows(
+    table: TableInfo,
+    op: 'update' | 'delete',
+    columns: readonly ColumnInfo[],
+    rows: readonly (readonly Value[])[],
+    signal: AbortSignal,
+  ): Promise<RowResult[]> {
+    if (table.key.length === 0) {
+      throw new SluiceError('SQL020', `Table ${table.name} has no primary key, so rows cannot be ${op}d one by one.`, {
+        container: this.alias,
+        table: table.name,
+        hint: 'Add a primary key to the table.',
+      });
+    }
+    const keyIdx = table.key.map((k) => {
+      const j = columns.findIndex((c) => c.name.toLowerCase() === k.toLowerCase());
+      if (j < 0) {
+        throw new SluiceError('SQL021', `The ${op} on ${table.name} lacks key column ${k}.`, { container: this.alias, table: table.name });
+      }
+      return j;
+    });
+    const setIdx = columns.map((_c, j) => j).filter((j) => !keyIdx.includes(j));
+    if (op === 'update' && setIdx.length === 0) return rows.map((_r, index) => ({ index, ok: true }));
+    const names = columns.map((c) => c.name);
+    const results: RowResult[] = [];
+    await this.driver.transaction(async (session) => {
+      for (let i = 0; i < rows.length; i++) {
+        signal.throwIfAborted();
+        const row = rows[i];
+        const params: unknown[] = [];
+        const bind = (j: number) => {
+          params.push(toParameter(row[j], columns[j].type));
+          return this.dialect.placeholder(params.length);
+        };
+        const sets = op === 'update' ? setIdx.map((j) => `${this.dialect.quote(columns[j].name)} = ${bind(j)}`).join(', ') : '';
+        const cond = keyIdx.map((j) => `${this.dialect.quote(columns[j].name)} = ${bind(j)}`).join(' AND ');
+        const sql = op === 'update' ? `UPDATE ${this.qualified(table)} SET ${sets} WHERE ${cond}` : `DELETE FROM ${this.qualified(table)} WHERE ${cond}`;
+        await session.query('SAVEPOINT sluice_row', []);
+        try {
+          const r = await this.statement(session, sql, params);
+          await session.query('RELEASE SAVEPOINT sluice_row', []);
+          results.push(
+            r.affected > 0
+              ? { index: i, ok: true }
+              : { index: i, ok: false, key: this.rowKey(table, names, row, i), message: 'No row has this key.', code: 'NOT_FOUND' },
+          );
+        } catch (e) {
+          await session.query('ROLLBACK TO SAVEPOINT sluice_row', []);
+          results.push(this.failure(table, names, row, i, e));
+        }
+      }
+    });
+    return results;
+  }
+
+  private splitName(name: string): { schema: string; name: string } {
+    const dot = name.indexOf('.');
+    if (dot > 0) return { schema: name.slice(0, dot), name: name.slice(dot + 1) };
+    return { schema: this.defaultSchema, name };
+  }
+
+  private lookup(name: string): TableInfo | undefined {
+    const { schema, name: bare } = this.splitName(name);
+    const explicitSchema = name.includes('.');
+    const matches = this.catalog.filter(
+      (t) => t.name.toLowerCase() === bare.toLowerCase() && (!explicitSchema || t.schema.toLowerCase() === schema.toLowerCase()),
+    );
+    return matches.find((t) => t.schema === this.defaultSchema) ?? matches[0];
+  }
+
+  async createTable(
+    name: string,
+    columns: readonly ColumnInfo[],
+    options: { readonly orReplace: boolean; readonly ifNotExists: boolean },
+  ): Promise<TableInfo> {
+    const existing = this.lookup(name);
+    if (existing && options.ifNotExists && !options.orReplace) return existing;
+    if (existing && !options.orReplace) {
+      throw new SluiceError('SQL030', `Table ${existing.name} already exists in container ${this.alias}.`, {
+        container: this.alias,
+        table: existing.name,
+        hint: 'Use create or replace table, or drop it first.',
+      });
+    }
+    if (columns.length === 0) {
+      throw new SluiceError('SQL031', `Table ${name} needs at least one column.`, { container: this.alias, table: name });
+    }
+    const target = existing ? { schema: existing.schema, name: existing.name } : this.splitName(name);
+    const tableName = existing ? target.name : this.dialect.tableName(target.name);
+    const qualified = `${this.dialect.quote(target.schema)}.${this.dialect.quote(tableName)}`;
+    const defs = columns.map((c) => `${this.dialect.quote(this.dialect.tableName(c.name))} ${this.dialect.ddlType(c)}${c.nullable === false ? ' NOT NULL' : ''}`);
+    await this.driver.transaction(async (session) => {
+      if (existing) await this.statement(session, `DROP TABLE ${qualified}`, []);
+      await this.statement(session, `CREATE TABLE ${qualified} (${defs.join(', ')})`, []);
+    });
+    await this.refresh();
+    const created = this.catalog.find((t) => t.schema === target.schema && t.name === tableName);
+    if (!created) throw new SluiceError('SQL032', `Table ${name} was created but does not show in the catalog.`, { container: this.alias });
+    return created;
+  }
+
+  async dropTable(name: string, options: { readonly ifExists: boolean }): Promise<void> {
+    const existing = this.lookup(name);
+    if (!existing) {
+      if (options.ifExists) return;
+      throw new SluiceError('SQL033', `Container ${this.alias} has no table ${name}.`, { container: this.alias, table: name });
+    }
+    await this.logged(`dropping ${existing.name}`, () => this.driver.query(`DROP TABLE ${this.qualified(existing)}`, []), () => 0);
+    await this.refresh();
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+}
+
+/** Group information_schema rows (schema, table, column, type, nullable, is-key, max length) into TableInfos. */
+export function buildCatalog(
+  catalogName: string,
+  rows: readonly {
+    readonly schema: string;
+    readonly table: string;
+    readonly column: string;
+    readonly type: ColumnType;
+    readonly nullable: boolean;
+    readonly key: boolean;
+    readonly maxLength?: number;
+  }[],
+): TableInfo[] {
+  const tables = new Map<string, { schema: string; name: string; columns: ColumnInfo[]; key: string[] }>();
+  const operators = ['=', '<>', '<', '<=', '>', '>=', 'in', 'isnull', 'like'] as const;
+  for (const r of rows) {
+    const id = `${r.schema}\u0000${r.table}`;
+    let t = tables.get(id);
+    if (!t) {
+      t = { schema: r.schema, name: r.table, columns: [], key: [] };
+      tables.set(id, t);
+    }
+    t.columns.push({
+      name: r.column,
+      type: r.type,
+      nullable: r.nullable,
+      filterOperators: operators,
+      ...(r.maxLength !== undefined && r.maxLength !== null && r.maxLength > 0 ? { maxLength: r.maxLength } : {}),
+    });
+    if (r.key) t.key.push(r.column);
+  }
+  return [...tables.values()].map((t) => ({
+    catalog: catalogName,
+    schema: t.schema,
+    name: t.name,
+    columns: t.columns,
+    key: t.key,
+    scope: 'system' as const,
+    writable: { insert: true, update: t.key.length > 0, delete: t.key.length > 0 },
+  }));
+}
