@@ -201,6 +201,14 @@ export interface Container {
   /** The partitions the user can reach ([] for unpartitioned containers). May call the platform. */
   partitions(signal: AbortSignal): Promise<readonly Partition[]>;
 
+  /**
+   * For table functions (TableInfo.parameters, e.g. files' `csv(path)`): the
+   * table as it is for these arguments, with its columns. The engine calls it
+   * before binding a table-function call; tables() lists such functions with
+   * no columns.
+   */
+  describe?(table: TableInfo, args: readonly Value[]): Promise<TableInfo>;
+
   /** Answer the pushdown negotiation for one table. Pure: no remote calls. */
   plan(table: TableInfo, request: ScanRequest): ScanPlan;
 
