@@ -1,0 +1,141 @@
+/**
+ * A corpus of Sluice SQL statements used by the round-trip, fuzz and
+ * benchmark code: every example in the dialect design, the seed scripts,
+ * and statements covering each grammar feature. One statement per entry.
+ */
+
+export const DIALECT_EXAMPLES: readonly string[] = [
+  'use all',
+  'use default',
+  'use 102673@eolnl, 1896329@vismanet',
+  'use 23423, 345345',
+  'use select code from systemdivisions where status = 1',
+  'use select min(code) from systemdivisions@eol where status = 1 group by customercode',
+  "use select code, 'eol' from systemdivisions@eol where description like '%Drenthe%'",
+  'use all@eol',
+  'use default@eol',
+  'use 102673@eolnl, select code from systemdivisions@vismanet',
+  'select * from accounts',
+  'select * from crm.accounts',
+  'select * from exactonlinerest.crm.accounts',
+  'select * from exactonlinerest..accounts@eolnl',
+  'select * from exactaccounts@inmemorystorage',
+  'select * from customer_getall@vismanet',
+  'select [number], "quoted name", [select] from t',
+  'select top 10 * from accounts',
+  'select a, b from t where a > 1 group by a, b having count(*) > 2 order by a limit 10',
+  'select a from t union select a from u',
+  'select a from t union all select a from u',
+  'select a from t intersect select a from u',
+  'select a from t minus select a from u',
+  'select a from t except select a from u',
+  'with x as (select 1 as a) select a from x',
+  'create or replace table t@inmemorystorage as select * from accounts',
+  'create table t@inmemorystorage (id int not null primary key, name varchar(50))',
+  'drop table t@inmemorystorage',
+  "insert into t@c (a, b) values (1, 'x'), (2, 'y')",
+  'insert into t@c (a, b) select a, b from u',
+  "update t@c set a = 1, b = 'x' where id = 3",
+  'delete from t@c where id = 3',
+  'set name value',
+  'set name@container value',
+  'explain select * from accounts',
+  'synchronize a@x to b@y with insert or update or delete identified by code',
+  'synchronize b@y from a@x with insert identified by code, name',
+  'synchronize a to b with insert exit after 100 rows or update error after 10 rows or delete exit after 0 rows identified by id',
+  'synchronize a to b with insert identified by id ignore changes to modified, creator ignore nulls continue on first 5 errors',
+];
+
+export const SEED_001_SCRIPT = `use 102673@eolnl,1896329@vismanet
+
+create or replace table exactaccounts@inmemorystorage
+as
+select to_char(code) number
+,   name
+,   'EOL-' || to_char(code) accountreference
+from  exactonlinerest..accounts@eolnl
+
+synchronize exactaccounts@inmemorystorage
+to     customer_getall@vismanet
+with    insert
+identified 
+by     accountreference ignore nulls`;
+
+export const SEED_002_USE = 'use select min(code) from systemdivisions where status = 1 /* Active. */ group by customercode';
+
+export const FEATURE_EXAMPLES: readonly string[] = [
+  'select distinct a from t',
+  'select all a from t',
+  'select top (5) a from t order by a desc',
+  "select case when a > 1 then 'big' when a = 1 then 'one' else 'small' end as size from t",
+  "select case a when 1 then 'one' when 2 then 'two' end from t",
+  'select * from t where a in (1, 2, 3) and b not in (4)',
+  'select * from t where a in (select b from u) and c not in (select d from v where v.e = t.e)',
+  'select * from t where a between 1 and 10 and b not between 2 and 3',
+  "select * from t where name like 'A%' and code not like 'x!_%' escape '!' and descr ilike '%bv'",
+  'select * from t where a is null or b is not null',
+  'select * from t where exists (select 1 from u where u.id = t.id) and not exists (select 1 from v)',
+  'select a, (select max(b) from u) as m from t',
+  'select * from a inner join b on a.id = b.id left outer join c on c.id = b.id',
+  'select * from a left join b on a.id = b.id right join c on c.id = a.id full outer join d on d.id = c.id',
+  'select * from a cross join b',
+  'select * from a join b using (id, code)',
+  'select * from a, b, c where a.id = b.id and b.id = c.id',
+  'select x.a from (select a from t) x',
+  'select x.p from (select a from t) as x(p)',
+  'select * from a join (b join c on b.id = c.id) on a.id = b.id',
+  'with x(a, b) as (select 1, 2), y as (select a from x) select * from x, y',
+  'select a, count(*) from t group by a having count(*) > 1 order by 2 desc nulls last, a asc nulls first',
+  'select a as "order" from t order by "order"',
+  'select a from t order by a limit 10 offset 20',
+  'select a from t order by a offset 5 rows fetch first 10 rows only',
+  'select a from t fetch next 3 rows only',
+  'select a from t union select b from u intersect select c from v',
+  '(select a from t union select b from u) intersect select c from v',
+  'select a from t minus (select b from u minus select c from v)',
+  '(select a from t order by a limit 1) union all (select b from u order by b limit 1)',
+  'select row_number() over (partition by a order by b rows between unbounded preceding and current row) from t',
+  'select sum(x) over (order by d range between 3 preceding and 1 following) as s from t',
+  'select sum(x) over () from t',
+  'select count(distinct a), count(*), avg(b) from t',
+  "select cast(a as varchar(50)), cast(b as number(10, 2)), c::int from t",
+  "select * from t where d >= date '2024-01-31' and ts < timestamp '2024-02-01 12:30:00'",
+  "select d + interval '3' day, d - interval '1' year from t",
+  "select 'it''s', '' from t",
+  'select 1, 12.50, 1e3, 2.5E-3, .5 from dual',
+  "select first_name || ' ' || last_name as full_name from t",
+  'select -a, - -1, +b, -(a + b) * c from t',
+  'select a + b * c - d / e % f from t',
+  'select * from t where not a = 1 and b <> 2 and c != 3 or d <= 4 and e >= 5',
+  "select left(name, 3), right(name, 2), replace(name, 'a', 'b'), trunc(d), trunc(n, 2) from t",
+  'select extract(year from d), extract(month from d) from t',
+  "select nvl(a, 0), nvl2(a, 1, 2), decode(a, 1, 'x', 'y'), coalesce(a, b, c) from t",
+  "select to_char(d, 'YYYY-MM-DD'), to_date('2024-01-01', 'YYYY-MM-DD'), to_number('12') from t",
+  "select substr(a, 1, 3), instr(a, 'x'), length(a), upper(a), lower(a), initcap(a) from t",
+  "select lpad(a, 5, '0'), rpad(a, 5), ltrim(a), rtrim(a), trim(a), regexp_replace(a, '[0-9]', ''), regexp_substr(a, 'x+') from t",
+  'select round(a, 2), add_months(d, 1), months_between(d, e), last_day(d), sysdate, sysdateutc from t',
+  'select to_char(code) number, name, code, date, type, value from t',
+  'select a.* , b.c from a, b',
+  'select :p1, :name from t where id = :id',
+  'select count(*) filter (where a > 1) from t',
+  'select * from read_csv(\'x.csv\')@files f',
+  'select pkg.fn(1) from t',
+  'select s.t.c from s.t',
+  'create table if not exists t@c (id int primary key, amount number(10, 2) not null, d date)',
+  'create table t@c as (select 1 as a)',
+  'drop table if exists t@c',
+  'insert into t@c values (1, null, true, false)',
+  'insert into t@c select * from u',
+  'insert into t@c (select * from u)',
+  'update t@c x set x.a = x.a + 1',
+  'update t@c set a = (select max(b) from u) where exists (select 1 from v)',
+  'delete t@c where a = 1',
+  'delete from t@c',
+  'set use-http-disk-cache@eol false',
+  "set requests-per-second 5",
+  "set label 'hello world'",
+  'set offset -3',
+  'explain explain select 1 from t',
+  'explain synchronize a to b with insert identified by id',
+  'select a from t where a > all_values',
+];
