@@ -120,8 +120,13 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     .addOption(settingsOption())
     .showHelpAfterError('(run sluice --help for usage)')
     .exitOverride()
+    .allowExcessArguments()
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
     .action(async (_opts: unknown, cmd: Command) => {
+      if (cmd.args.length > 0) {
+        const names = program.commands.map((c) => c.name()).join(', ');
+        throw new SluiceError('CLI005', `Unknown command "${cmd.args[0]}".`, { hint: `Commands: ${names}; sluice --help explains them.` });
+      }
       await withSession(settingsOf(cmd), (session) => shellOrPipe(session, {}));
     });
 

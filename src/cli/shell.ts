@@ -99,8 +99,10 @@ export class Shell {
     const typed = this.rl.line.length > 0 || this.buffer.length > 0;
     if (typed) {
       this.buffer.length = 0;
-      this.rl.write(null, { ctrl: true, name: 'e' });
-      this.rl.write(null, { ctrl: true, name: 'u' });
+      if (this.options.terminal) {
+        this.rl.write(null, { ctrl: true, name: 'e' });
+        this.rl.write(null, { ctrl: true, name: 'u' });
+      }
       this.options.output.write('^C\n');
       this.interruptedOnce = false;
       this.prompt();
