@@ -1,0 +1,267 @@
+/**
+ * The pushdown negotiation for Exact Online tables (`Container.plan`): pure,
+ * no remote calls. Chooses the endpoint (the table's own, its bulk twin or
+ * its sync twin — whichever answers with the fewest calls and accepts the
+ * filters, including mandatory filtering), the `$select`, the `$filter` with
+ * an exact/inexact/unsupported answer per conjunct, `$top`, `$orderby`, and
+ * the key URL `(guid'…')` for an ID lookup. Division predicates are decided
+ * locally against the partition (every row of a division has that Division).
+ */
+import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
+import type { Predicate, PushdownSupport, ScanPlan, ScanRequest, TableInfo, Value } from '../../provider/types.js';
+import { SluiceError } from '../../util/errors.js';
+import { encodeQuery, literal, translate, type FilterColumn } from './odata.js';
+import { hasPartitionColumn, isTrimmed, PARTITION_COLUMN, RATE_LIMITS_TABLE, visibleColumns } from './tables.js';
+
+export type ScanMode = 'key' | 'collection' | 'ratelimits';
+
+export interface ExactPlanDetail {
+  readonly mode: ScanMode;
+  readonly endpoint?: ExactEndpoint;
+  /** Path and query after `/api/v1/{division}/`, e.g. `bulk/CRM/Accounts?$select=…`. */
+  readonly pathAndQuery?: string;
+  /** Output columns (TableInfo names) and the API property each comes from. */
+  readonly output: readonly { readonly name: string; readonly source?: ExactColumn }[];
+  /** Conjuncts on the partition column, decided per partition. */
+  readonly divisionPredicates: readonly Predicate[];
+  readonly pageSize: number;
+}
+
+export interface PlannerContext {
+  readonly alias: string;
+  readonly apiUrl: string;
+  readonly catalog: ExactCatalog;
+  /** Rows per division seen on earlier scans of an endpoint (for estimates). */
+  readonly learnedRows: (endpointUrl: string) => number | undefined;
+  /** Daily budget warnings for explain (no remote calls: last seen headers). */
+  readonly budgetWarnings: (estimatedCalls: number) => readonly string[];
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function columnsOf(e: ExactEndpoint): Map<string, ExactColumn> {
+  return new Map(e.columns.map((c) => [c.name.toLowerCase(), c]));
+}
+
+function predicateColumns(p: Predicate, out: Set<string>): Set<string> {
+  if (p.kind === 'and' || p.kind === 'or') p.predicates.forEach((q) => predicateColumns(q, out));
+  else out.add(p.column.toLowerCase());
+  return out;
+}
+
+/** Whether a predicate holds for a row whose only known value is the division. */
+export function divisionHolds(p: Predicate, division: number): boolean {
+  const cmp = (v: Value): number | undefined => {
+    const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    return Number.isNaN(n) ? undefined : division - n;
+  };
+  switch (p.kind) {
+    case 'compare': {
+      const d = cmp(p.value);
+      if (d === undefined) return false;
+      return { '=': d === 0, '<>': d !== 0, '<': d < 0, '<=': d <= 0, '>': d > 0, '>=': d >= 0 }[p.op];
+    }
+    case 'in': {
+      const found = p.values.some((v) => cmp(v) === 0);
+      return p.not ? !found && !p.values.includes(null) : found;
+    }
+    case 'isnull':
+      return p.not;
+    case 'like':
+      return new RegExp(`^${p.pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 's').test(String(division)) !== p.not;
+    case 'and':
+      return p.predicates.every((q) => divisionHolds(q, division));
+    case 'or':
+      return p.predicates.some((q) => divisionHolds(q, division));
+  }
+}
+
+interface Candidate {
+  readonly endpoint: ExactEndpoint;
+  readonly select: string[];
+  readonly filters: string[];
+  readonly support: PushdownSupport[];
+  readonly mandatoryMet: boolean;
+  readonly pushedAny: boolean;
+}
+
+function tryEndpoint(e: ExactEndpoint, needed: readonly string[], conjuncts: readonly Predicate[], isDivision: (p: Predicate) => boolean): Candidate | undefined {
+  const cols = columnsOf(e);
+  const select: string[] = [];
+  for (const n of needed) {
+    const c = cols.get(n.toLowerCase());
+    if (!c) {
+      if (n.toLowerCase() === 'division' && hasPartitionColumn(e)) continue;
+      return undefined;
+    }
+    if (c.navigation) continue;
+    select.push(c.name);
+  }
+  const lookup = (name: string): FilterColumn | undefined => {
+    const c = cols.get(name.toLowerCase());
+    if (!c || c.navigation) return undefined;
+    // Sync endpoints filter on Timestamp only.
+    const filterable = e.kind === 'sync' ? c.name === 'Timestamp' : c.filterable;
+    return { apiName: c.name, edmType: c.edmType, filterable, trimmed: isTrimmed(c) };
+  };
+  const filters: string[] = [];
+  const support: PushdownSupport[] = [];
+  const mandatory = new Set(e.mandatoryFilterColumns.map((m) => m.toLowerCase()));
+  let mandatoryMet = mandatory.size === 0;
+  let pushedAny = false;
+  for (const p of conjuncts) {
+    if (isDivision(p)) {
+      support.push('exact');
+      continue;
+    }
+    const t = translate(p, lookup);
+    support.push(t.support);
+    if (t.filter) {
+      filters.push(t.filter);
+      pushedAny = true;
+      if (!mandatoryMet && p.kind !== 'or' && [...predicateColumns(p, new Set())].some((c) => mandatory.has(c))) mandatoryMet = true;
+    }
+  }
+  if (e.kind === 'sync' && !filters.some((f) => f.startsWith('Timestamp '))) filters.push('Timestamp gt 0L');
+  return { endpoint: e, select, filters, support, mandatoryMet, pushedAny };
+}
+
+function keyLookup(e: ExactEndpoint, conjuncts: readonly Predicate[]): { index: number; literal: string } | undefined {
+  if (e.kind !== 'regular' && e.kind !== 'system' && e.kind !== 'beta') return undefined;
+  if (e.key.length !== 1 || !e.methods.includes('GET')) return undefined;
+  const keyCol = e.columns.find((c) => c.name === e.key[0]);
+  if (!keyCol || keyCol.edmType !== 'Edm.Guid') return undefined;
+  const index = conjuncts.findIndex(
+    (p) => p.kind === 'compare' && p.op === '=' && p.column.toLowerCase() === keyCol.name.toLowerCase() && typeof p.value === 'string' && GUID.test(p.value),
+  );
+  if (index < 0) return undefined;
+  const p = conjuncts[index] as { value: Value };
+  return { index, literal: literal('Edm.Guid', p.value) as string };
+}
+
+function estimate(pageSize: number, rows: number | undefined): number {
+  if (rows === undefined) return 1;
+  return Math.max(1, Math.ceil(rows / pageSize));
+}
+
+export function planScan(ctx: PlannerContext, table: TableInfo, request: ScanRequest): ScanPlan {
+  if (table.name === RATE_LIMITS_TABLE && table.schema === 'System') {
+    return {
+      table,
+      request,
+      conjuncts: request.conjuncts.map(() => 'unsupported'),
+      limitApplied: false,
+      orderApplied: false,
+      estimatedCallsPerPartition: 0,
+      explain: ['RateLimits: local governor state, no remote calls'],
+      detail: { mode: 'ratelimits', output: table.columns.map((c) => ({ name: c.name })), divisionPredicates: [], pageSize: 0 } satisfies ExactPlanDetail,
+    };
+  }
+  const base = ctx.catalog.endpoints.find((e) => e.table === table.name);
+  if (!base) throw new SluiceError('EOL070', `Table ${table.name} is not in the Exact Online catalog.`, { container: ctx.alias, table: table.name });
+  const tableCols = new Map(table.columns.map((c) => [c.name.toLowerCase(), c.name]));
+  const unknown = request.columns.filter((c) => !tableCols.has(c.toLowerCase()));
+  if (unknown.length > 0) {
+    throw new SluiceError('EOL071', `Table ${table.name} has no column ${unknown.join(', ')}.`, { container: ctx.alias, table: table.name });
+  }
+  const partitionCol = table.partitionColumn?.toLowerCase();
+  const endpointHasDivision = base.columns.some((c) => c.name.toLowerCase() === 'division');
+  const isDivision = (p: Predicate): boolean => {
+    if (!partitionCol) return false;
+    const cols = predicateColumns(p, new Set());
+    return cols.size === 1 && cols.has(partitionCol);
+  };
+  const divisionPredicates = request.conjuncts.filter(isDivision);
+  // Exact needs at least one property in $select: use the key for count(*)-style scans.
+  const neededNames = request.columns.length > 0 ? request.columns.map((c) => tableCols.get(c.toLowerCase()) as string) : [base.key[0] ?? visibleColumns(base)[0].name];
+  const needed = neededNames.filter((n) => !(n === PARTITION_COLUMN && !endpointHasDivision));
+  const output = [...new Set([...neededNames, ...(table.partitionColumn ? [table.partitionColumn] : [])])].map((name) => ({
+    name,
+    source: base.columns.find((c) => c.name === name),
+  }));
+  const prefix = base.needsDivision ? `${ctx.apiUrl}/api/v1/{division}/` : `${ctx.apiUrl}/api/v1/`;
+
+  // 1. ID = '<guid>': one call to the key URL.
+  const key = keyLookup(base, request.conjuncts);
+  if (key) {
+    const cand = tryEndpoint(base, needed, [], isDivision);
+    const select = cand?.select ?? needed;
+    const pathAndQuery = `${base.url}(${key.literal})?${encodeQuery({ $select: select.join(',') })}`;
+    return {
+      table,
+      request,
+      conjuncts: request.conjuncts.map((p, i) => (i === key.index || isDivision(p) ? 'exact' : 'unsupported')),
+      limitApplied: false,
+      orderApplied: false,
+      estimatedCallsPerPartition: 1,
+      explain: [`${table.name}: key lookup GET ${prefix}${base.url}(${key.literal})`, `  $select=${select.join(',')}`, '  est. calls per division: 1'],
+      detail: { mode: 'key', endpoint: base, pathAndQuery, output, divisionPredicates, pageSize: 1 } satisfies ExactPlanDetail,
+    };
+  }
+
+  const byUrl = (url: string | undefined) => (url ? ctx.catalog.endpoints.find((e) => e.url === url) : undefined);
+  const baseCand = tryEndpoint(base, needed, request.conjuncts, isDivision);
+  const bulkCand = base.kind === 'regular' ? (() => { const b = byUrl(base.bulkTwin); return b ? tryEndpoint(b, needed, request.conjuncts, isDivision) : undefined; })() : undefined;
+  const syncCand = base.kind === 'regular' || base.kind === 'bulk' ? (() => { const s = byUrl(base.syncTwin); return s ? tryEndpoint(s, needed, request.conjuncts, isDivision) : undefined; })() : undefined;
+  const wantsOrderedTop = request.limit !== undefined && (request.orderBy?.length ?? 0) > 0;
+
+  let chosen: Candidate | undefined;
+  let why = '';
+  const ok = (c: Candidate | undefined): c is Candidate => c !== undefined && c.mandatoryMet;
+  if (wantsOrderedTop && ok(baseCand) && baseCand.support.every((s) => s === 'exact')) {
+    chosen = baseCand;
+    why = 'ordered $top needs the regular endpoint';
+  } else if (ok(bulkCand)) {
+    chosen = bulkCand;
+    why = 'bulk endpoint: 1,000 rows a call';
+  } else if (ok(baseCand) && (baseCand.pushedAny || request.limit !== undefined || !syncCand)) {
+    chosen = baseCand;
+    why = baseCand.pushedAny ? 'filters apply on the regular endpoint' : 'regular endpoint';
+  } else if (syncCand) {
+    chosen = syncCand;
+    why = ok(baseCand) ? 'sync endpoint: a full read in 1,000-row pages' : `mandatory filtering on ${base.url}: full read through the sync endpoint`;
+  } else if (ok(baseCand)) {
+    chosen = baseCand;
+    why = 'regular endpoint';
+  }
+  if (!chosen) {
+    const cols = base.mandatoryFilterColumns;
+    throw new SluiceError('EOL072', `${table.name} has mandatory filtering: filter on one of ${cols.join(', ')}.`, {
+      container: ctx.alias,
+      table: table.name,
+      hint: `Add e.g. \`where ${cols[0]} = …\` to the query, or read ${base.syncTwin ? 'the Incremental table' : 'a bulk table'} instead.`,
+    });
+  }
+  const e = chosen.endpoint;
+  const allExact = chosen.support.every((s) => s === 'exact');
+  const topAllowed = e.kind !== 'sync' && request.limit !== undefined && allExact && (!request.orderBy?.length || e === base);
+  const orderApplied = topAllowed && e === base && (request.orderBy?.length ?? 0) > 0 && request.orderBy!.every((o) => columnsOf(e).has(o.column.toLowerCase()));
+  const limitApplied = topAllowed && (!request.orderBy?.length || orderApplied);
+  const orderby = orderApplied ? request.orderBy!.map((o) => `${columnsOf(e).get(o.column.toLowerCase())!.name}${o.descending ? ' desc' : ''}`).join(',') : undefined;
+  const filter = chosen.filters.length > 0 ? chosen.filters.join(' and ') : undefined;
+  const top = limitApplied ? String(request.limit) : undefined;
+  const pathAndQuery = `${e.url}?${encodeQuery({ $select: chosen.select.join(','), $filter: filter, $orderby: orderby, $top: top })}`;
+  const learned = ctx.learnedRows(e.url) ?? ctx.learnedRows(base.url);
+  const rowsExpected = limitApplied ? Math.min(request.limit!, learned ?? request.limit!) : chosen.pushedAny ? undefined : learned;
+  const est = estimate(e.pageSize, rowsExpected);
+  const explain = [
+    `${table.name}: GET ${prefix}${e.url} (${why})`,
+    `  $select=${chosen.select.join(',')}`,
+    ...(filter ? [`  $filter=${filter}`] : []),
+    ...(orderby ? [`  $orderby=${orderby}`] : []),
+    ...(top ? [`  $top=${top}`] : []),
+    `  page size ${e.pageSize}; est. calls per division: ${est}${rowsExpected === undefined ? ' (row count not known yet: at least 1)' : ` (~${rowsExpected} rows)`}`,
+    ...request.conjuncts.map((p, i) => `  conjunct ${i + 1}: ${chosen!.support[i]}${isDivision(p) ? ' (division, decided per partition)' : ''}`),
+    ...ctx.budgetWarnings(est),
+  ];
+  return {
+    table,
+    request,
+    conjuncts: chosen.support,
+    limitApplied,
+    orderApplied,
+    estimatedCallsPerPartition: est,
+    explain,
+    detail: { mode: 'collection', endpoint: e, pathAndQuery, output, divisionPredicates, pageSize: e.pageSize } satisfies ExactPlanDetail,
+  };
+}

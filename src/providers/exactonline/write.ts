@@ -1,0 +1,259 @@
+/**
+ * Write-back to Exact Online: insert → POST (`Prefer: return=representation`,
+ * the stored row with its generated ID comes back), update → PUT by key,
+ * delete → DELETE by key. Everything that can be checked locally is checked
+ * for ALL rows before the first call (writable table, known columns, types,
+ * mandatory fields, nested lines), so a bad statement writes nothing.
+ *
+ * SalesInvoices are written with their lines as one unit: the
+ * `SalesInvoiceLines` column holds a JSON array of line objects, posted
+ * nested in the invoice. PrintedSalesInvoices is POST-only: inserting a row
+ * processes (prints/sends) the invoice.
+ *
+ * A POST is never blindly retried: after an unclear outcome (connection
+ * lost, timeout) the row is looked up first — by its key when given, else by
+ * the filterable values it was sent with — and re-sent only when absent.
+ */
+import type { ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
+import type { RowResult, TableInfo, Value, WriteRequest } from '../../provider/types.js';
+import { SluiceError } from '../../util/errors.js';
+import type { ExactContainer } from './container.js';
+import { parseCollection, UnclearOutcome, type Json } from './http.js';
+import { encodeQuery, literal } from './odata.js';
+import { isNestedWriteColumn, isTrimmed } from './tables.js';
+import { readValue, writeValue, WriteTypeError } from './values.js';
+
+interface PreparedRow {
+  readonly index: number;
+  readonly key: string;
+  readonly keyPath?: string;
+  readonly body: Record<string, Json>;
+}
+
+function keyText(e: ExactEndpoint, values: Record<string, Value>, index: number): string {
+  const parts = e.key.filter((k) => values[k] !== undefined && values[k] !== null).map((k) => `${k}=${String(values[k])}`);
+  if (parts.length > 0) return parts.join(',');
+  for (const natural of ['Code', 'InvoiceNumber', 'Name', 'Description', 'YourRef']) {
+    if (values[natural] !== undefined && values[natural] !== null) return `row ${index + 1} (${natural}=${String(values[natural])})`;
+  }
+  return `row ${index + 1}`;
+}
+
+function keyPath(e: ExactEndpoint, values: Record<string, Value>): string | undefined {
+  const lits: string[] = [];
+  for (const k of e.key) {
+    const col = e.columns.find((c) => c.name === k);
+    const v = values[k];
+    if (!col || v === undefined || v === null) return undefined;
+    const lit = literal(col.edmType, v);
+    if (!lit) return undefined;
+    lits.push(e.key.length === 1 ? lit : `${k}=${lit}`);
+  }
+  return `(${lits.join(',')})`;
+}
+
+export async function* writeRows(container: ExactContainer, table: TableInfo, request: WriteRequest): AsyncIterable<RowResult> {
+  const alias = container.alias;
+  const where = { container: alias, table: table.name, partition: request.partition?.id };
+  const e = container.endpointOf(table);
+  const method = request.op === 'insert' ? 'POST' : request.op === 'update' ? 'PUT' : 'DELETE';
+  const allowed = request.op === 'insert' ? table.writable.insert : request.op === 'update' ? table.writable.update : table.writable.delete;
+  if (!allowed) {
+    throw new SluiceError('EOL060', `${table.name} cannot be ${request.op === 'insert' ? 'inserted into' : request.op === 'update' ? 'updated' : 'deleted from'}: Exact Online allows only ${e.methods.join(', ')} on ${e.url}.`, {
+      ...where,
+      hint: e.methodsKnown ? undefined : 'The methods of this endpoint are unknown; it is read-only here.',
+    });
+  }
+  const cols = new Map(e.columns.map((c) => [c.name.toLowerCase(), c]));
+  const batchCols = request.rows.columns.map((name) => {
+    const c = cols.get(name.toLowerCase());
+    if (!c && name.toLowerCase() !== 'division') {
+      throw new SluiceError('EOL061', `${table.name} has no column ${name}.`, where);
+    }
+    return c;
+  });
+  if (request.op !== 'insert') {
+    const missingKey = e.key.filter((k) => !request.rows.columns.some((c) => c.toLowerCase() === k.toLowerCase()));
+    if (missingKey.length > 0) throw new SluiceError('EOL064', `${request.op} on ${table.name} needs the key ${missingKey.join(', ')}.`, where);
+  }
+  const division = request.partition?.id ?? (await container.currentDivision(request.signal));
+  const lineEndpointUrl = (nav: ExactColumn) => {
+    const entity = nav.edmType.replace(/^Collection\(|\)$/g, '');
+    return container.catalog.endpoints.find((x) => x.kind === 'regular' && x.service === e.service && x.entity === entity);
+  };
+
+  // Check every row before the first call: nothing is half-written by a bad statement.
+  const prepared: PreparedRow[] = [];
+  const problems: string[] = [];
+  request.rows.rows.forEach((row, index) => {
+    const values: Record<string, Value> = {};
+    batchCols.forEach((c, j) => {
+      if (c) values[c.name] = row[j];
+    });
+    const key = keyText(e, values, index);
+    const body: Record<string, Json> = {};
+    const rowProblems: string[] = [];
+    if (request.op === 'insert') {
+      const missing = e.columns.filter((c) => c.mandatory && !e.key.includes(c.name) && (values[c.name] === undefined || values[c.name] === null)).map((c) => c.name);
+      if (missing.length > 0) rowProblems.push(`missing mandatory ${missing.join(', ')}`);
+    }
+    if (request.op !== 'delete') {
+      for (const [name, v] of Object.entries(values)) {
+        const c = cols.get(name.toLowerCase()) as ExactColumn;
+        if (request.op === 'update' && e.key.includes(c.name)) continue;
+        if (c.readOnly && v !== null && v !== undefined && !e.key.includes(c.name)) {
+          rowProblems.push(`${c.name} is read-only`);
+          continue;
+        }
+        if (isNestedWriteColumn(c)) {
+          if (v === null || v === undefined) continue;
+          let lines: unknown;
+          try {
+            lines = typeof v === 'string' ? JSON.parse(v) : undefined;
+          } catch {
+            lines = undefined;
+          }
+          if (!Array.isArray(lines) || lines.some((l) => l === null || typeof l !== 'object' || Array.isArray(l))) {
+            rowProblems.push(`${c.name} must be a JSON array of line objects`);
+            continue;
+          }
+          if (request.op === 'insert' && lines.length === 0) {
+            rowProblems.push(`${c.name} needs at least one line`);
+            continue;
+          }
+          const lineEp = lineEndpointUrl(c);
+          const lineCols = new Map((lineEp?.columns ?? []).map((x) => [x.name.toLowerCase(), x]));
+          const out: Json[] = [];
+          (lines as Record<string, unknown>[]).forEach((line, li) => {
+            const obj: Record<string, Json> = {};
+            for (const [k, lv] of Object.entries(line)) {
+              const lc = lineCols.get(k.toLowerCase());
+              if (lineEp && !lc) {
+                rowProblems.push(`line ${li + 1}: ${lineEp.table} has no column ${k}`);
+                continue;
+              }
+              try {
+                obj[lc?.name ?? k] = lc ? writeValue(lc, (lv ?? null) as Value) : (lv as Json);
+              } catch (err) {
+                rowProblems.push(`line ${li + 1}: ${(err as Error).message}`);
+              }
+            }
+            const lineMissing = (lineEp?.columns ?? []).filter((x) => x.mandatory && !lineEp!.key.includes(x.name) && x.name !== 'InvoiceID' && (obj[x.name] === undefined || obj[x.name] === null));
+            if (lineMissing.length > 0) rowProblems.push(`line ${li + 1}: missing mandatory ${lineMissing.map((x) => x.name).join(', ')}`);
+            out.push(obj);
+          });
+          body[c.name] = out;
+          continue;
+        }
+        try {
+          const w = writeValue(c, v);
+          body[c.name] = isTrimmed(c) && typeof w === 'string' ? w.trim() : w;
+        } catch (err) {
+          if (err instanceof WriteTypeError) rowProblems.push(err.message);
+          else throw err;
+        }
+      }
+    }
+    const path = request.op === 'insert' ? undefined : keyPath(e, values);
+    if (request.op !== 'insert' && !path) rowProblems.push(`its key ${e.key.join(', ')} is empty or not a valid value`);
+    if (rowProblems.length > 0) problems.push(`${key}: ${rowProblems.join('; ')}`);
+    prepared.push({ index, key, keyPath: path, body });
+  });
+  if (problems.length > 0) {
+    throw new SluiceError('EOL062', `Nothing was written to ${table.name}: ${problems.slice(0, 5).join(' | ')}${problems.length > 5 ? ` (and ${problems.length - 5} more rows)` : ''}.`, {
+      ...where,
+      partition: division,
+      rowKey: prepared.length === 1 ? prepared[0].key : undefined,
+    });
+  }
+
+  const base = `${container.config.apiUrl}/api/v1/${e.url.startsWith('beta/') ? `beta/${division}/${e.url.slice(5)}` : `${division}/${e.url}`}`;
+  const callOpts = { division, endpoint: e.url, signal: request.signal, table: table.name };
+  const toReturned = (ent: Record<string, Json>): Record<string, Value> => {
+    const out: Record<string, Value> = {};
+    for (const [k, v] of Object.entries(ent)) {
+      if (k === '__metadata') continue;
+      const c = cols.get(k.toLowerCase());
+      if (c?.navigation) continue;
+      out[c?.name ?? k] = readValue(c, v);
+    }
+    return out;
+  };
+
+  /** Look for a row an unclear POST may have created. */
+  const lookUp = async (row: PreparedRow): Promise<Record<string, Value> | undefined> => {
+    const conds: string[] = [];
+    for (const [k, v] of Object.entries(row.body)) {
+      const c = cols.get(k.toLowerCase());
+      if (!c || !c.filterable || c.navigation || v === null || typeof v === 'object') continue;
+      const lit = literal(c.edmType, c.edmType === 'Edm.DateTime' && typeof v === 'string' ? new Date(v) : (v as Value));
+      if (!lit) continue;
+      conds.push(isTrimmed(c) ? `trim(${c.name}) eq ${lit}` : `${c.name} eq ${lit}`);
+      if (conds.length >= 6) break;
+    }
+    if (conds.length === 0 || !e.methods.includes('GET')) return undefined;
+    const res = await container.http.call('GET', `${base}?${encodeQuery({ $filter: conds.join(' and '), $top: '1' })}`, callOpts);
+    const found = parseCollection(res.json).rows[0];
+    return found ? toReturned(found) : undefined;
+  };
+
+  const one = async (row: PreparedRow): Promise<RowResult> => {
+    const url = request.op === 'insert' ? base : `${base}${row.keyPath}`;
+    const send = () =>
+      container.http.call(method, url, callOpts, request.op === 'delete' ? undefined : row.body, request.op === 'insert' ? { prefer: 'return=representation' } : undefined);
+    try {
+      let res;
+      try {
+        res = await send();
+      } catch (err) {
+        if (!(err instanceof UnclearOutcome)) throw err;
+        if (request.op === 'insert') {
+          const existing = await lookUp(row);
+          if (existing) return { index: row.index, ok: true, key: row.key, returned: existing };
+        }
+        // PUT and DELETE by key are idempotent; a POST is re-sent only when the row is absent.
+        try {
+          res = await send();
+        } catch (again) {
+          if (again instanceof UnclearOutcome) {
+            return { index: row.index, ok: false, key: row.key, code: 'EOL063', message: `The outcome is unknown (${again.causeMessage.trim()}); check division ${division} before retrying.` };
+          }
+          if (request.op === 'delete' && again instanceof SluiceError && again.details.status === 404) return { index: row.index, ok: true, key: row.key };
+          throw again;
+        }
+      }
+      const ent = parseCollection(res.json).rows[0];
+      return { index: row.index, ok: true, key: row.key, returned: ent ? toReturned(ent) : undefined };
+    } catch (err) {
+      if (err instanceof SluiceError) {
+        return { index: row.index, ok: false, key: row.key, code: err.code, message: `${err.message} (division ${division}, ${row.key})` };
+      }
+      throw err;
+    }
+  };
+
+  const concurrency = Math.max(1, Math.min(request.concurrency ?? 1, 8));
+  const queue = [...prepared];
+  const results: RowResult[] = [];
+  let wake: (() => void) | undefined;
+  let running = 0;
+  const startNext = () => {
+    while (running < concurrency && queue.length > 0) {
+      const row = queue.shift() as PreparedRow;
+      running++;
+      void one(row)
+        .then((r) => results.push(r), (err: unknown) => results.push({ index: row.index, ok: false, key: row.key, message: err instanceof Error ? err.message : String(err) }))
+        .finally(() => {
+          running--;
+          wake?.();
+        });
+    }
+  };
+  startNext();
+  while (running > 0 || results.length > 0) {
+    if (results.length === 0) await new Promise<void>((r) => (wake = r));
+    wake = undefined;
+    while (results.length > 0) yield results.shift() as RowResult;
+    startNext();
+  }
+}
