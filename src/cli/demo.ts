@@ -119,13 +119,13 @@ export async function createDemoData(session: Session): Promise<void> {
 }
 
 export const DEMO_QUERIES = [
-  `select d.description, count(*) invoices, sum(i.amount) total
+  `select d.description, count(*) invoices, round(sum(i.amount), 2) total
 from   invoices i
 join   divisions d on d.code = i.division
 group  by d.description
 order  by total desc;`,
   `select name, city, postcode from accounts where city = 'Assen' order by name;`,
-  `select a.name, count(*) open_invoices, sum(i.amount + i.vatamount) open_amount
+  `select a.name, count(*) open_invoices, round(sum(i.amount + i.vatamount), 2) open_amount
 from   invoices i
 join   accounts a on a.division = i.division and a.code = i.accountcode
 where  i.status = 'open'

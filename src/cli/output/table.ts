@@ -10,7 +10,7 @@ import type { ResultColumn } from '../../engine/api.js';
 import { isNumericType, valueToText } from './values.js';
 
 export interface TableOptions {
-  /** No column is wider than this (characters). Default 40. */
+  /** No column is wider than this (characters). Default 50. */
   readonly maxColumnWidth?: number;
   /** The whole line fits this width when it can (terminal columns); wide columns shrink first. */
   readonly maxWidth?: number;
@@ -111,7 +111,7 @@ export class TableWriter {
   private flushSample(): void {
     const headers = this.columns.map((c) => flatten(c.name));
     const natural = headers.map((h, i) => Math.max(textWidth(h), ...this.sample.map((r) => textWidth(r[i]))));
-    this.widths = columnWidths(natural, this.options.maxColumnWidth ?? 40, this.options.maxWidth);
+    this.widths = columnWidths(natural, this.options.maxColumnWidth ?? 50, this.options.maxWidth);
     const head = headers.map((h, i) => padRight(this.fit(h, i), this.widths![i]));
     this.write(` ${head.join(' | ')}`.trimEnd() + '\n');
     this.write(this.widths.map((w) => '-'.repeat(w + 2)).join('+') + '\n');
