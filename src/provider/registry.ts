@@ -5,8 +5,15 @@
  */
 import { SluiceError } from '../util/errors.js';
 import type { Provider } from './types.js';
+import { dataDictionaryProvider } from '../providers/datadictionary/index.js';
+import { inMemoryStorageProvider } from '../providers/inmemory/index.js';
+import { exactOnlineProvider } from '../providers/exactonline/index.js';
 
-export const builtinProviders: readonly Provider[] = [];
+export const builtinProviders: readonly Provider[] = [
+  inMemoryStorageProvider,
+  dataDictionaryProvider,
+  exactOnlineProvider,
+];
 
 /** Find a provider by its settings name, case-insensitively; extra providers win over built-ins. */
 export function findProvider(name: string, extra: readonly Provider[] = []): Provider {

@@ -1,0 +1,150 @@
+/**
+ * The executor's scan stage: runs the planned remote scans in parallel across
+ * partitions (bounded by the `parallelism` setting), appending each batch into
+ * a DuckDB temp table as it arrives. A partition whose scan fails is recorded
+ * and left out (or fails the statement with `partition-failure = error`);
+ * cancellation aborts every scan in flight.
+ */
+import type { Partition, RowBatch, Value } from '../provider/types.js';
+import { SluiceError } from '../util/errors.js';
+import type { LocalDb, TableLoader } from './local.js';
+import type { TablePlan } from './planner.js';
+
+export interface RunState {
+  readonly signal: AbortSignal;
+  readonly started: number;
+  readonly onProgress?: (p: { partitionsDone: number; partitionsTotal: number; rows: number; remoteCalls: number; elapsedMs: number }) => void;
+  readonly failedPartitions: { container: string; partition: string; message: string }[];
+  readonly warnings: string[];
+  readonly temps: string[];
+  partitionsDone: number;
+  partitionsTotal: number;
+  scannedRows: number;
+  reportedCalls: number;
+  now(): number;
+  remoteCalls(): number;
+}
+
+export function cancelled(): SluiceError {
+  return new SluiceError('ENG400', 'The statement was cancelled.');
+}
+
+/** Run `tasks` with at most `limit` in flight; the first rejection stops starting new ones and is rethrown. */
+export async function runBounded(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < tasks.length) {
+      const i = next++;
+      try {
+        await tasks[i]();
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  if (failure) throw failure.e;
+}
+
+function withPartitionColumn(batch: RowBatch, column: string, value: Value): RowBatch {
+  if (batch.columns.some((c) => c.toLowerCase() === column.toLowerCase())) return batch;
+  return { columns: [...batch.columns, column], rows: batch.rows.map((r) => [...r, value]) };
+}
+
+/**
+ * Scan every planned table into its own temp table; returns the temp table
+ * name per plan (same order).
+ */
+export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: RunState, settings: Readonly<Record<string, string>>): Promise<string[]> {
+  const parallelism = Math.max(1, Number(settings['parallelism'] ?? '8') || 8);
+  const failFast = (settings['partition-failure'] ?? 'skip').toLowerCase() === 'error';
+  const names: string[] = [];
+  const loaders: TableLoader[] = [];
+  const tasks: (() => Promise<void>)[] = [];
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort(state.signal.reason);
+  if (state.signal.aborted) throw cancelled();
+  state.signal.addEventListener('abort', onOuterAbort, { once: true });
+
+  for (const tp of plans) {
+    const name = db.newTempName();
+    names.push(name);
+    state.temps.push(name);
+    const types = new Map(tp.ref.table.columns.map((c) => [c.name.toLowerCase(), c.type]));
+    const loader = await db.createLoader(
+      name,
+      tp.columns.map((c) => ({ name: c, type: types.get(c.toLowerCase()) ?? 'varchar' })),
+    );
+    loaders.push(loader);
+    state.partitionsTotal += tp.partitions.length;
+    const partitionColumn = tp.ref.table.partitionColumn;
+    const needsPartitionColumn = partitionColumn !== undefined && tp.columns.some((c) => c.toLowerCase() === partitionColumn.toLowerCase());
+    for (const partition of tp.partitions) {
+      tasks.push(() => scanOne(tp, partition, loader, needsPartitionColumn ? partitionColumn : undefined));
+    }
+  }
+
+  const report = () =>
+    state.onProgress?.({
+      partitionsDone: state.partitionsDone,
+      partitionsTotal: state.partitionsTotal,
+      rows: state.scannedRows,
+      remoteCalls: state.remoteCalls(),
+      elapsedMs: state.now() - state.started,
+    });
+
+  async function scanOne(tp: TablePlan, partition: Partition | undefined, loader: TableLoader, partitionColumn: string | undefined): Promise<void> {
+    const container = tp.ref.container;
+    try {
+      const iterable = container.scan(tp.plan, partition, {
+        signal: inner.signal,
+        progress: (ev) => {
+          if (ev.calls) state.reportedCalls += ev.calls;
+          report();
+        },
+      });
+      for await (const batch of iterable) {
+        if (inner.signal.aborted) throw inner.signal.reason ?? cancelled();
+        loader.append(partitionColumn && partition ? withPartitionColumn(batch, partitionColumn, partition.id) : batch);
+        state.scannedRows += batch.rows.length;
+        report();
+      }
+      state.partitionsDone += 1;
+      report();
+    } catch (e) {
+      if (state.signal.aborted) throw cancelled();
+      if (inner.signal.aborted) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      if (partition === undefined || failFast) {
+        const where = partition ? ` partition ${partition.id}` : '';
+        const fatal = new SluiceError('ENG210', `Reading ${tp.ref.table.name} from ${container.alias}${where} failed: ${message}`, {
+          container: container.alias,
+          table: tp.ref.table.name,
+          partition: partition?.id,
+          cause: e,
+          hint: partition ? 'Set partition-failure to skip to continue with the other partitions.' : undefined,
+        });
+        // Stop the other scans now rather than when they finish on their own.
+        inner.abort(fatal);
+        throw fatal;
+      }
+      state.failedPartitions.push({ container: container.alias, partition: partition.id, message });
+      state.warnings.push(`Partition ${partition.id} of ${container.alias} failed reading ${tp.ref.table.name}: ${message}`);
+      state.partitionsDone += 1;
+      report();
+    }
+  }
+
+  try {
+    await runBounded(tasks, parallelism);
+  } catch (e) {
+    inner.abort(e);
+    throw e;
+  } finally {
+    state.signal.removeEventListener('abort', onOuterAbort);
+    for (const l of loaders) l.close();
+  }
+  if (state.signal.aborted) throw cancelled();
+  return names;
+}
