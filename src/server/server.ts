@@ -1,0 +1,626 @@
+/**
+ * `sluice serve`: the HTTP server. Built on node:http rather than a framework
+ * because every response that matters is a stream of engine batches written
+ * with backpressure (res.write → 'drain') and cancelled when the client goes
+ * away (res 'close' → AbortController → the engine's ExecuteOptions.signal);
+ * a framework's reply pipeline adds nothing there and hides both. Routing is
+ * a handful of fixed shapes, matched on raw path segments before decoding so
+ * an encoded slash or `..` can never change which database is addressed.
+ *
+ * Routes (all but /health need Basic or Bearer credentials and a grant):
+ *   GET  /health
+ *   GET  /{db}/odata4/                       service document
+ *   GET  /{db}/odata4/$metadata              CSDL
+ *   GET  /{db}/odata4/{EntitySet}[/$count]   feed / count
+ *   POST /{db}/sql                           SQL text or {"sql": …} → JSON, CSV, NDJSON
+ *   GET  /{db}/download/{EntitySet}.csv|.json|.xlsx
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StatementResult } from '../engine/api.js';
+import type { FileFormat } from '../formats/index.js';
+import { writeResult } from '../formats/index.js';
+import type { Value } from '../provider/types.js';
+import { systemClock } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
+import { SluiceError, toSluiceError } from '../util/errors.js';
+import type { SecretBox } from '../util/secrets.js';
+import { Authenticator, isGranted } from './auth.js';
+import { etagMatches, etagOf, ResponseCache } from './cache.js';
+import { metadataXml, rowWriter, serviceDocument } from './odata/edm.js';
+import type { EntitySet } from './odata/model.js';
+import { countStatement, encodeToken, keyText, pageStatement, parseFeedOptions } from './odata/query.js';
+import type { PageToken } from './odata/query.js';
+import { SessionPool } from './sessions.js';
+import type { Lease, SessionFactory } from './sessions.js';
+import type { DatabaseRecord, StateStore, UserRecord } from './state/types.js';
+
+export interface ServerOptions {
+  readonly store: StateStore;
+  readonly secrets: SecretBox;
+  readonly sessionFactory: SessionFactory;
+  readonly clock?: Clock;
+  readonly host?: string;
+  /** 0: an ephemeral port. */
+  readonly port?: number;
+  /** Default rows per OData page (5,000). */
+  readonly pageSize?: number;
+  /** The largest page a client may ask for with `Prefer: odata.maxpagesize` (50,000). */
+  readonly maxPageSize?: number;
+  /** Responses up to this size are buffered to get an ETag (1 MiB). */
+  readonly etagBufferBytes?: number;
+  readonly maxSessionsPerDatabase?: number;
+  /** Where request logs go (one JSON object per line); default stdout. */
+  readonly log?: (line: string) => void;
+  /** The URL clients reach the server by (behind a proxy); default from the Host header. */
+  readonly publicUrl?: string;
+  /** Extra seconds a throttle and credential cache use (tests). */
+  readonly authenticator?: Authenticator;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const DB_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const ODATA_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+/** An error with the HTTP status it answers with. */
+function httpError(status: number, code: string, message: string, hint?: string): SluiceError {
+  return new SluiceError(code, message, { status, ...(hint ? { hint } : {}) });
+}
+
+const OWN_CODES = /^(ODATA|SRV)/;
+
+function statusOf(e: SluiceError): number {
+  if (OWN_CODES.test(e.code) && e.details.status) return e.details.status;
+  if (OWN_CODES.test(e.code)) return 400;
+  // An engine or provider error: a remote status means the platform failed (502); otherwise the request was wrong.
+  if (e.details.status !== undefined) return 502;
+  return 400;
+}
+
+interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly started: number;
+  readonly abort: AbortController;
+  user?: string;
+  database?: string;
+  rows: number;
+  status: number;
+  errorCode?: string;
+}
+
+/** Writes a body that is buffered (for an ETag) until it grows past a limit, then streamed with backpressure. */
+class BodyWriter {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private streaming = false;
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly contentType: string,
+    private readonly limit: number,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  async write(text: string | Buffer): Promise<void> {
+    const chunk = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    if (chunk.length === 0) return;
+    if (!this.streaming) {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size <= this.limit) return;
+      this.streaming = true;
+      this.ctx.res.writeHead(200, { 'Content-Type': this.contentType, ...this.headers });
+      const all = Buffer.concat(this.chunks);
+      this.chunks = [];
+      await this.push(all);
+      return;
+    }
+    await this.push(chunk);
+  }
+
+  private async push(chunk: Buffer): Promise<void> {
+    if (this.ctx.abort.signal.aborted) throw this.ctx.abort.signal.reason;
+    if (!this.ctx.res.write(chunk)) await once(this.ctx.res, 'drain', { signal: this.ctx.abort.signal });
+  }
+
+  /** Finish: a buffered body gets an ETag (and 304 when the client has it). Returns the body when it was buffered. */
+  end(): Buffer | undefined {
+    const { res, req } = this.ctx;
+    if (this.streaming) {
+      res.end();
+      return undefined;
+    }
+    const body = Buffer.concat(this.chunks);
+    const etag = etagOf(body);
+    if (etagMatches(req.headers['if-none-match'], etag)) {
+      this.ctx.status = 304;
+      res.writeHead(304, { ETag: etag, ...this.headers });
+      res.end();
+      return body;
+    }
+    res.writeHead(200, { 'Content-Type': this.contentType, 'Content-Length': String(body.length), ETag: etag, ...this.headers });
+    res.end(body);
+    return body;
+  }
+}
+
+/** A writable view of the response for `writeResult` (formats), with backpressure and abort. */
+function responseSink(ctx: RequestContext): NodeJS.WritableStream {
+  return ctx.res;
+}
+
+export class SluiceServer {
+  readonly pool: SessionPool;
+  readonly cache = new ResponseCache();
+  private readonly clock: Clock;
+  private readonly auth: Authenticator;
+  private readonly log: (line: string) => void;
+  private readonly pageSize: number;
+  private readonly maxPageSize: number;
+  private readonly etagBuffer: number;
+
+  constructor(private readonly options: ServerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.auth = options.authenticator ?? new Authenticator(this.clock);
+    this.pool = new SessionPool(options.sessionFactory, options.secrets, options.maxSessionsPerDatabase ?? 4);
+    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.pageSize = options.pageSize ?? 5000;
+    this.maxPageSize = options.maxPageSize ?? 50_000;
+    this.etagBuffer = options.etagBufferBytes ?? 1024 * 1024;
+  }
+
+  async listen(): Promise<RunningServer> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 65_000;
+    server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1');
+    await once(server, 'listening');
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return {
+      url: `http://${host}:${addr.port}`,
+      server,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await this.pool.close();
+      },
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const abort = new AbortController();
+    const ctx: RequestContext = {
+      req,
+      res,
+      url: new URL(req.url ?? '/', 'http://localhost'),
+      started: this.clock.now(),
+      abort,
+      rows: 0,
+      status: 200,
+    };
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort(new SluiceError('SRV400', 'The client closed the connection.'));
+    });
+    res.setHeader('OData-Version', '4.0');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    try {
+      await this.route(ctx);
+    } catch (e) {
+      this.fail(ctx, e);
+    } finally {
+      this.writeLog(ctx);
+    }
+  }
+
+  private fail(ctx: RequestContext, e: unknown): void {
+    const { res } = ctx;
+    if (ctx.abort.signal.aborted && !res.headersSent) {
+      ctx.status = 499;
+      ctx.errorCode = 'SRV400';
+      res.destroy();
+      return;
+    }
+    const internal = !(e instanceof SluiceError);
+    const err = internal ? new SluiceError('SRV500', 'Internal server error.') : e;
+    const status = internal ? 500 : statusOf(err);
+    ctx.status = status;
+    ctx.errorCode = err.code;
+    if (res.headersSent) {
+      // Part of the body is out: cut the connection so the client sees a failure, not a short feed.
+      res.destroy();
+      return;
+    }
+    const details = err.details.hint ? [{ code: 'hint', message: err.details.hint }] : undefined;
+    const where = [err.details.container && `container ${err.details.container}`, err.details.table && `table ${err.details.table}`, err.details.partition && `partition ${err.details.partition}`]
+      .filter(Boolean)
+      .join(', ');
+    const body = JSON.stringify({ error: { code: err.code, message: err.message, ...(where ? { target: where } : {}), ...(details ? { details } : {}) } });
+    const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) };
+    if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Sluice", charset="UTF-8"';
+    if (err.details.hint && status === 429) headers['Retry-After'] = err.details.hint.replace(/\D/g, '') || '1';
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  private writeLog(ctx: RequestContext): void {
+    // The path only, and of the query only the option names: values may hold customer data or tokens.
+    const options = [...new Set(ctx.url.searchParams.keys())];
+    const line = {
+      time: new Date(this.clock.now()).toISOString(),
+      method: ctx.req.method,
+      path: ctx.url.pathname,
+      ...(options.length ? { options } : {}),
+      user: ctx.user ?? null,
+      database: ctx.database ?? null,
+      status: ctx.status,
+      ms: this.clock.now() - ctx.started,
+      rows: ctx.rows,
+      ...(ctx.errorCode ? { error: ctx.errorCode } : {}),
+    };
+    try {
+      this.log(JSON.stringify(line));
+    } catch {
+      // A failing log sink must not take requests down.
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Routing
+
+  private async route(ctx: RequestContext): Promise<void> {
+    const raw = (ctx.req.url ?? '/').split('?')[0];
+    const rawSegments = raw.split('/').slice(1);
+    const segments: string[] = [];
+    for (const s of rawSegments) {
+      let d: string;
+      try {
+        d = decodeURIComponent(s);
+      } catch {
+        throw httpError(400, 'SRV401', 'The request path is not validly encoded.');
+      }
+      if (d.includes('/') || d.includes('\\') || d === '..' || d === '.' || d.includes('\u0000')) {
+        throw httpError(400, 'SRV402', 'The request path contains an encoded slash or a dot segment.');
+      }
+      segments.push(d);
+    }
+    const method = ctx.req.method ?? 'GET';
+    if (segments.length === 1 && segments[0] === 'health') {
+      if (method !== 'GET' && method !== 'HEAD') throw httpError(405, 'SRV403', 'Use GET.');
+      const body = JSON.stringify({ status: 'ok' });
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      ctx.res.end(body);
+      return;
+    }
+    if (segments.length < 2 || segments[0] === '') throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
+    const [dbName, area, ...rest] = segments;
+    if (!DB_RE.test(dbName)) throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
+
+    const { user, db } = await this.authorize(ctx, dbName);
+    ctx.user = user.name;
+    ctx.database = db.name;
+
+    if (area === 'odata4') {
+      if (method !== 'GET' && method !== 'HEAD') throw httpError(405, 'SRV403', 'OData feeds are read-only; use GET.');
+      if (rest.length === 0 || (rest.length === 1 && rest[0] === '')) return this.cached(ctx, db, (lease) => this.serviceDocument(ctx, lease));
+      if (rest.length === 1 && rest[0] === '$metadata') return this.cached(ctx, db, (lease) => this.metadata(ctx, lease));
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)(\(.*\))?$/.exec(rest[0]);
+      if (!m) throw httpError(404, 'SRV405', `There is no entity set "${rest[0].slice(0, 80)}".`);
+      if (m[2]) throw httpError(400, 'ODATA040', 'Addressing a single entity by key is not supported; use $filter on the key.');
+      const countOnly = rest.length === 2 && rest[1] === '$count';
+      if (rest.length > 2 || (rest.length === 2 && !countOnly)) throw httpError(404, 'SRV405', 'Not found.');
+      return this.cached(ctx, db, (lease) => this.feed(ctx, lease, m[1], countOnly));
+    }
+    if (area === 'sql' && rest.length === 0) {
+      if (method !== 'POST') throw httpError(405, 'SRV403', 'Send SQL with POST.');
+      if (user.kind !== 'person' && user.kind !== 'service') throw httpError(403, 'SRV406', 'Not allowed.');
+      return this.sql(ctx, db);
+    }
+    if (area === 'download' && rest.length === 1) {
+      if (method !== 'GET') throw httpError(405, 'SRV403', 'Use GET.');
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)\.(csv|json|xlsx)$/.exec(rest[0]);
+      if (!m) throw httpError(404, 'SRV405', 'Download as /{database}/download/{EntitySet}.csv, .json or .xlsx.');
+      return this.download(ctx, db, m[1], m[2] as FileFormat);
+    }
+    throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
+  }
+
+  private async authorize(ctx: RequestContext, dbName: string): Promise<{ user: UserRecord; db: DatabaseRecord }> {
+    const state = await this.options.store.read();
+    const ip = ctx.req.socket.remoteAddress ?? '';
+    const outcome = await this.auth.authenticate(ctx.req.headers.authorization, ip, state);
+    if (!outcome.ok) {
+      if (outcome.user) ctx.user = outcome.user;
+      if (outcome.reason === 'throttled') {
+        throw httpError(429, 'SRV407', 'Too many failed logins; wait before trying again.', `Retry after ${outcome.retryAfterSeconds ?? 1} seconds.`);
+      }
+      throw httpError(401, 'SRV408', outcome.reason === 'missing' ? 'Credentials are required (HTTP Basic or a Bearer token).' : 'The user name, password or token is not valid.');
+    }
+    const db = state.databases.find((d) => d.name.toLowerCase() === dbName.toLowerCase());
+    // The same answer whether the database is missing or not granted: nothing about other tenants leaks.
+    if (!db || !isGranted(state, outcome.user.name, db.name)) {
+      ctx.user = outcome.user.name;
+      throw httpError(404, 'SRV409', `The database "${dbName}" does not exist or you have no access to it.`);
+    }
+    return { user: outcome.user, db };
+  }
+
+  /** Serve from the response cache when the database has one and the client allows it; else run `produce`. */
+  private async cached(ctx: RequestContext, db: DatabaseRecord, produce: (lease: Lease) => Promise<Buffer | undefined>): Promise<void> {
+    const maxAgeMs = (db.cacheMaxAgeSeconds ?? 0) * 1000;
+    const noCache = /no-cache|no-store|max-age=0/i.test(String(ctx.req.headers['cache-control'] ?? '')) || /no-cache/i.test(String(ctx.req.headers.pragma ?? ''));
+    const key = `${db.name.toLowerCase()}\u0000${ctx.req.url}\u0000${ctx.req.headers.prefer ?? ''}`;
+    if (maxAgeMs > 0 && !noCache) {
+      const hit = this.cache.get(key, maxAgeMs, this.clock.now());
+      if (hit) {
+        ctx.rows = hit.rows;
+        const age = String(Math.floor((this.clock.now() - hit.storedAt) / 1000));
+        if (etagMatches(ctx.req.headers['if-none-match'], hit.etag)) {
+          ctx.status = 304;
+          ctx.res.writeHead(304, { ETag: hit.etag, Age: age, ...hit.extraHeaders });
+          ctx.res.end();
+          return;
+        }
+        ctx.res.writeHead(hit.status, { 'Content-Type': hit.contentType, 'Content-Length': String(hit.body.length), ETag: hit.etag, Age: age, ...hit.extraHeaders });
+        ctx.res.end(hit.body);
+        return;
+      }
+    }
+    const lease = await this.pool.acquire(db, ctx.abort.signal);
+    let reusable = false;
+    try {
+      const body = await produce(lease);
+      reusable = true;
+      if (body && maxAgeMs > 0 && ctx.status === 200) {
+        const contentType = String(ctx.res.getHeader('content-type') ?? ODATA_JSON);
+        const extra: Record<string, string> = {};
+        const pa = ctx.res.getHeader('preference-applied');
+        if (pa) extra['Preference-Applied'] = String(pa);
+        this.cache.put(key, { status: 200, contentType, body, etag: etagOf(body), storedAt: this.clock.now(), rows: ctx.rows, extraHeaders: extra });
+      }
+    } finally {
+      lease.release(reusable && !ctx.abort.signal.aborted);
+    }
+  }
+
+  private base(ctx: RequestContext, db: string): string {
+    if (this.options.publicUrl) return `${this.options.publicUrl.replace(/\/$/, '')}/${encodeURIComponent(db)}/odata4/`;
+    const host = String(ctx.req.headers.host ?? 'localhost').replace(/[^A-Za-z0-9.:[\]-]/g, '');
+    const proto = String(ctx.req.headers['x-forwarded-proto'] ?? '') === 'https' ? 'https' : 'http';
+    return `${proto}://${host}/${encodeURIComponent(db)}/odata4/`;
+  }
+
+  private async serviceDocument(ctx: RequestContext, lease: Lease): Promise<Buffer | undefined> {
+    const w = new BodyWriter(ctx, ODATA_JSON, this.etagBuffer, { 'Cache-Control': 'no-cache' });
+    await w.write(serviceDocument(lease.model, this.base(ctx, ctx.database as string)));
+    return w.end();
+  }
+
+  private async metadata(ctx: RequestContext, lease: Lease): Promise<Buffer | undefined> {
+    const w = new BodyWriter(ctx, 'application/xml;charset=utf-8', 64 * 1024 * 1024, { 'Cache-Control': 'no-cache' });
+    await w.write(metadataXml(lease.model));
+    return w.end();
+  }
+
+  private entitySet(lease: Lease, name: string): EntitySet {
+    const set = lease.model.find(name);
+    if (!set) throw httpError(404, 'SRV405', `There is no entity set "${name.slice(0, 80)}".`, 'The service document (/{database}/odata4/) lists them.');
+    return set;
+  }
+
+  private pageSizeFor(ctx: RequestContext, db: DatabaseRecord): { size: number; applied?: string } {
+    const prefer = String(ctx.req.headers.prefer ?? '');
+    const m = /odata\.maxpagesize\s*=\s*(\d{1,12})/i.exec(prefer);
+    const base = Math.min(db.pageSize ?? this.pageSize, this.maxPageSize);
+    if (!m) return { size: base };
+    const size = Math.max(1, Math.min(Number(m[1]), this.maxPageSize));
+    return { size, applied: `odata.maxpagesize=${size}` };
+  }
+
+  private async scalar(ctx: RequestContext, lease: Lease, statement: Parameters<Lease['session']['executeStatement']>[0]): Promise<number> {
+    const result = await lease.session.executeStatement(statement, { signal: ctx.abort.signal });
+    let value: Value = null;
+    if (result.kind === 'rows') {
+      for await (const batch of result.batches) if (batch.rows.length > 0 && value === null) value = batch.rows[0][0];
+    }
+    const n = typeof value === 'bigint' ? Number(value) : typeof value === 'number' ? value : Number(value);
+    if (!Number.isFinite(n)) throw new SluiceError('SRV501', 'The count query returned no number.');
+    return n;
+  }
+
+  private async feed(ctx: RequestContext, lease: Lease, setName: string, countOnly: boolean): Promise<Buffer | undefined> {
+    const set = this.entitySet(lease, setName);
+    const options = parseFeedOptions(set, ctx.url.searchParams);
+    const db = ctx.database as string;
+    if (countOnly) {
+      const n = await this.scalar(ctx, lease, countStatement(set, options));
+      const w = new BodyWriter(ctx, 'text/plain;charset=utf-8', this.etagBuffer, { 'Cache-Control': 'no-cache' });
+      await w.write(String(n));
+      return w.end();
+    }
+    const dbRecord = (await this.options.store.read()).databases.find((d) => d.name === db);
+    const page = this.pageSizeFor(ctx, dbRecord ?? { name: db, containers: [], createdAt: '' });
+    const headers: Record<string, string> = { 'Cache-Control': 'no-cache' };
+    if (page.applied) headers['Preference-Applied'] = page.applied;
+    if (page.applied) ctx.res.setHeader('Preference-Applied', page.applied);
+
+    const count = options.count ? await this.scalar(ctx, lease, countStatement(set, options)) : undefined;
+    const plan = pageStatement(set, options, page.size);
+    const base = this.base(ctx, db);
+    const selectList = options.selectGiven ? `(${options.select.map((p) => p.name).join(',')})` : '';
+    const w = new BodyWriter(ctx, ODATA_JSON, this.etagBuffer, headers);
+    await w.write(`{"@odata.context":${JSON.stringify(`${base}$metadata#${set.name}${selectList}`)}${count !== undefined ? `,"@odata.count":${count}` : ''},"value":[`);
+
+    let sent = 0;
+    let more = false;
+    let last: readonly Value[] | undefined;
+    if (plan.pageRows > 0) {
+      const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: ctx.abort.signal });
+      if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
+      const write = rowWriter(plan.slots);
+      for await (const batch of result.batches) {
+        let chunk = '';
+        for (const row of batch.rows) {
+          if (sent >= plan.pageRows) {
+            more = true;
+            break;
+          }
+          chunk += (sent > 0 ? ',' : '') + write(row, plan.position + sent + 1);
+          last = row;
+          sent++;
+        }
+        ctx.rows = sent;
+        await w.write(chunk);
+        if (more) break;
+      }
+    }
+
+    let next: string | undefined;
+    const remaining = plan.remaining === undefined ? undefined : plan.remaining - sent;
+    if (more && last && (remaining === undefined || remaining > 0)) {
+      const position = plan.position + sent;
+      let token: PageToken = { mode: 'offset', offset: position, ...(remaining !== undefined ? { remaining } : {}) };
+      if (plan.mode === 'keyset') {
+        const keyProps = set.key.map((k) => set.properties.find((p) => p.name === k));
+        const values = plan.keyIndexes.map((i) => last?.[i]);
+        if (values.every((v) => v !== null && v !== undefined)) {
+          token = { mode: 'keyset', key: values.map((v, i) => keyText(v as Value, keyProps[i]?.type ?? 'varchar')), offset: position, ...(remaining !== undefined ? { remaining } : {}) };
+        }
+      }
+      const params = new URLSearchParams(options.carried);
+      params.set('$skiptoken', encodeToken(token, options.queryHash));
+      next = `${base}${set.name}?${params.toString().replace(/\+/g, '%20')}`;
+    }
+    await w.write(`]${next ? `,"@odata.nextLink":${JSON.stringify(next)}` : ''}}`);
+    return w.end();
+  }
+
+  // -------------------------------------------------------------------------
+  // SQL endpoint and downloads
+
+  private async readBody(ctx: RequestContext, limit: number): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of ctx.req) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > limit) throw httpError(413, 'SRV410', `The request body is larger than ${limit} bytes.`);
+      chunks.push(b);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private async sql(ctx: RequestContext, db: DatabaseRecord): Promise<void> {
+    const text = await this.readBody(ctx, 1024 * 1024);
+    let sql = text;
+    if (/json/i.test(String(ctx.req.headers['content-type'] ?? ''))) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw httpError(400, 'SRV411', 'The body is not valid JSON; send {"sql": "…"} or plain SQL text.');
+      }
+      const s = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).sql : undefined;
+      if (typeof s !== 'string') throw httpError(400, 'SRV411', 'The JSON body needs a "sql" text field.');
+      sql = s;
+    }
+    if (sql.trim() === '') throw httpError(400, 'SRV412', 'No SQL was sent.');
+    const accept = String(ctx.req.headers.accept ?? '');
+    const format: 'json' | 'csv' | 'ndjson' = /text\/csv/i.test(accept) ? 'csv' : /ndjson|x-ndjson|jsonl/i.test(accept) ? 'ndjson' : 'json';
+    const lease = await this.pool.acquire(db, ctx.abort.signal);
+    try {
+      const contentType = format === 'csv' ? 'text/csv;charset=utf-8' : format === 'ndjson' ? 'application/x-ndjson;charset=utf-8' : 'application/json;charset=utf-8';
+      let started = false;
+      const start = () => {
+        if (!started) {
+          started = true;
+          ctx.res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+          if (format === 'json') ctx.res.write('{"results":[');
+        }
+      };
+      let first = true;
+      for await (const result of lease.session.execute(sql, { signal: ctx.abort.signal })) {
+        start();
+        if (result.kind === 'rows') {
+          if (format === 'json') {
+            ctx.res.write(`${first ? '' : ','}{"columns":${JSON.stringify(result.columns)},"rows":`);
+            const counted = countRows(result.batches, ctx);
+            await writeResult('json', result.columns, counted, responseSink(ctx));
+            ctx.res.write('}');
+          } else {
+            await writeResult(format, result.columns, countRows(result.batches, ctx), responseSink(ctx));
+          }
+        } else if (format === 'json') {
+          const message = result.kind === 'done' ? result.message : result.lines.join('\n');
+          ctx.res.write(`${first ? '' : ','}${JSON.stringify({ message, ...(result.kind === 'done' && result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}) })}`);
+        }
+        first = false;
+      }
+      start();
+      if (format === 'json') ctx.res.write(']}');
+      ctx.res.end();
+    } finally {
+      // User SQL may `use` or `set`: never hand this session to the next request.
+      lease.release(false);
+    }
+  }
+
+  private async download(ctx: RequestContext, db: DatabaseRecord, setName: string, format: FileFormat): Promise<void> {
+    const lease = await this.pool.acquire(db, ctx.abort.signal);
+    let reusable = false;
+    try {
+      const set = this.entitySet(lease, setName);
+      const params = new URLSearchParams(ctx.url.searchParams);
+      params.delete('$skiptoken');
+      const options = parseFeedOptions(set, params);
+      const plan = pageStatement(set, { ...options, token: undefined }, Number.MAX_SAFE_INTEGER - 1);
+      const result = await lease.session.executeStatement(plan.statement, { signal: ctx.abort.signal });
+      if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a download.');
+      const columns = plan.slots.filter((s) => s.index >= 0).map((s) => ({ name: s.name, type: s.type }));
+      const indexes = plan.slots.filter((s) => s.index >= 0).map((s) => s.index);
+      const types: Record<FileFormat, string> = {
+        csv: 'text/csv;charset=utf-8',
+        json: 'application/json;charset=utf-8',
+        ndjson: 'application/x-ndjson;charset=utf-8',
+        xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      };
+      ctx.res.writeHead(200, {
+        'Content-Type': types[format],
+        'Content-Disposition': `attachment; filename="${set.name}.${format}"`,
+        'Cache-Control': 'no-cache',
+      });
+      const projected = (async function* (batches: AsyncIterable<{ readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] }>) {
+        for await (const b of batches) {
+          ctx.rows += b.rows.length;
+          yield { columns: columns.map((c) => c.name), rows: b.rows.map((r) => indexes.map((i) => r[i])) };
+        }
+      })(result.batches);
+      await writeResult(format, columns, projected, responseSink(ctx));
+      ctx.res.end();
+      reusable = true;
+    } finally {
+      lease.release(reusable && !ctx.abort.signal.aborted);
+    }
+  }
+}
+
+async function* countRows<T extends { readonly rows: readonly unknown[] }>(batches: AsyncIterable<T>, ctx: RequestContext): AsyncIterable<T> {
+  for await (const b of batches) {
+    ctx.rows += b.rows.length;
+    yield b;
+  }
+}
+
+/** Start a server; resolves once it listens. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  return new SluiceServer(options).listen();
+}
+
+export { httpError, toSluiceError };

@@ -1,0 +1,147 @@
+/**
+ * Engine sessions per database. A session is exclusive while a request uses
+ * it (the engine runs one statement at a time per session), so each database
+ * keeps a small pool; a new session opens the database's containers (secrets
+ * unsealed only here) and runs its startup SQL once. When the database's
+ * configuration changes, older sessions are closed instead of reused. A
+ * session that was aborted, failed, or ran user SQL (which may `use` or
+ * `set`) is closed rather than handed to the next request.
+ */
+import { createHash } from 'node:crypto';
+import type { Session } from '../engine/api.js';
+import type { ContainerConfig } from '../provider/types.js';
+import { SluiceError, toSluiceError } from '../util/errors.js';
+import type { SecretBox } from '../util/secrets.js';
+import { buildModel } from './odata/model.js';
+import type { ServiceModel } from './odata/model.js';
+import type { DatabaseRecord } from './state/types.js';
+import { openContainer } from './tenancy.js';
+
+/** Opens an engine session over the given (unsealed) containers. */
+export type SessionFactory = (containers: readonly ContainerConfig[], database: DatabaseRecord) => Promise<Session>;
+
+export interface Lease {
+  readonly session: Session;
+  readonly model: ServiceModel;
+  /** Return the session; `reusable: false` closes it. */
+  release(reusable: boolean): void;
+}
+
+interface DatabasePool {
+  fingerprint: string;
+  idle: { session: Session; model: ServiceModel }[];
+  busy: number;
+  waiters: (() => void)[];
+}
+
+function fingerprintOf(db: DatabaseRecord): string {
+  return createHash('sha256').update(JSON.stringify([db.containers, db.startupSql ?? ''])).digest('base64url');
+}
+
+/** Run a script and drain every result (startup SQL has no output to keep). */
+export async function runScript(session: Session, script: string, signal?: AbortSignal): Promise<void> {
+  for await (const result of session.execute(script, signal ? { signal } : {})) {
+    if (result.kind === 'rows') {
+      for await (const _batch of result.batches) {
+        // drained
+      }
+    }
+  }
+}
+
+export class SessionPool {
+  private readonly pools = new Map<string, DatabasePool>();
+  private closed = false;
+
+  constructor(
+    private readonly factory: SessionFactory,
+    private readonly box: SecretBox,
+    private readonly maxPerDatabase = 4,
+  ) {}
+
+  private poolFor(db: DatabaseRecord): DatabasePool {
+    const key = db.name.toLowerCase();
+    const fp = fingerprintOf(db);
+    let pool = this.pools.get(key);
+    if (pool && pool.fingerprint !== fp) {
+      for (const s of pool.idle) void s.session.close().catch(() => undefined);
+      pool.idle = [];
+      pool.fingerprint = fp;
+    }
+    if (!pool) {
+      pool = { fingerprint: fp, idle: [], busy: 0, waiters: [] };
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private async open(db: DatabaseRecord, signal: AbortSignal): Promise<{ session: Session; model: ServiceModel }> {
+    const containers = db.containers.map((c) => openContainer(c, this.box));
+    const session = await this.factory(containers, db);
+    try {
+      if (db.startupSql && db.startupSql.trim() !== '') await runScript(session, db.startupSql, signal);
+      return { session, model: buildModel(session.containers()) };
+    } catch (e) {
+      await session.close().catch(() => undefined);
+      const err = toSluiceError(e);
+      throw new SluiceError(err.code, `The database "${db.name}" could not be opened: ${err.message}`, { ...err.details, status: 503 });
+    }
+  }
+
+  async acquire(db: DatabaseRecord, signal: AbortSignal): Promise<Lease> {
+    if (this.closed) throw new SluiceError('SRV300', 'The server is shutting down.', { status: 503 });
+    const pool = this.poolFor(db);
+    while (pool.idle.length === 0 && pool.busy >= this.maxPerDatabase) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          pool.waiters = pool.waiters.filter((w) => w !== wake);
+          reject(signal.reason);
+        };
+        const wake = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        if (signal.aborted) return reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        pool.waiters.push(wake);
+      });
+    }
+    pool.busy++;
+    const fp = pool.fingerprint;
+    let entry = pool.idle.pop();
+    if (!entry) {
+      try {
+        entry = await this.open(db, signal);
+      } catch (e) {
+        pool.busy--;
+        pool.waiters.shift()?.();
+        throw e;
+      }
+    }
+    const taken = entry;
+    let released = false;
+    return {
+      session: taken.session,
+      model: taken.model,
+      release: (reusable) => {
+        if (released) return;
+        released = true;
+        pool.busy--;
+        if (reusable && !this.closed && pool.fingerprint === fp) pool.idle.push(taken);
+        else void taken.session.close().catch(() => undefined);
+        pool.waiters.shift()?.();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all: Promise<void>[] = [];
+    for (const pool of this.pools.values()) {
+      for (const s of pool.idle) all.push(s.session.close().catch(() => undefined));
+      pool.idle = [];
+      for (const w of pool.waiters) w();
+    }
+    await Promise.all(all);
+  }
+}
