@@ -1,0 +1,137 @@
+/** The token store and the refresh discipline: sealed at rest, 570 s rule, single flight, two processes. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { TokenManager } from '../../../src/providers/exactonline/oauth.js';
+import { TokenStore } from '../../../src/providers/exactonline/token-store.js';
+import { ManualClock, systemClock, type Clock } from '../../../src/util/clock.js';
+import { SecretBox } from '../../../src/util/secrets.js';
+import { startTokenStub, testConfig } from './helpers.js';
+
+const secrets = SecretBox.fromPassphrase('test-key');
+
+function setup(apiUrl: string, clock: Clock) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-eol-'));
+  const cfg = testConfig(apiUrl);
+  const store = new TokenStore({ dataDir, apiUrl, clientId: cfg.clientId, user: cfg.user, secrets, clock });
+  return { dataDir, cfg, store, manager: new TokenManager(store, cfg, clock) };
+}
+
+test('the store is sealed at rest and shows ages without tokens', async () => {
+  const clock = new ManualClock();
+  const { dataDir, store } = setup('http://127.0.0.1:1', clock);
+  try {
+    await store.write({ accessToken: 'access-secret', refreshToken: 'refresh-secret', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    const raw = readFileSync(store.file, 'utf8');
+    assert.ok(!raw.includes('access-secret') && !raw.includes('refresh-secret'));
+    const status = await store.status();
+    assert.equal(status.accessObtainedAt, clock.now());
+    assert.equal((await store.read())?.refreshToken, 'refresh-secret');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the access token is used until 570 s of age, then refreshed once for concurrent callers', async () => {
+  const stub = await startTokenStub('refresh-0', 50);
+  const clock = new ManualClock();
+  const { dataDir, store, manager } = setup(stub.url, clock);
+  try {
+    await store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    clock.advance(569_000);
+    assert.equal(await manager.accessToken(), 'access-0');
+    assert.equal(stub.refreshCalls, 0);
+    clock.advance(2_000);
+    const tokens = await Promise.all([manager.accessToken(), manager.accessToken(), manager.accessToken()]);
+    assert.deepEqual(tokens, ['access-1', 'access-1', 'access-1']);
+    assert.equal(stub.refreshCalls, 1);
+    // The new refresh token was stored.
+    assert.equal((await store.read())?.refreshToken, 'refresh-1');
+  } finally {
+    await stub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('after a 401 the store is re-read first: a token refreshed by another process is used without a refresh', async () => {
+  const stub = await startTokenStub('refresh-0');
+  const clock = new ManualClock();
+  const a = setup(stub.url, clock);
+  try {
+    await a.store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    assert.equal(await a.manager.accessToken(), 'access-0');
+    // Another process refreshed and stored new tokens.
+    const other = new TokenManager(a.store, a.cfg, clock);
+    clock.advance(600_000);
+    assert.equal(await other.accessToken(), 'access-1');
+    assert.equal(await a.manager.onUnauthorized('access-0'), 'access-1');
+    assert.equal(stub.refreshCalls, 1);
+    assert.equal(stub.oldTokenUses, 0);
+  } finally {
+    await stub.close();
+    rmSync(a.dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a refused young token is not refreshed early (TooEarlyToRefreshTokens avoided) but reported', async () => {
+  const stub = await startTokenStub('refresh-0');
+  const clock = new ManualClock();
+  const { dataDir, store, manager } = setup(stub.url, clock);
+  try {
+    await store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    await assert.rejects(manager.onUnauthorized('access-0'), (e: Error) => /revoked/.test(e.message));
+    assert.equal(stub.refreshCalls, 0);
+  } finally {
+    await stub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('keepalive refreshes only an idle refresh token', async () => {
+  const stub = await startTokenStub('refresh-0');
+  const clock = new ManualClock();
+  const { dataDir, store, manager } = setup(stub.url, clock);
+  try {
+    await store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    clock.advance(86_400_000);
+    assert.deepEqual((await manager.keepAlive(20 * 86_400_000)).refreshed, false);
+    clock.advance(20 * 86_400_000);
+    assert.equal((await manager.keepAlive(20 * 86_400_000)).refreshed, true);
+    assert.equal((await store.read())?.refreshToken, 'refresh-1');
+  } finally {
+    await stub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+function runChild(apiUrl: string, dataDir: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'refresh-child.ts'), apiUrl, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+test('two processes refreshing one store: one refresh, no old refresh token used, both get the newest token', async () => {
+  const stub = await startTokenStub('refresh-0', 300);
+  const { dataDir, store } = setup(stub.url, systemClock);
+  try {
+    const longAgo = Date.now() - 700_000;
+    await store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: longAgo, expiresIn: 600, refreshObtainedAt: longAgo }, 0);
+    const [a, b] = await Promise.all([runChild(stub.url, dataDir), runChild(stub.url, dataDir)]);
+    assert.equal(a.code, 0, a.out);
+    assert.equal(b.code, 0, b.out);
+    assert.equal(stub.oldTokenUses, 0);
+    assert.equal(stub.refreshCalls, 1);
+    assert.deepEqual([JSON.parse(a.out).token, JSON.parse(b.out).token], ['access-1', 'access-1']);
+    const stored = await store.read();
+    assert.equal(stored?.refreshToken, stub.current);
+  } finally {
+    await stub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
