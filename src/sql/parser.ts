@@ -211,12 +211,12 @@ export class Parser {
     }
     const labels = [...new Set(this.expected)];
     labels.sort((a, b) => (LABEL_PRIORITY[a] ?? 8.5) - (LABEL_PRIORITY[b] ?? 8.5));
-    const shown = labels.length > 4 ? [...labels.slice(0, 4), 'more'] : labels;
+    const shown = labels.length > 4 ? labels.slice(0, 4) : labels;
     const after = prev ? ` after "${truncate(prev.raw)}"` : '';
     const code = t.type === 'eof' ? SqlErrorCode.unexpectedEnd : SqlErrorCode.unexpectedToken;
     const message =
       shown.length > 0
-        ? `expected ${joinAlternatives(shown)}${after}, found ${describe(t)}`
+        ? `expected ${labels.length > shown.length ? `${shown.join(', ')}, …` : joinAlternatives(shown)}${after}, found ${describe(t)}`
         : `unexpected ${describe(t)}${after}`;
     return sqlError(code, message, this.text, t.start.offset);
   }
@@ -624,7 +624,7 @@ export class Parser {
     const args: Expr[] = [];
     if (this.acceptWord('distinct', null)) distinct = true;
     else this.acceptWord('all', null);
-    if (this.isOp('*') && this.isOp(')', 1)) {
+    if (this.isOp('*') && !distinct) {
       this.advance();
       star = true;
     } else if (!this.isOp(')') || distinct) {
@@ -1322,7 +1322,7 @@ export class Parser {
   script(): Script {
     const statements: Statement[] = [];
     for (;;) {
-      while (this.acceptOp(';'));
+      while (this.isOp(';')) this.advance();
       if (this.tok.type === 'eof') break;
       statements.push(this.statement());
       const t = this.tok;

@@ -1,0 +1,106 @@
+/**
+ * Property tests: random text and mutated corpus statements never make the
+ * parser throw anything but a SluiceError, and whatever parses also survives
+ * a print → parse round trip. Runs are bounded (numRuns) so the suite stays
+ * quick; a hang would show as the test never finishing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseScript, printScript, tokenize } from '../../src/sql/index.js';
+import { SluiceError } from '../../src/util/errors.js';
+import { DIALECT_EXAMPLES, FEATURE_EXAMPLES, SEED_001_SCRIPT } from './corpus.js';
+import { strip } from './helpers.js';
+
+const CORPUS = [...DIALECT_EXAMPLES, ...FEATURE_EXAMPLES, SEED_001_SCRIPT];
+const CORPUS_TOKENS = CORPUS.map((s) => tokenize(s).filter((t) => t.type !== 'eof').map((t) => t.raw));
+const TOKEN_POOL = [...new Set(CORPUS_TOKENS.flat()), '(', ')', ',', ';', "'", '"', '[', ']', '/*', '*/', '--', '\n', '@', '..', '::'];
+
+/** Parse; a SluiceError is a fine answer, anything else fails the property. Parsed text must round-trip. */
+function parsesCleanly(text: string): boolean {
+  let script;
+  try {
+    script = parseScript(text);
+  } catch (e) {
+    if (e instanceof SluiceError) {
+      assert.match(e.code, /^SQL1\d\d$/);
+      assert.ok(e.details.location && e.details.location.line >= 1 && e.details.location.column >= 1);
+      return true;
+    }
+    throw e;
+  }
+  const printed = printScript(script);
+  const again = parseScript(printed);
+  assert.deepEqual(strip(again.statements), strip(script.statements), `${text}\n  printed: ${printed}`);
+  return true;
+}
+
+type Mutation =
+  | { kind: 'delete'; at: number }
+  | { kind: 'insert'; at: number; token: string }
+  | { kind: 'swap'; a: number; b: number }
+  | { kind: 'duplicate'; at: number };
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), token: fc.constantFrom(...TOKEN_POOL) }),
+  fc.record({ kind: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
+  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat() }),
+);
+
+function mutateTokens(tokens: readonly string[], mutations: readonly Mutation[]): string {
+  const out = [...tokens];
+  for (const m of mutations) {
+    const n = out.length;
+    if (n === 0) break;
+    switch (m.kind) {
+      case 'delete': out.splice(m.at % n, 1); break;
+      case 'insert': out.splice(m.at % (n + 1), 0, m.token); break;
+      case 'swap': {
+        const a = m.a % n;
+        const b = m.b % n;
+        [out[a], out[b]] = [out[b], out[a]];
+        break;
+      }
+      case 'duplicate': out.splice(m.at % n, 0, out[m.at % n]); break;
+    }
+  }
+  return out.join(' ');
+}
+
+test('random text only ever raises SluiceError', () => {
+  fc.assert(fc.property(fc.string({ maxLength: 200, unit: 'binary' }), parsesCleanly), { numRuns: 500 });
+});
+
+test('random SQL-ish token soup only ever raises SluiceError', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...TOKEN_POOL), { maxLength: 40 }), (tokens) => parsesCleanly(tokens.join(' '))),
+    { numRuns: 500 },
+  );
+});
+
+test('corpus statements with tokens deleted, inserted, swapped or duplicated only raise SluiceError', () => {
+  fc.assert(
+    fc.property(fc.nat({ max: CORPUS_TOKENS.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (i, ms) =>
+      parsesCleanly(mutateTokens(CORPUS_TOKENS[i], ms)),
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('corpus statements with characters deleted, inserted or replaced only raise SluiceError', () => {
+  const edit = fc.record({ at: fc.nat(), op: fc.constantFrom('delete', 'insert', 'replace'), ch: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) });
+  fc.assert(
+    fc.property(fc.nat({ max: CORPUS.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (i, edits) => {
+      let s = CORPUS[i];
+      for (const e of edits) {
+        const at = e.at % (s.length + 1);
+        if (e.op === 'delete') s = s.slice(0, at) + s.slice(at + 1);
+        else if (e.op === 'insert') s = s.slice(0, at) + e.ch + s.slice(at);
+        else s = s.slice(0, at) + e.ch + s.slice(at + 1);
+      }
+      return parsesCleanly(s);
+    }),
+    { numRuns: 500 },
+  );
+});
