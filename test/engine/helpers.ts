@@ -1,0 +1,272 @@
+/**
+ * Test helpers for the engine: run a script and collect every result, and a
+ * fake remote provider (partitions, pushdown answers, a failing partition,
+ * writes) that records what the engine asked of it.
+ */
+import type { Session, StatementResult } from '../../src/engine/api.js';
+import type {
+  Container,
+  ContainerConfig,
+  Partition,
+  Predicate,
+  Provider,
+  ProviderEnv,
+  PushdownSupport,
+  RowBatch,
+  RowResult,
+  ScanContext,
+  ScanPlan,
+  ScanRequest,
+  TableInfo,
+  Value,
+  WriteRequest,
+} from '../../src/provider/types.js';
+
+export interface Collected {
+  kind: StatementResult['kind'];
+  columns: string[];
+  rows: Value[][];
+  message?: string;
+  lines?: string[];
+  result: StatementResult;
+}
+
+export async function runAll(session: Session, script: string, options: Parameters<Session['execute']>[1] = {}): Promise<Collected[]> {
+  const out: Collected[] = [];
+  for await (const r of session.execute(script, options)) {
+    if (r.kind === 'rows') {
+      const rows: Value[][] = [];
+      for await (const b of r.batches) rows.push(...b.rows.map((x) => [...x]));
+      out.push({ kind: r.kind, columns: r.columns.map((c) => c.name), rows, result: r });
+    } else if (r.kind === 'done') {
+      out.push({ kind: r.kind, columns: [], rows: [], message: r.message, result: r });
+    } else {
+      out.push({ kind: r.kind, columns: [], rows: [], lines: [...r.lines], result: r });
+    }
+  }
+  return out;
+}
+
+/** The rows of the last statement of a script. */
+export async function rows(session: Session, script: string): Promise<Value[][]> {
+  const all = await runAll(session, script);
+  return all[all.length - 1].rows;
+}
+
+export async function one(session: Session, expr: string): Promise<Value> {
+  const r = await rows(session, `select ${expr} v`);
+  return r[0][0];
+}
+
+// ---------------------------------------------------------------------------
+// The fake remote platform
+
+export const PARTITIONS: Partition[] = [
+  { id: '101', label: 'Amsterdam', group: 'subA', isDefault: true },
+  { id: '102', label: 'Rotterdam', group: 'subA' },
+  { id: '201', label: 'Zwolle', group: 'subB' },
+  { id: '999', label: 'Broken', group: 'subC' },
+];
+
+const col = (name: string, type: TableInfo['columns'][number]['type']) => ({ name, type, nullable: true });
+
+export const ORDERS: TableInfo = {
+  catalog: 'Fake',
+  schema: 'Sales',
+  name: 'Orders',
+  columns: [col('Division', 'integer'), col('OrderId', 'integer'), col('Customer', 'varchar'), col('Amount', 'double'), col('Status', 'varchar')],
+  key: ['OrderId'],
+  scope: 'partitioned',
+  partitionColumn: 'Division',
+  writable: { insert: true, update: true, delete: true },
+  aliases: ['SalesOrders'],
+};
+
+export const CUSTOMERS: TableInfo = {
+  catalog: 'Fake',
+  schema: 'Sales',
+  name: 'Customers',
+  columns: [col('Division', 'integer'), col('Code', 'varchar'), col('Name', 'varchar')],
+  key: ['Code'],
+  scope: 'subscription',
+  partitionColumn: 'Division',
+  writable: { insert: false, update: false, delete: false },
+};
+
+export const ME: TableInfo = {
+  catalog: 'Fake',
+  schema: 'System',
+  name: 'Me',
+  columns: [col('UserName', 'varchar'), col('CurrentDivision', 'integer')],
+  key: [],
+  scope: 'system',
+  writable: { insert: false, update: false, delete: false },
+};
+
+export const ENDLESS: TableInfo = {
+  catalog: 'Fake',
+  schema: 'System',
+  name: 'Endless',
+  columns: [col('N', 'integer')],
+  key: [],
+  scope: 'system',
+  writable: { insert: false, update: false, delete: false },
+};
+
+/** Deterministic orders of one division: 10 per division, amounts 10..100, statuses alternating. */
+export function ordersOf(division: string): Value[][] {
+  const d = Number(division);
+  return Array.from({ length: 10 }, (_, i) => [d, d * 100 + i, `C${i % 3}`, (i + 1) * 10, i % 2 === 0 ? 'open' : 'closed']);
+}
+
+export interface FakeLog {
+  scans: { table: string; partition?: string; request: ScanRequest }[];
+  writes: { op: string; partition?: string; columns: string[]; rows: Value[][] }[];
+  inFlight: number;
+  maxInFlight: number;
+  endlessStopped: boolean;
+}
+
+function matchCompare(p: Predicate, row: Value[], columns: readonly string[]): boolean {
+  if (p.kind !== 'compare') return true;
+  const v = row[columns.indexOf(p.column)];
+  if (v === null) return false;
+  const a = v as number;
+  const b = p.value as number;
+  switch (p.op) {
+    case '=':
+      return a === b;
+    case '<>':
+      return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+  }
+}
+
+/**
+ * The fake answers pushdown like a real platform would: comparisons on Amount
+ * exactly, on Status inexactly (it ignores them but says so), everything else
+ * unsupported. `pushdown: false` makes it refuse everything.
+ */
+export class FakeContainer implements Container {
+  readonly providerName = 'Fake';
+  readonly log: FakeLog = { scans: [], writes: [], inFlight: 0, maxInFlight: 0, endlessStopped: false };
+  pushdown = true;
+  options: Record<string, string> = {};
+
+  constructor(
+    readonly alias: string,
+    private readonly env?: ProviderEnv,
+  ) {}
+
+  tables(): readonly TableInfo[] {
+    return [ORDERS, CUSTOMERS, ME, ENDLESS];
+  }
+
+  async partitions(): Promise<readonly Partition[]> {
+    return PARTITIONS;
+  }
+
+  plan(table: TableInfo, request: ScanRequest): ScanPlan {
+    const conjuncts: PushdownSupport[] = request.conjuncts.map((p) => {
+      if (!this.pushdown) return 'unsupported';
+      if (p.kind === 'compare' && p.column === 'Amount') return 'exact';
+      if (p.kind === 'compare' && p.column === 'Status') return 'inexact';
+      return 'unsupported';
+    });
+    return {
+      table,
+      request,
+      conjuncts,
+      limitApplied: request.limit !== undefined,
+      orderApplied: false,
+      estimatedCallsPerPartition: 2,
+      explain: [`GET /fake/${table.name}`],
+    };
+  }
+
+  async *scan(plan: ScanPlan, partition: Partition | undefined, context: ScanContext): AsyncIterable<RowBatch> {
+    const table = plan.table.name;
+    this.log.scans.push({ table, partition: partition?.id, request: plan.request });
+    this.log.inFlight += 1;
+    this.log.maxInFlight = Math.max(this.log.maxInFlight, this.log.inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      this.env?.log.record({ at: 0, container: this.alias, partition: partition?.id, method: 'GET', url: `https://fake/${table}?password=secret`, status: 200, ms: 5, rows: 10, bytes: 100 });
+      if (table === 'Endless') {
+        try {
+          for (let i = 0; ; i++) {
+            if (context.signal.aborted) return;
+            yield { columns: ['N'], rows: [[i]] };
+            await new Promise((r) => setTimeout(r, 1));
+          }
+        } finally {
+          this.log.endlessStopped = true;
+        }
+      }
+      if (table === 'Me') {
+        yield { columns: ['UserName', 'CurrentDivision'], rows: [['jan', 101]] };
+        return;
+      }
+      if (partition?.id === '999') throw new Error('HTTP 500 from the platform');
+      if (table === 'Customers') {
+        yield { columns: ['Division', 'Code', 'Name'], rows: [[Number(partition!.id), `K-${partition!.group}`, `Customer of ${partition!.group}`]] };
+        return;
+      }
+      const columns = ORDERS.columns.map((c) => c.name);
+      let out = ordersOf(partition!.id);
+      plan.request.conjuncts.forEach((p, i) => {
+        if (plan.conjuncts[i] === 'exact') out = out.filter((r) => matchCompare(p, r, columns));
+      });
+      if (plan.limitApplied && plan.request.limit !== undefined) out = out.slice(0, plan.request.limit);
+      // Two batches, so appends interleave across partitions.
+      yield { columns, rows: out.slice(0, 5) };
+      await new Promise((r) => setTimeout(r, 2));
+      yield { columns, rows: out.slice(5) };
+    } finally {
+      this.log.inFlight -= 1;
+    }
+  }
+
+  async *write(table: TableInfo, request: WriteRequest): AsyncIterable<RowResult> {
+    const rows = request.rows.rows.map((r) => [...r]);
+    this.log.writes.push({ op: request.op, partition: request.partition?.id, columns: [...request.rows.columns], rows });
+    const nameIdx = request.rows.columns.findIndex((c) => c.toLowerCase() === 'customer');
+    const keyIdx = request.rows.columns.findIndex((c) => c.toLowerCase() === 'orderid');
+    for (let i = 0; i < rows.length; i++) {
+      const bad = nameIdx >= 0 && rows[i][nameIdx] === 'bad';
+      yield { index: i, ok: !bad, key: keyIdx >= 0 ? `OrderId=${String(rows[i][keyIdx])}` : undefined, message: bad ? 'Customer "bad" is blocked' : undefined };
+    }
+  }
+
+  setOption(name: string, value: string): boolean {
+    if (name.toLowerCase() !== 'pushdown') return false;
+    this.pushdown = value !== 'false';
+    this.options[name] = value;
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A provider handing out FakeContainers and remembering them for assertions. */
+export function fakeProvider(): { provider: Provider; containers: FakeContainer[] } {
+  const containers: FakeContainer[] = [];
+  return {
+    containers,
+    provider: {
+      name: 'Fake',
+      async connect(config: ContainerConfig, env: ProviderEnv) {
+        const c = new FakeContainer(config.alias, env);
+        containers.push(c);
+        return c;
+      },
+    },
+  };
+}
