@@ -44,8 +44,10 @@ test('columns shrink, widest first, to fit the terminal width', () => {
   // 10 + 17 + 5 plus " | " twice and the outer spaces is exactly 40.
   assert.deepEqual(columnWidths([10, 30, 5], 40, 40), [10, 17, 5]);
   assert.deepEqual(columnWidths([10, 30, 5], 40, undefined), [10, 30, 5]);
-  // Never below a readable minimum, even when the terminal is tiny.
-  assert.deepEqual(columnWidths([30, 30], 40, 10), [6, 6]);
+  // Never below a readable minimum, even when the terminal is narrow.
+  assert.deepEqual(columnWidths([30, 30, 30], 40, 20), [6, 6, 6]);
+  // A terminal that reports width 0 does not squash the table.
+  assert.deepEqual(columnWidths([30, 30], 40, 0), [30, 30]);
 });
 
 test('rows after the measured sample keep the widths and are truncated, not misaligned', () => {

@@ -3,7 +3,8 @@
  * Add one import and one entry per command module; main.ts does the rest.
  */
 import type { Command } from 'commander';
+import { registerExactCommands } from './exact.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: readonly RegisterCommand[] = [];
+export const commandModules: readonly RegisterCommand[] = [registerExactCommands];

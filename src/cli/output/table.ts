@@ -53,7 +53,8 @@ export function fitCell(s: string, width: number): { text: string; cut: boolean 
 /** Column widths: natural width capped at maxColumnWidth, then narrowed to fit maxWidth. */
 export function columnWidths(natural: readonly number[], maxColumnWidth: number, maxWidth?: number): number[] {
   const widths = natural.map((w) => Math.max(1, Math.min(w, maxColumnWidth)));
-  if (maxWidth === undefined || widths.length === 0) return widths;
+  // A terminal that reports no size (0, as some pseudo-terminals do) does not constrain the table.
+  if (maxWidth === undefined || maxWidth < 20 || widths.length === 0) return widths;
   const overhead = 3 * (widths.length - 1) + 2;
   let total = widths.reduce((a, b) => a + b, 0) + overhead;
   while (total > maxWidth) {
