@@ -5,6 +5,7 @@
  * appear in URLs), seals container secrets with the SecretBox before they are
  * stored, and opens them only when a session is created.
  */
+import { parseConnectionString } from '../engine/index.js';
 import type { ContainerConfig } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
 import type { SecretBox } from '../util/secrets.js';
@@ -18,20 +19,6 @@ export function checkName(kind: string, name: string): void {
   if (!NAME_RE.test(name) || name.includes('..')) {
     throw new SluiceError('SRV200', `"${name}" is not a valid ${kind} name.`, { hint: 'Use letters, digits, _ . - (starting with a letter or digit), at most 63 characters.' });
   }
-}
-
-/** Parse `key=value;key=value` (keys lower-cased; `;;` is a literal semicolon in a value). */
-export function parseConnectionString(text: string): Record<string, string> {
-  const options: Record<string, string> = {};
-  const HOLD = '\u0000';
-  const parts = text.split(';;').join(HOLD).split(';');
-  for (const part of parts) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    if (eq < 0) throw new SluiceError('SRV201', `The connection string part "${part.split(HOLD).join(';').slice(0, 40)}" has no "=".`, { hint: 'Write key=value;key=value.' });
-    options[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim().split(HOLD).join(';');
-  }
-  return options;
 }
 
 export function isSecretOption(key: string): boolean {

@@ -94,11 +94,19 @@ function compareTables(a: TableInfo, b: TableInfo): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/**
+ * Providers whose tables are not published as entity sets: the data
+ * dictionary describes the session itself (settings, containers, calls),
+ * which is operator information, not customer data.
+ */
+const UNPUBLISHED = new Set(['datadictionary']);
+
 /** Build the model from a session's containers (in configuration order). */
 export function buildModel(containers: readonly Container[]): ServiceModel {
   const taken = new Set<string>();
   const sets: EntitySet[] = [];
   for (const container of containers) {
+    if (UNPUBLISHED.has(container.providerName.toLowerCase())) continue;
     const tables = container
       .tables()
       .filter((t) => !(t.parameters ?? []).some((p) => p.required))
