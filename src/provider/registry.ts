@@ -8,11 +8,13 @@ import type { Provider } from './types.js';
 import { dataDictionaryProvider } from '../providers/datadictionary/index.js';
 import { inMemoryStorageProvider } from '../providers/inmemory/index.js';
 import { exactOnlineProvider } from '../providers/exactonline/index.js';
+import { vismaNetProvider } from '../providers/vismanet/index.js';
 
 export const builtinProviders: readonly Provider[] = [
   inMemoryStorageProvider,
   dataDictionaryProvider,
   exactOnlineProvider,
+  vismaNetProvider,
 ];
 
 /** Find a provider by its settings name, case-insensitively; extra providers win over built-ins. */
