@@ -18,6 +18,7 @@ import {
   type RawRecord,
   type TableReader,
 } from './records.js';
+import { JsonSyntaxError, parseJsonExact } from './json-text.js';
 import { writeChunk } from './stream.js';
 import { jsonLiteral } from './values.js';
 
@@ -40,9 +41,8 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 
 function syntaxError(file: string, text: string, e: unknown, lineOffset = 0): SluiceError {
   const message = e instanceof Error ? e.message : String(e);
-  const m = /position (\d+)/.exec(message);
-  const at = m ? lineColumn(text, Number(m[1])) : { line: 1, column: 1 };
-  return new SluiceError('FMT010', `${file} is not valid JSON: ${message.replace(/ in JSON at position \d+.*/, '')}.`, {
+  const at = e instanceof JsonSyntaxError ? lineColumn(text, e.offset) : { line: 1, column: 1 };
+  return new SluiceError('FMT010', `${file} is not valid JSON: ${message}.`, {
     location: { line: at.line + lineOffset, column: at.column },
     table: file,
   });
@@ -53,7 +53,7 @@ export async function openJson(path: string): Promise<TableReader> {
   const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonExact(text);
   } catch (e) {
     throw syntaxError(path, text, e);
   }
@@ -100,7 +100,7 @@ async function* ndjsonObjects(path: string): AsyncIterable<{ line: number; item:
       if (text.trim() === '') continue;
       let item: unknown;
       try {
-        item = JSON.parse(text);
+        item = parseJsonExact(text);
       } catch (e) {
         throw syntaxError(path, text, e, n - 1);
       }
