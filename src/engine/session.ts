@@ -698,7 +698,7 @@ export class SluiceSession implements Session, SessionIntrospection {
     const where = statement.where ? ` WHERE ${printExpr(statement.where, ctx)}` : '';
     const select = [
       ...keep.map((k) => `${aliasSql}.${quoteIdent(k)}`),
-      ...assignments.map((a) => `${printExpr(a.value, ctx)} AS ${quoteIdent(a.column)}`),
+      ...assignments.map((a) => `${printExpr(a.value, ctx)} AS ${quoteIdent(table.columns.find((c) => eq(c.name, a.column))?.name ?? a.column)}`),
     ];
     const stream = await this.db.stream(`SELECT ${select.join(', ')} FROM ${ctx.relation(ref.node)} AS ${aliasSql}${where}`);
     const count = await this.writeRows(container, table, op, stream.batches, state);
