@@ -104,7 +104,7 @@ for (const format of ['csv', 'json', 'ndjson', 'xlsx'] as const) {
   test(`${format}: create table, insert twice, read back typed rows, drop`, async () => {
     const root = mkdtempSync(join(tmpdir(), 'sluice-files-'));
     const c = await connect(root, { format });
-    const created = await c.createTable(
+    const created = await c.createTable!(
       'journal',
       [
         { name: 'id', type: 'integer', nullable: false },
@@ -142,11 +142,11 @@ for (const format of ['csv', 'json', 'ndjson', 'xlsx'] as const) {
       [3, 'x', null],
     ]);
     assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
-    await assert.rejects(c.createTable('journal', [{ name: 'a', type: 'integer', nullable: true }], { orReplace: false, ifNotExists: false }), /already exists/);
-    await c.dropTable('journal', { ifExists: false });
+    await assert.rejects(c.createTable!('journal', [{ name: 'a', type: 'integer', nullable: true }], { orReplace: false, ifNotExists: false }), /already exists/);
+    await c.dropTable!('journal', { ifExists: false });
     assert.ok(!existsSync(join(root, `journal.${format}`)));
     assert.equal(c.tables().some((x) => x.name === 'journal'), false);
-    await c.dropTable('journal', { ifExists: true });
+    await c.dropTable!('journal', { ifExists: true });
   });
 }
 
