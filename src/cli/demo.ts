@@ -134,6 +134,9 @@ order  by open_amount desc
 limit  5;`,
 ];
 
+/** What piped runs of the demo say instead of the banner. */
+export const DEMO_NOTE = `Sluice demo: tables divisions, accounts and invoices in @${DEMO_CONTAINER}; running the SQL from stdin.`;
+
 export function demoBanner(): string {
   return `Sluice demo — an in-memory SQL database with demo data for four Dutch companies:
   divisions (${DIVISIONS.length} company administrations), accounts (relations), invoices (sales invoices 2026),

@@ -4,14 +4,11 @@
  * session factory instead.
  */
 import type { Session, SessionOptions } from '../engine/api.js';
-import { SluiceError } from '../util/errors.js';
 
 export type OpenSession = (options: SessionOptions) => Promise<Session>;
 
 export const openEngineSession: OpenSession = async (options) => {
-  // Loaded on demand: `sluice --help` should not start DuckDB.
-  const specifier = '../engine/index.js';
-  const engine = (await import(specifier)) as { openSession?: OpenSession };
-  if (typeof engine.openSession !== 'function') throw new SluiceError('CLI010', 'The engine does not export openSession.');
-  return engine.openSession(options);
+  // Loaded on demand: `sluice --help` and usage errors should not start DuckDB.
+  const { openSession } = await import('../engine/index.js');
+  return openSession(options);
 };

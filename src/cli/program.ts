@@ -13,7 +13,7 @@ import type { Session, SessionOptions } from '../engine/api.js';
 import { sluiceHome } from '../util/paths.js';
 import { SluiceError } from '../util/errors.js';
 import { commandModules } from './commands/index.js';
-import { createDemoData, demoBanner, demoSessionOptions } from './demo.js';
+import { createDemoData, DEMO_NOTE, demoBanner, demoSessionOptions } from './demo.js';
 import type { OpenSession } from './engine.js';
 import { KEYWORDS } from './keywords.js';
 import { createOutput, OUTPUT_FORMATS, parseFormat, type OutputFormat } from './output/index.js';
@@ -171,8 +171,9 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       checkFlags(flags);
       await withSession({ ...demoSessionOptions(), ...settingsOf(cmd) }, async (session) => {
         await createDemoData(session);
-        // Interactive: the banner leads the screen. Piped: stdout stays data.
-        (ctx.stdin.isTTY ? stdout : stderr).write(demoBanner());
+        // Piped input: one line on stderr, so stdout stays data and CI logs stay short.
+        if (ctx.stdin.isTTY) stdout.write(demoBanner());
+        else stderr.write(`${DEMO_NOTE}\n`);
         return shellOrPipe(session, flags);
       });
     });

@@ -105,7 +105,7 @@ export function createOutput(target: OutputTarget): ResultOutput {
         return outcome;
       }
       // A blank line keeps consecutive CSV blocks / JSON arrays apart for people and line-based tools.
-      if (sets > 1 && format !== 'xlsx' && format !== 'ndjson') await write(out, '\n');
+      if (sets > 1 && format !== 'xlsx' && format !== 'ndjson') await write(out, format === 'csv' ? '\r\n' : '\n');
       const { rows } = await writeResult(format, columns, batches, out);
       return { rows, truncated: false };
     },
