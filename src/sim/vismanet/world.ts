@@ -122,7 +122,7 @@ export function generateParty(kind: ResourceKind, seed: number, companyId: strin
   const name = dutchCompanyName(rng);
   const number = String((kind === 'customer' ? 10001 : 70001) + index);
   const created = now - rng.int(30, 1500) * 86_400_000 - rng.int(0, 86_399) * 1000;
-  const lastModified = Math.min(now - 60_000, created + rng.int(0, 400) * 86_400_000 + rng.int(0, 86_399) * 1000);
+  const lastModified = created + Math.floor(rng.next() * Math.max(0, now - 60_000 - created) / 1000) * 1000;
   const statuses = kind === 'customer' ? CUSTOMER_STATUSES : SUPPLIER_STATUSES;
   const status = rng.chance(0.85) ? 'Active' : rng.pick(statuses);
   // Seed 001: customers entered by hand carry no account reference.
