@@ -1,0 +1,122 @@
+/**
+ * Dutch-looking test data: company and person names, streets, postcodes
+ * with their cities, phone numbers, e-mail addresses and IBANs with a valid
+ * mod-97 check. Every generator takes an Rng so rows stay deterministic.
+ * Generic: used by the Exact Online simulator and usable by the others.
+ */
+import type { Rng } from './prng.js';
+
+export const FIRST_NAMES = [
+  'Jan', 'Piet', 'Kees', 'Henk', 'Willem', 'Johan', 'Sander', 'Bas', 'Daan', 'Ruben', 'Thijs', 'Lars', 'Sem', 'Bram',
+  'Anne', 'Marieke', 'Sanne', 'Lotte', 'Fleur', 'Eva', 'Iris', 'Femke', 'Noor', 'Sophie', 'Julia', 'Emma', 'Lieke',
+  'Karel', 'Gerrit', 'Joost', 'Maarten', 'Wouter', 'Ingrid', 'Annelies', 'Yvonne', 'Mohammed', 'Fatima', 'Priya',
+];
+export const LAST_NAMES = [
+  'de Jong', 'Jansen', 'de Vries', 'van den Berg', 'van Dijk', 'Bakker', 'Janssen', 'Visser', 'Smit', 'Meijer',
+  'de Boer', 'Mulder', 'de Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'van Leeuwen', 'Dekker', 'Brouwer', 'de Wit',
+  'Dijkstra', 'Smits', 'de Graaf', 'van der Meer', 'van der Linden', 'Kok', 'Jacobs', 'de Haan', 'Vermeulen',
+  'van den Heuvel', 'van der Veen', 'van den Broek', 'de Bruijn', 'de Bruin', 'van der Heijden', 'Schouten',
+  'van Beek', 'Willems', 'van Vliet', 'van de Ven', 'Hoekstra', 'Maas', 'Verhoeven', 'Koster', 'van Dam', 'Pietersen',
+];
+const COMPANY_STEMS = [
+  'Bloem', 'Molen', 'Dijk', 'Polder', 'Tulp', 'Haven', 'Gracht', 'Duin', 'Kaas', 'Fiets', 'Klomp', 'Zuivel', 'Bouw',
+  'Tech', 'Data', 'Groen', 'Water', 'Zon', 'Wind', 'Noord', 'Zuid', 'Oost', 'West', 'Linde', 'Eik', 'Beuk', 'Hout',
+  'Staal', 'Glas', 'Steen', 'Brug', 'Toren', 'Veld', 'Akker', 'Hof', 'Kade', 'Sluis', 'Delta', 'Kompas', 'Anker',
+];
+const COMPANY_TAILS = [
+  'handel', 'bouw', 'techniek', 'advies', 'groep', 'service', 'transport', 'installatie', 'design', 'media',
+  'logistiek', 'zorg', 'consult', 'makers', 'werk', 'fabriek', 'import', 'export', 'projecten', 'partners',
+];
+const LEGAL_FORMS = ['B.V.', 'B.V.', 'B.V.', 'V.O.F.', 'Holding B.V.', 'N.V.', ''];
+
+/** [postcode digits prefix, city] pairs; the letters are generated. */
+export const CITIES: readonly (readonly [number, string])[] = [
+  [1011, 'Amsterdam'], [1055, 'Amsterdam'], [1211, 'Hilversum'], [1311, 'Almere'], [1501, 'Zaandam'],
+  [1811, 'Alkmaar'], [2011, 'Haarlem'], [2311, 'Leiden'], [2511, 'Den Haag'], [2611, 'Delft'], [2801, 'Gouda'],
+  [3011, 'Rotterdam'], [3311, 'Dordrecht'], [3511, 'Utrecht'], [3811, 'Amersfoort'], [4811, 'Breda'],
+  [5038, 'Tilburg'], [5211, "'s-Hertogenbosch"], [5611, 'Eindhoven'], [6211, 'Maastricht'], [6511, 'Nijmegen'],
+  [6811, 'Arnhem'], [7311, 'Apeldoorn'], [7511, 'Enschede'], [8011, 'Zwolle'], [8911, 'Leeuwarden'],
+  [9711, 'Groningen'], [7411, 'Deventer'], [4331, 'Middelburg'], [3431, 'Nieuwegein'],
+];
+const STREETS = [
+  'Kerkstraat', 'Dorpsstraat', 'Molenweg', 'Stationsweg', 'Schoolstraat', 'Hoofdstraat', 'Kastanjelaan', 'Julianalaan',
+  'Beatrixlaan', 'Wilhelminastraat', 'Industrieweg', 'Nieuwe Gracht', 'Havenkade', 'Marktplein', 'Parallelweg',
+  'Oranjelaan', 'Prinsengracht', 'Kanaalweg', 'Lindenlaan', 'Eikenlaan', 'Zuiderdiep', 'Noordsingel', 'Bosweg',
+];
+const BANKS = ['INGB', 'RABO', 'ABNA', 'SNSB', 'TRIO', 'ASNB', 'KNAB', 'BUNQ'];
+// Postcode letters never use F, I, O, Q, U, Y; SA, SD and SS are not issued.
+const POSTCODE_LETTERS = 'ABCDEGHJKLMNPRSTVWXZ';
+
+export function personName(rng: Rng): { first: string; last: string; full: string; initials: string } {
+  const first = rng.pick(FIRST_NAMES);
+  const last = rng.pick(LAST_NAMES);
+  return { first, last, full: `${first} ${last}`, initials: `${first.charAt(0)}.` };
+}
+
+export function companyName(rng: Rng): string {
+  const form = rng.pick(LEGAL_FORMS);
+  const style = rng.int(0, 3);
+  let base: string;
+  if (style === 0) base = `${rng.pick(LAST_NAMES).replace(/^(de|van( de[nr]?)?) /, '')} ${rng.pick(COMPANY_TAILS)}`;
+  else if (style === 1) base = `${rng.pick(COMPANY_STEMS)}${rng.pick(COMPANY_TAILS)}`;
+  else if (style === 2) base = `${rng.pick(COMPANY_STEMS)} & ${rng.pick(COMPANY_STEMS)}`;
+  else base = `${rng.pick(LAST_NAMES).replace(/^(de|van( de[nr]?)?) /, '')} en Zonen`;
+  base = base.charAt(0).toUpperCase() + base.slice(1);
+  return form ? `${base} ${form}` : base;
+}
+
+export function address(rng: Rng): { street: string; houseNumber: string; line1: string; postcode: string; city: string } {
+  const [digits, city] = rng.pick(CITIES);
+  const d = digits + rng.int(0, 80);
+  let letters = '';
+  do {
+    letters = POSTCODE_LETTERS.charAt(rng.int(0, POSTCODE_LETTERS.length - 1)) + POSTCODE_LETTERS.charAt(rng.int(0, POSTCODE_LETTERS.length - 1));
+  } while (letters === 'SA' || letters === 'SD' || letters === 'SS');
+  const street = rng.pick(STREETS);
+  const houseNumber = String(rng.int(1, 250)) + (rng.chance(0.1) ? rng.pick(['a', 'b', '-1', '-2']) : '');
+  return { street, houseNumber, line1: `${street} ${houseNumber}`, postcode: `${d} ${letters}`, city };
+}
+
+export function phone(rng: Rng): string {
+  return rng.chance(0.5) ? `06-${rng.int(10000000, 99999999)}` : `0${rng.int(10, 79)}-${rng.int(1000000, 9999999)}`;
+}
+
+export function emailFor(name: string, domainHint: string): string {
+  const local = name.toLowerCase().replace(/[^a-z]+/g, '.').replace(/^\.|\.$/g, '');
+  const domain = domainHint.toLowerCase().replace(/\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|holding)\b/g, '').replace(/[^a-z]+/g, '') || 'example';
+  return `${local || 'info'}@${domain}.nl`;
+}
+
+/** ISO 7064 mod 97-10 check digits for a country + BBAN. */
+export function ibanCheckDigits(country: string, bban: string): string {
+  const numeric = (bban + country + '00').replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  let rem = 0;
+  for (const ch of numeric) rem = (rem * 10 + Number(ch)) % 97;
+  return String(98 - rem).padStart(2, '0');
+}
+
+/** A Dutch IBAN with valid check digits, e.g. NL91ABNA0417164300. */
+export function iban(rng: Rng): string {
+  const bank = rng.pick(BANKS);
+  let account = '';
+  for (let i = 0; i < 10; i++) account += String(rng.int(0, 9));
+  const bban = bank + account;
+  return `NL${ibanCheckDigits('NL', bban)}${bban}`;
+}
+
+/** Whether an IBAN's check digits are valid. */
+export function isValidIban(value: string): boolean {
+  const v = value.replace(/\s+/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(v)) return false;
+  return ibanCheckDigits(v.slice(0, 2), v.slice(4)) === v.slice(2, 4);
+}
+
+/** A Dutch VAT number (format only): NL + 9 digits + B + 2 digits. */
+export function vatNumber(rng: Rng): string {
+  return `NL${rng.int(100000000, 999999999)}B${String(rng.int(1, 99)).padStart(2, '0')}`;
+}
+
+/** A KvK (chamber of commerce) number: 8 digits. */
+export function kvkNumber(rng: Rng): string {
+  return String(rng.int(10000000, 99999999));
+}

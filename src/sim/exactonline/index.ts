@@ -1,0 +1,165 @@
+/**
+ * The Exact Online simulator: `startExactSimulator(options)` starts a local
+ * HTTP server that behaves like Exact Online's REST API (OAuth2, divisions,
+ * paging, OData options, rate limits, writes, sync, webhooks) over a
+ * deterministic, lazily generated accountant's world. Used by tests,
+ * benchmarks, the demo and `sluice sim exact`. Nothing here talks to the
+ * real Exact Online.
+ */
+import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { exactCatalog } from '../../catalogs/exactonline.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { NO_FAULTS, type FaultProfile } from '../common/http.js';
+import { hash32 } from '../common/prng.js';
+import { RateLimiter } from './limits.js';
+import { OAuthServer } from './oauth.js';
+import { ExactServer, type SimStats } from './server.js';
+import { World, baseGuid } from './world.js';
+
+export interface ExactSimulatorOptions {
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  seed?: number;
+  /** Divisions the accountant can open (default 6); one extra foreign division always exists. */
+  divisions?: number;
+  /** Subscriptions (Exact customers) the divisions are spread over (default 3). */
+  subscriptions?: number;
+  accountsPerDivision?: number;
+  transactionLinesPerDivision?: number;
+  latencyMs?: number | { min: number; max: number };
+  clock?: Clock;
+  /** Per app and division; false switches all limits (and the error block) off. */
+  rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number } | false;
+  faults?: { errorRate?: number; resetRate?: number; truncateRate?: number; status429Rate?: number };
+  /** Mandatory filtering on the catalog's listed endpoints (default true). */
+  mandatoryFiltering?: boolean;
+  /** Answer `{"d":[…]}` (a bare array) to single-page requests with $top; seen in the wild, unsure (default false). */
+  bareArrayOnTop?: boolean;
+  /** The OAuth redirect URI registered for the test app. */
+  redirectUri?: string;
+}
+
+export interface ExactSimulator {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  /** Secret that signs webhook callbacks (HashCode). */
+  readonly webhookSecret: string;
+  /** A fresh, valid refresh token for the test app (usable at once). */
+  issueRefreshToken(userId?: string): string;
+  /** settings.xml with an `eol` (ExactOnlineAll) container, already authorised. */
+  settingsXml(alias?: string): string;
+  writeSettings(file: string, alias?: string): Promise<void>;
+  stats(): SimStats;
+  resetStats(): void;
+  setFaults(f: Partial<FaultProfile>): void;
+  revokeTokens(): void;
+  /** Divisions the default user can open. */
+  divisions(): readonly number[];
+  /** The world (users, subscriptions, the foreign division) for tests. */
+  readonly world: World;
+  close(): Promise<void>;
+}
+
+function xmlAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+export async function startExactSimulator(options: ExactSimulatorOptions = {}): Promise<ExactSimulator> {
+  const seed = options.seed ?? 42;
+  const clock = options.clock ?? systemClock;
+  const world = new World({
+    seed,
+    divisions: options.divisions ?? 6,
+    subscriptions: options.subscriptions ?? 3,
+    accountsPerDivision: options.accountsPerDivision ?? 150,
+    transactionLinesPerDivision: options.transactionLinesPerDivision ?? 2000,
+  });
+  const clientId = baseGuid(seed, 0xa99, 0, 1);
+  const clientSecret = `sim-secret-${hash32(seed, 0x5ec).toString(36)}`;
+  const redirectUri = options.redirectUri ?? 'http://localhost/sluice/oauth/callback';
+  const webhookSecret = `sim-webhook-${hash32(seed, 0x4eb).toString(36)}`;
+  const oauth = new OAuthServer(clock, clientId, clientSecret, redirectUri);
+  const rl = options.rateLimits;
+  const limiter = new RateLimiter(
+    clock,
+    rl === false ? false : { minutely: rl?.minutely ?? 60, daily: rl?.daily ?? 5000, errorsPerHour: rl?.errorsPerHour ?? 10 },
+  );
+  const app = new ExactServer({
+    catalog: exactCatalog(),
+    world,
+    clock,
+    oauth,
+    limiter,
+    latency: options.latencyMs,
+    faults: { ...NO_FAULTS, ...(options.faults ?? {}) },
+    mandatoryFiltering: options.mandatoryFiltering ?? true,
+    bareArrayOnTop: options.bareArrayOnTop ?? false,
+    webhookSecret,
+    baseUrl: '',
+  });
+  const server: Server = createServer({ keepAlive: true }, (req, res) => app.handle(req, res));
+  server.keepAliveTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  app.cfg.baseUrl = baseUrl;
+
+  const sim: ExactSimulator = {
+    baseUrl,
+    clientId,
+    clientSecret,
+    redirectUri,
+    webhookSecret,
+    world,
+    issueRefreshToken: (userId) => oauth.issueRefreshToken(userId ?? world.defaultUser.id),
+    settingsXml(alias = 'eol') {
+      const cs = `api-url=${baseUrl};api-client-id=${clientId};api-client-secret=${clientSecret};api-redirect-url=${redirectUri};api-refresh-token=${sim.issueRefreshToken()}`;
+      return [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<settings xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="5" forcedefault="false">',
+        ' <group name="simulator">',
+        '  <connection name="Exact Online simulator">',
+        `   <database alias="${xmlAttr(alias)}" provider="ExactOnlineAll" connectionString="${xmlAttr(cs)}" />`,
+        '  </connection>',
+        ' </group>',
+        '</settings>',
+        '',
+      ].join('\n');
+    },
+    async writeSettings(file, alias) {
+      await writeFile(file, sim.settingsXml(alias), { mode: 0o600 });
+    },
+    stats: () => JSON.parse(JSON.stringify(app.stats)) as SimStats,
+    resetStats: () => app.resetStats(),
+    setFaults: (f) => {
+      app.cfg.faults = { ...app.cfg.faults, ...f };
+    },
+    revokeTokens: () => oauth.revokeAll(),
+    divisions: () => world.accessibleDivisions(),
+    async close() {
+      await Promise.allSettled([...app.pending]);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+  return sim;
+}
+
+export type { SimStats } from './server.js';
+export type { FaultProfile } from '../common/http.js';

@@ -1,0 +1,124 @@
+/**
+ * Renders rows as Exact Online does: JSON verbose OData v2 (`{"d":…}`,
+ * `__metadata`, deferred navigation properties, `/Date(ms)/`) or, when the
+ * client does not ask for JSON, an Atom feed with the same data. Column
+ * plans are built once per endpoint so a page is string concatenation.
+ */
+import type { ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
+import type { Row, SimValue } from './world.js';
+
+export interface ColPlan {
+  readonly name: string;
+  readonly edm: string;
+  readonly nav: boolean;
+  readonly jsonKey: string;
+}
+
+export function isNavigation(c: ExactColumn): boolean {
+  return c.navigation === true || c.edmType.startsWith('Collection(') || !c.edmType.startsWith('Edm.');
+}
+
+export function planColumns(cols: readonly ExactColumn[]): ColPlan[] {
+  return cols.map((c) => ({ name: c.name, edm: c.edmType, nav: isNavigation(c), jsonKey: `${JSON.stringify(c.name)}:` }));
+}
+
+/** Exact names its model types in the singular (`Exact.Web.Api.Models.Account`). */
+export function typeName(ep: ExactEndpoint): string {
+  const last = ep.entity.split('/').pop() ?? ep.entity;
+  const singular = last.endsWith('ies') ? `${last.slice(0, -3)}y` : last.endsWith('sses') ? last.slice(0, -2) : last.endsWith('s') && !last.endsWith('ss') ? last.slice(0, -1) : last;
+  return `Exact.Web.Api.Models.${singular}`;
+}
+
+export function keyLiteral(ep: ExactEndpoint, row: Row): string {
+  const parts = ep.key.map((k) => {
+    const v = row[k];
+    const col = ep.columns.find((c) => c.name === k);
+    if (v === null || v === undefined) return 'null';
+    if (col?.edmType === 'Edm.Guid') return `guid'${String(v)}'`;
+    if (typeof v === 'number') return col?.edmType === 'Edm.Int64' ? `${v}L` : String(v);
+    return `'${String(v).replace(/'/g, "''")}'`;
+  });
+  if (ep.key.length === 1) return parts[0] ?? '';
+  return ep.key.map((k, i) => `${k}=${parts[i]}`).join(',');
+}
+
+export function jsonValue(edm: string, v: SimValue | undefined): string {
+  if (v === null || v === undefined) return 'null';
+  if (edm === 'Edm.DateTime') return typeof v === 'number' ? `"\\/Date(${v})\\/"` : JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return JSON.stringify(v);
+}
+
+export interface RenderContext {
+  /** `http://host/api/v1/{division}/` (or without division for current/Me). */
+  readonly entityBase: string;
+  readonly ep: ExactEndpoint;
+  readonly cols: readonly ColPlan[];
+  readonly typeName: string;
+  /** Expanded navigation properties: name → rows. */
+  readonly expand?: (name: string, row: Row) => Row[] | undefined;
+  readonly expandCols?: (name: string) => { cols: readonly ColPlan[]; ep: ExactEndpoint; typeName: string } | undefined;
+}
+
+export function rowJson(ctx: RenderContext, row: Row): string {
+  const uri = `${ctx.entityBase}${ctx.ep.url}(${keyLiteral(ctx.ep, row)})`;
+  let s = `{"__metadata":{"uri":${JSON.stringify(uri)},"type":"${ctx.typeName}"}`;
+  for (const c of ctx.cols) {
+    if (c.nav) {
+      const rows = ctx.expand?.(c.name, row);
+      const sub = rows ? ctx.expandCols?.(c.name) : undefined;
+      if (rows && sub) {
+        const subCtx: RenderContext = { entityBase: ctx.entityBase, ep: sub.ep, cols: sub.cols, typeName: sub.typeName };
+        s += `,${c.jsonKey}{"results":[${rows.map((r) => rowJson(subCtx, r)).join(',')}]}`;
+      } else {
+        s += `,${c.jsonKey}{"__deferred":{"uri":${JSON.stringify(`${uri}/${c.name}`)}}}`;
+      }
+      continue;
+    }
+    s += `,${c.jsonKey}${jsonValue(c.edm, row[c.name])}`;
+  }
+  return `${s}}`;
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function xmlValue(edm: string, v: SimValue | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (edm === 'Edm.DateTime' && typeof v === 'number') return new Date(v).toISOString().replace(/\.\d{3}Z$/, '');
+  return xmlEscape(String(v));
+}
+
+export function rowXmlEntry(ctx: RenderContext, row: Row, updated: string): string {
+  const uri = `${ctx.entityBase}${ctx.ep.url}(${keyLiteral(ctx.ep, row)})`;
+  let props = '';
+  let links = '';
+  for (const c of ctx.cols) {
+    if (c.nav) {
+      links += `<link rel="http://schemas.microsoft.com/ado/2007/08/dataservices/related/${c.name}" type="application/atom+xml;type=feed" title="${c.name}" href="${xmlEscape(`${uri}/${c.name}`)}" />`;
+      continue;
+    }
+    const v = xmlValue(c.edm, row[c.name]);
+    const typeAttr = c.edm === 'Edm.String' ? '' : ` m:type="${c.edm}"`;
+    props += v === null ? `<d:${c.name}${typeAttr} m:null="true" />` : `<d:${c.name}${typeAttr}>${v}</d:${c.name}>`;
+  }
+  return `<entry><id>${xmlEscape(uri)}</id><title type="text"></title><updated>${updated}</updated><author><name /></author>${links}<category term="${ctx.typeName}" scheme="http://schemas.microsoft.com/ado/2007/08/dataservices/scheme" /><content type="application/xml"><m:properties>${props}</m:properties></content></entry>`;
+}
+
+export function feedXml(ctx: RenderContext, rows: readonly Row[], next: string | undefined, selfUrl: string, now: number): string {
+  const updated = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const entries = rows.map((r) => rowXmlEntry(ctx, r, updated)).join('');
+  const nextLink = next ? `<link rel="next" href="${xmlEscape(next)}" />` : '';
+  return `<?xml version="1.0" encoding="utf-8"?><feed xml:base="${xmlEscape(ctx.entityBase)}" xmlns="http://www.w3.org/2005/Atom" xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"><id>${xmlEscape(selfUrl)}</id><title type="text">${xmlEscape(ctx.ep.entity.split('/').pop() ?? '')}</title><updated>${updated}</updated><link rel="self" title="${xmlEscape(ctx.ep.entity)}" href="${xmlEscape(ctx.ep.entity)}" />${entries}${nextLink}</feed>`;
+}
+
+/** Exact's JSON error body. */
+export function errorJson(message: string): string {
+  return JSON.stringify({ error: { code: '', message: { lang: '', value: message } } });
+}
+
+export function errorXml(message: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?><error xmlns="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"><code></code><message xml:lang="">${xmlEscape(message)}</message></error>`;
+}

@@ -1,0 +1,1112 @@
+/**
+ * The Exact Online simulator's HTTP layer on plain node:http: OAuth pages
+ * and token endpoint, the REST API under /api/v1 (routing, auth, division
+ * access, rate limits, error blocks, fault injection, reads with OData
+ * options, writes), and the /__sim admin endpoints. Data comes from the
+ * Store (generated base + overlay); rendering from render.ts.
+ */
+import { createHmac } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
+import type { Clock } from '../../util/clock.js';
+import { drawLatency, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
+import { Rng } from '../common/prng.js';
+import { RateLimiter } from './limits.js';
+import { OAuthServer } from './oauth.js';
+import { ODataError, parseFilter, parseOrderBy } from './odata.js';
+import { errorJson, errorXml, feedXml, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
+import { WORLD_TABLE_URLS, datasetFor, worldTable } from './sources.js';
+import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
+import { WORLD_DATE, WRITE_TIMESTAMP_START, World, pad18, round2, type Row, type SimUser, type SimValue, VAT_CODES, VAT_INDEX, JOURNAL_INDEX, GL_INDEX, GL_CHART, ENTITY, invoiceLines } from './world.js';
+
+export interface SimStats {
+  calls: number;
+  byDivision: Record<string, number>;
+  byEndpoint: Record<string, number>;
+  status429: number;
+  errors: number;
+}
+
+export interface ServerConfig {
+  readonly catalog: ExactCatalog;
+  readonly world: World;
+  readonly clock: Clock;
+  readonly oauth: OAuthServer;
+  readonly limiter: RateLimiter;
+  readonly latency: Latency;
+  faults: FaultProfile;
+  readonly mandatoryFiltering: boolean;
+  readonly bareArrayOnTop: boolean;
+  readonly webhookSecret: string;
+  baseUrl: string;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+interface EpInfo {
+  readonly ep: ExactEndpoint;
+  readonly cols: Map<string, ExactColumn>;
+  readonly plan: ColPlan[];
+  readonly typeName: string;
+}
+
+interface ApiCall {
+  readonly user: SimUser;
+  readonly clientId: string;
+  readonly division: number;
+  readonly info: EpInfo;
+  readonly key?: string;
+  readonly nav?: string;
+  readonly count: boolean;
+  readonly query: URLSearchParams;
+  readonly json: boolean;
+  readonly entityBase: string;
+  readonly selfUrl: string;
+  rateHeaders: Record<string, string>;
+  truncate: boolean;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const XML_TYPE = 'application/atom+xml; charset=utf-8';
+const OBJECT_MOVED = '<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href="/api/oauth2/auth">here</a>.</h2>\r\n</body></html>\r\n';
+
+export class ExactServer {
+  readonly cfg: ServerConfig;
+  readonly store: Store;
+  readonly stats: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0 };
+  private readonly byUrl = new Map<string, EpInfo>();
+  private readonly modelled: Map<string, Dataset>;
+  private readonly generic = new Map<string, Dataset>();
+  private readonly rng: Rng;
+  private readonly writeLog = new Map<number, { at: number; ts: number }[]>();
+  private invoiceCounter = new Map<number, number>();
+  /** Webhook deliveries in flight, so close() can wait for them. */
+  readonly pending = new Set<Promise<void>>();
+
+  constructor(cfg: ServerConfig) {
+    this.cfg = cfg;
+    this.store = new Store(cfg.world);
+    this.modelled = modelledDatasets(cfg.world);
+    this.rng = new Rng(cfg.world.seed ^ 0x5eed);
+    for (const ep of cfg.catalog.endpoints) {
+      this.byUrl.set(ep.url.toLowerCase(), {
+        ep,
+        cols: new Map(ep.columns.map((c) => [c.name.toLowerCase(), c])),
+        plan: planColumns(ep.columns),
+        typeName: typeName(ep),
+      });
+    }
+  }
+
+  resetStats(): void {
+    this.stats.calls = 0;
+    this.stats.byDivision = {};
+    this.stats.byEndpoint = {};
+    this.stats.status429 = 0;
+    this.stats.errors = 0;
+  }
+
+  // -------------------------------------------------------------------------
+  // Entry point
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.route(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { 'Content-Type': JSON_TYPE }, errorJson(e instanceof Error ? e.message : String(e)));
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const qAt = rawUrl.indexOf('?');
+    const path = decodeURIComponent(qAt < 0 ? rawUrl : rawUrl.slice(0, qAt));
+    const query = new URLSearchParams(qAt < 0 ? '' : rawUrl.slice(qAt + 1));
+    const lower = path.toLowerCase();
+    if (lower.startsWith('/__sim/')) return this.admin(req, res, lower.slice(7));
+    if (lower === '/api/oauth2/auth') return this.authorize(req, res, query);
+    if (lower === '/api/oauth2/token') return this.tokenEndpoint(req, res);
+    if (lower.startsWith('/api/v1/')) return this.api(req, res, path.slice(8), query);
+    send(res, 404, { 'Content-Type': 'text/html' }, '<html><body><h1>404 - File or directory not found.</h1></body></html>');
+  }
+
+  // -------------------------------------------------------------------------
+  // Admin
+
+  private async admin(req: IncomingMessage, res: ServerResponse, what: string): Promise<void> {
+    const body = req.method === 'POST' || req.method === 'PUT' ? (await readBody(req)).toString('utf8') : '';
+    if (what === 'stats') {
+      if (req.method === 'DELETE' || req.method === 'POST') this.resetStats();
+      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(this.stats));
+      return;
+    }
+    if (what === 'faults') {
+      if (body) {
+        const f = JSON.parse(body) as Partial<FaultProfile>;
+        this.cfg.faults = { ...this.cfg.faults, ...f };
+      }
+      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(this.cfg.faults));
+      return;
+    }
+    if (what === 'revoke') {
+      this.cfg.oauth.revokeAll();
+      send(res, 204, {}, '');
+      return;
+    }
+    send(res, 404, { 'Content-Type': JSON_TYPE }, errorJson('Unknown admin endpoint; use /__sim/stats, /__sim/faults, /__sim/revoke.'));
+  }
+
+  // -------------------------------------------------------------------------
+  // OAuth
+
+  private async authorize(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    let params = query;
+    if (req.method === 'POST') params = new URLSearchParams((await readBody(req)).toString('utf8'));
+    const clientId = params.get('client_id') ?? '';
+    const redirectUri = params.get('redirect_uri') ?? '';
+    const state = params.get('state');
+    const o = this.cfg.oauth;
+    if (clientId.toLowerCase() !== o.clientId.toLowerCase() || redirectUri !== o.redirectUri || params.get('response_type') !== 'code') {
+      send(res, 400, { 'Content-Type': 'text/html; charset=utf-8' }, '<html><body><h1>Invalid request</h1><p>Unknown client_id, redirect_uri or response_type.</p></body></html>');
+      return;
+    }
+    const approve = req.method === 'POST' ? params.get('approve') === '1' || params.get('approve') === 'true' : params.get('sim_auto_approve') === '1';
+    if (!approve) {
+      const hidden = ['client_id', 'redirect_uri', 'response_type', 'state', 'sim_user']
+        .filter((k) => params.get(k) !== null)
+        .map((k) => `<input type="hidden" name="${k}" value="${(params.get(k) ?? '').replace(/&/g, '&amp;').replace(/"/g, '&quot;')}">`)
+        .join('');
+      send(res, 200, { 'Content-Type': 'text/html; charset=utf-8' },
+        `<!DOCTYPE html><html><head><title>Exact Online (simulator) - Inloggen</title></head><body><h1>Exact Online simulator</h1><p>The application requests access to your Exact Online data as ${this.cfg.world.defaultUser.fullName}.</p><form method="post" action="/api/oauth2/auth">${hidden}<input type="hidden" name="approve" value="1"><button type="submit">Toestaan</button></form></body></html>`);
+      return;
+    }
+    const userId = params.get('sim_user') ?? this.cfg.world.defaultUser.id;
+    const code = o.issueCode(this.cfg.world.users.has(userId) ? userId : this.cfg.world.defaultUser.id, clientId, redirectUri);
+    const sep = redirectUri.includes('?') ? '&' : '?';
+    const location = `${redirectUri}${sep}code=${encodeURIComponent(code)}${state !== null ? `&state=${encodeURIComponent(state)}` : ''}`;
+    send(res, 302, { Location: location, 'Content-Type': 'text/html' }, `<html><body>Object moved to <a href="${location}">here</a>.</body></html>`);
+  }
+
+  private async tokenEndpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      send(res, 405, { 'Content-Type': JSON_TYPE }, JSON.stringify({ error: 'invalid_request', error_description: 'Use POST.' }));
+      return;
+    }
+    const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    const r = this.cfg.oauth.token(form);
+    send(res, r.status, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', ...(r.headers ?? {}) }, r.body);
+  }
+
+  // -------------------------------------------------------------------------
+  // REST API
+
+  private async api(req: IncomingMessage, res: ServerResponse, rest: string, query: URLSearchParams): Promise<void> {
+    const cfg = this.cfg;
+    const accept = req.headers.accept ?? '';
+    const json = /json/i.test(accept);
+    this.stats.calls++;
+
+    // Fault injection happens before anything else, like a flaky network or gateway.
+    const f = cfg.faults;
+    const delay = drawLatency(cfg.latency, this.rng);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (f.resetRate > 0 && this.rng.chance(f.resetRate)) {
+      req.socket.destroy();
+      return;
+    }
+    const truncate = f.truncateRate > 0 && this.rng.chance(f.truncateRate);
+
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (!m) {
+      this.stats.errors++;
+      send(res, 401, { 'Content-Type': 'text/html; charset=utf-8', Location: '/api/oauth2/auth' }, OBJECT_MOVED);
+      return;
+    }
+    const grant = cfg.oauth.check(m[1].trim());
+    if (!grant) {
+      this.stats.errors++;
+      send(res, 401, { 'Content-Type': JSON_TYPE, 'WWW-Authenticate': 'Bearer error="invalid_token"' }, errorJson('Unauthorized: the access token is invalid or has expired.'));
+      return;
+    }
+    const user = cfg.world.users.get(grant.userId) ?? cfg.world.defaultUser;
+
+    // Route: current/Me, system/Users (no division), beta/{division}/…, {division}/…
+    const segs = rest.split('/').filter((s) => s.length > 0);
+    let division: number;
+    let pathSegs: string[];
+    let beta = false;
+    if (segs[0]?.toLowerCase() === 'current' || (segs[0]?.toLowerCase() === 'system' && segs[1]?.toLowerCase().startsWith('users'))) {
+      division = user.currentDivision;
+      pathSegs = segs;
+    } else if (segs[0]?.toLowerCase() === 'beta' && /^\d+$/.test(segs[1] ?? '')) {
+      division = Number(segs[1]);
+      pathSegs = segs.slice(2);
+      beta = true;
+    } else if (/^\d+$/.test(segs[0] ?? '')) {
+      division = Number(segs[0]);
+      pathSegs = segs.slice(1);
+    } else {
+      this.plain(res, 404, json, 'Not found', {});
+      this.stats.errors++;
+      return;
+    }
+    let count = false;
+    if (pathSegs[pathSegs.length - 1] === '$count') {
+      count = true;
+      pathSegs = pathSegs.slice(0, -1);
+    }
+    // A key `(…)` on the entity segment, optionally followed by a navigation property.
+    let key: string | undefined;
+    let nav: string | undefined;
+    let info: EpInfo | undefined;
+    for (let cut = pathSegs.length; cut >= 1 && !info; cut--) {
+      const head = pathSegs.slice(0, cut);
+      const last = head[head.length - 1];
+      const km = /^(.*?)\((.*)\)$/.exec(last);
+      const entitySegs = km ? [...head.slice(0, -1), km[1]] : head;
+      const url = (beta ? 'beta/' : '') + entitySegs.join('/');
+      const found = this.byUrl.get(url.toLowerCase());
+      if (found && (cut === pathSegs.length || (km && cut === pathSegs.length - 1))) {
+        info = found;
+        if (km) key = parseKeyLiteral(km[2]);
+        if (cut === pathSegs.length - 1) nav = pathSegs[pathSegs.length - 1];
+      }
+    }
+    const epName = info?.ep.url ?? pathSegs.join('/');
+    this.stats.byDivision[String(division)] = (this.stats.byDivision[String(division)] ?? 0) + 1;
+    this.stats.byEndpoint[epName] = (this.stats.byEndpoint[epName] ?? 0) + 1;
+
+    const blocked = cfg.limiter.blockedUntil(grant.clientId, division, epName);
+    if (blocked !== undefined) {
+      this.stats.status429++;
+      this.stats.errors++;
+      this.plain(res, 429, json, `Too many errors: this app is blocked for division ${division} and endpoint ${epName} until ${new Date(blocked).toISOString()}.`, { 'Retry-After': String(Math.ceil((blocked - cfg.clock.now()) / 1000)) });
+      return;
+    }
+    if (f.status429Rate > 0 && this.rng.chance(f.status429Rate)) {
+      this.stats.status429++;
+      this.stats.errors++;
+      this.plain(res, 429, json, 'Too many requests.', cfg.limiter.stormHeaders());
+      return;
+    }
+    const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
+      this.stats.errors++;
+      if (status === 400 || status === 401 || status === 403 || status === 404) cfg.limiter.recordError(grant.clientId, division, epName);
+      this.plain(res, status, json, message, headers, truncate);
+    };
+    const d = cfg.world.divisions.get(division);
+    if (!d || !user.access.has(division)) {
+      fail(403, 'Forbidden', { Reason: 'NoDivisionAccess' });
+      return;
+    }
+    const limit = cfg.limiter.take(grant.clientId, division);
+    if (!limit.ok) {
+      this.stats.status429++;
+      this.stats.errors++;
+      this.plain(res, 429, json, 'Too many requests.', limit.headers);
+      return;
+    }
+    if (!info) {
+      fail(404, 'Not found', limit.headers);
+      return;
+    }
+    if (f.errorRate > 0 && this.rng.chance(f.errorRate)) {
+      this.stats.errors++;
+      this.plain(res, this.rng.chance(0.5) ? 500 : 503, json, 'An internal error occurred (simulated).', limit.headers, truncate);
+      return;
+    }
+    const call: ApiCall = {
+      user, clientId: grant.clientId, division, info, count, query, json, truncate,
+      ...(key !== undefined ? { key } : {}),
+      ...(nav !== undefined ? { nav } : {}),
+      entityBase: info.ep.needsDivision || info.ep.kind !== 'current' ? `${cfg.baseUrl}/api/v1/${beta ? 'beta/' : ''}${division}/` : `${cfg.baseUrl}/api/v1/`,
+      selfUrl: `${cfg.baseUrl}/api/v1/${rest}`,
+      rateHeaders: limit.headers,
+    };
+    try {
+      const method = req.method ?? 'GET';
+      if (method !== 'GET' && !info.ep.methods.includes(method as 'GET')) {
+        throw new HttpError(405, `The requested resource does not support http method '${method}'.`);
+      }
+      if (method === 'GET') this.get(res, call);
+      else if (method === 'POST') await this.post(req, res, call);
+      else if (method === 'PUT') await this.put(req, res, call);
+      else if (method === 'DELETE') this.del(res, call);
+      else throw new HttpError(405, `The requested resource does not support http method '${method}'.`);
+    } catch (e) {
+      if (e instanceof HttpError) fail(e.status, e.message, { ...limit.headers, ...e.headers });
+      else if (e instanceof ODataError) fail(e.status, e.message, limit.headers);
+      else throw e;
+    }
+  }
+
+  private plain(res: ServerResponse, status: number, json: boolean, message: string, headers: Record<string, string>, truncate = false): void {
+    send(res, status, { 'Content-Type': json ? JSON_TYPE : 'application/xml; charset=utf-8', ...headers }, json ? errorJson(message) : errorXml(message), truncate);
+  }
+
+  private ok(res: ServerResponse, call: ApiCall, status: number, body: string, contentType: string): void {
+    send(res, status, { 'Content-Type': contentType, ...call.rateHeaders }, body, call.truncate);
+  }
+
+  // -------------------------------------------------------------------------
+  // Reads
+
+  private get(res: ServerResponse, call: ApiCall): void {
+    const { ep } = call.info;
+    const q = call.query;
+    const url = ep.url.toLowerCase();
+    if (url === 'read/sync/sync/synctimestamp') return this.syncTimestamp(res, call);
+    const select = q.get('$select');
+    const top = q.get('$top') !== null ? Number(q.get('$top')) : undefined;
+    if (top !== undefined && (!Number.isInteger(top) || top < 0)) throw new ODataError(400, "Invalid value for '$top'.");
+    const skip = q.get('$skip') !== null ? Number(q.get('$skip')) : 0;
+    if (!Number.isInteger(skip) || skip < 0) throw new ODataError(400, "Invalid value for '$skip'.");
+    if (ep.selectRequired && !select && call.key === undefined && !call.count) {
+      if (ep.kind === 'regular' || ep.kind === 'beta' || ep.kind === 'read') {
+        if (top !== 1) throw new ODataError(400, 'Please add a $select or a $top=1 statement to the query string.');
+      } else {
+        throw new ODataError(400, '$select is mandatory for this endpoint. Please add a $select statement to the query string.');
+      }
+    }
+    const filterText = q.get('$filter');
+    const filter = filterText ? parseFilter(filterText, call.info.cols, call.info.typeName) : undefined;
+    if (ep.kind === 'sync' && filter && !filter.onlyTimestampGt) {
+      throw new ODataError(400, 'This $filter parameter is not supported for this resource');
+    }
+    if (ep.mandatoryFilterColumns.length > 0 && this.cfg.mandatoryFiltering && call.key === undefined) {
+      const hit = filter && ep.mandatoryFilterColumns.some((c) => filter.columns.has(c));
+      if (!hit) {
+        throw new ODataError(400, `This endpoint has mandatory filtering applied. Please add a $filter on one of these fields: ${ep.mandatoryFilterColumns.join(', ')}.`);
+      }
+    }
+    const plan = select && select.trim() !== '*' ? this.selectPlan(call.info, select) : call.info.plan;
+    const expandSet = new Set((q.get('$expand') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+    for (const e of expandSet) {
+      if (!call.info.cols.has(e)) throw new ODataError(400, `No property '${e}' exists in type '${call.info.typeName}'.`);
+    }
+    const ctx: RenderContext = {
+      entityBase: call.entityBase,
+      ep,
+      cols: plan,
+      typeName: call.info.typeName,
+      ...(expandSet.size > 0
+        ? {
+            expand: (name: string, row: Row) => (expandSet.has(name.toLowerCase()) ? this.navRows(call.division, ep, name, row) : undefined),
+            expandCols: (name: string) => this.navInfo(name),
+          }
+        : {}),
+    };
+
+    // Navigation: SalesInvoices(guid'…')/SalesInvoiceLines
+    if (call.nav !== undefined && call.key !== undefined) {
+      const parent = this.lookup(call, call.key);
+      const sub = this.navInfo(call.nav);
+      if (!parent || !sub) throw new HttpError(404, 'Not found');
+      const rows = this.navRows(call.division, ep, call.nav, parent) ?? [];
+      const subCtx: RenderContext = { entityBase: call.entityBase, ep: sub.ep, cols: sub.cols, typeName: sub.typeName };
+      this.writePage(res, call, subCtx, rows, undefined);
+      return;
+    }
+    if (call.key !== undefined) {
+      const row = this.lookup(call, call.key);
+      const rows = row && (!filter || filter.test(row)) ? [row] : [];
+      if (call.count) {
+        this.ok(res, call, 200, String(rows.length), 'text/plain; charset=utf-8');
+        return;
+      }
+      this.writePage(res, call, ctx, rows, undefined);
+      return;
+    }
+
+    const pageSize = ep.pageSize;
+    const orderby = q.get('$orderby');
+    const skiptoken = q.get('$skiptoken');
+    const inline = q.get('$inlinecount') === 'allpages';
+
+    // World tables and ordered queries: materialise (small or explicitly asked for).
+    const isWorld = WORLD_TABLE_URLS.has(url);
+    if (ep.kind === 'sync') {
+      const ds = datasetFor(ep, this.modelled, this.generic);
+      let after = filter?.timestampAfter ?? 0;
+      if (skiptoken) after = Math.max(after, Number(skiptoken.replace(/[Ll]$/, '')) || 0);
+      if (call.count) {
+        let n = 0;
+        for (const _ of this.store.scanSince(ds, call.division, after)) n++;
+        this.ok(res, call, 200, String(n), 'text/plain; charset=utf-8');
+        return;
+      }
+      const limit = Math.min(pageSize, top ?? Infinity);
+      const rows: Row[] = [];
+      let more = false;
+      for (const r of this.store.scanSince(ds, call.division, after)) {
+        if (rows.length >= limit) {
+          more = true;
+          break;
+        }
+        rows.push(r);
+      }
+      const next = more && (top === undefined || top > pageSize) ? this.nextLink(call, { $skiptoken: `${Number(rows[rows.length - 1].Timestamp)}L`, $top: top !== undefined ? String(top - rows.length) : null }) : undefined;
+      this.writePage(res, call, ctx, rows, next);
+      return;
+    }
+
+    if (isWorld || orderby) {
+      let all = isWorld ? worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()) : [...this.iterRows(call, ep, { phase: 0, index: 0 })].map((x) => x.row);
+      if (filter) all = all.filter((r) => filter.test(r));
+      if (call.count) {
+        this.ok(res, call, 200, String(all.length), 'text/plain; charset=utf-8');
+        return;
+      }
+      if (orderby) all.sort(parseOrderBy(orderby, call.info.cols, call.info.typeName));
+      const total = all.length;
+      const offset = skip + (skiptoken && /^\d+$/.test(skiptoken) ? Number(skiptoken) : 0);
+      const limit = Math.min(pageSize, top ?? Infinity);
+      const rows = all.slice(offset, offset + limit);
+      const more = offset + rows.length < total && (top === undefined || top > rows.length);
+      const next = more ? this.nextLink(call, { $skip: String(offset + rows.length), $skiptoken: null, $top: top !== undefined ? String(top - rows.length) : null }) : undefined;
+      this.writePage(res, call, ctx, rows, next, inline ? total : undefined);
+      return;
+    }
+
+    // Streaming scan in stable order, resumable from a $skiptoken key.
+    let from: Position = { phase: 0, index: 0 };
+    if (skiptoken) {
+      const k = parseKeyLiteral(skiptoken);
+      const ds = datasetFor(ep, this.modelled, this.generic);
+      const p = this.store.positionAfter(ds, call.division, k);
+      if (!p) throw new ODataError(400, `Invalid $skiptoken '${skiptoken}'.`);
+      from = p;
+    }
+    if (call.count) {
+      const ds = datasetFor(ep, this.modelled, this.generic);
+      let n = 0;
+      if (!filter) n = this.store.count(ds, call.division);
+      else for (const x of this.iterRows(call, ep, from)) if (filter.test(x.row)) n++;
+      this.ok(res, call, 200, String(n), 'text/plain; charset=utf-8');
+      return;
+    }
+    const limit = Math.min(pageSize, top ?? Infinity);
+    const rows: Row[] = [];
+    let skipped = 0;
+    let more = false;
+    let total = 0;
+    for (const x of this.iterRows(call, ep, from)) {
+      if (filter && !filter.test(x.row)) continue;
+      total++;
+      if (skipped < skip) {
+        skipped++;
+        continue;
+      }
+      if (rows.length >= limit) {
+        more = true;
+        if (!inline) break;
+        continue;
+      }
+      rows.push(x.row);
+    }
+    const last = rows[rows.length - 1];
+    const next =
+      more && last && (top === undefined || top > rows.length)
+        ? this.nextLink(call, { $skiptoken: skiptokenOf(ep, last), $skip: null, $top: top !== undefined ? String(top - rows.length) : null })
+        : undefined;
+    this.writePage(res, call, ctx, rows, next, inline ? total : undefined);
+  }
+
+  private *iterRows(call: ApiCall, ep: ExactEndpoint, from: Position): Generator<{ row: Row; pos: Position }> {
+    const ds = datasetFor(ep, this.modelled, this.generic);
+    yield* this.store.scan(ds, call.division, from);
+  }
+
+  private selectPlan(info: EpInfo, select: string): ColPlan[] {
+    const names = select.split(',').map((s) => s.trim()).filter(Boolean);
+    return names.map((n) => {
+      const c = info.cols.get(n.toLowerCase());
+      if (!c) throw new ODataError(400, `No property '${n}' exists in type '${info.typeName}'.`);
+      return planColumns([c])[0];
+    });
+  }
+
+  private nextLink(call: ApiCall, changes: Record<string, string | null>): string {
+    const p = new URLSearchParams(call.query);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) p.delete(k);
+      else p.set(k, v);
+    }
+    const qs = [...p.entries()].map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%24/g, '$').replace(/%2C/g, ',').replace(/%27/g, "'")}`).join('&');
+    return `${call.entityBase}${call.info.ep.url}?${qs}`;
+  }
+
+  private writePage(res: ServerResponse, call: ApiCall, ctx: RenderContext, rows: readonly Row[], next: string | undefined, inlineCount?: number): void {
+    if (!call.json) {
+      this.ok(res, call, 200, feedXml(ctx, rows, next, call.selfUrl, this.cfg.clock.now()), XML_TYPE);
+      return;
+    }
+    const parts: string[] = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) parts[i] = rowJson(ctx, rows[i]);
+    const results = `[${parts.join(',')}]`;
+    if (this.cfg.bareArrayOnTop && call.query.has('$top') && !next) {
+      this.ok(res, call, 200, `{"d":${results}}`, JSON_TYPE);
+      return;
+    }
+    const count = inlineCount !== undefined ? `,"__count":"${inlineCount}"` : '';
+    const nextPart = next ? `,"__next":${JSON.stringify(next)}` : '';
+    this.ok(res, call, 200, `{"d":{"results":${results}${count}${nextPart}}}`, JSON_TYPE);
+  }
+
+  private lookup(call: ApiCall, key: string): Row | undefined {
+    const url = call.info.ep.url.toLowerCase();
+    if (WORLD_TABLE_URLS.has(url)) {
+      const k = key.toLowerCase();
+      return worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()).find((r) => String(r[call.info.ep.key[0] ?? 'ID']).toLowerCase() === k);
+    }
+    return this.store.get(datasetFor(call.info.ep, this.modelled, this.generic), call.division, key);
+  }
+
+  private navInfo(name: string): { cols: ColPlan[]; ep: ExactEndpoint; typeName: string } | undefined {
+    if (name.toLowerCase() !== 'salesinvoicelines') return undefined;
+    const info = this.byUrl.get('salesinvoice/salesinvoicelines');
+    return info ? { cols: info.plan, ep: info.ep, typeName: info.typeName } : undefined;
+  }
+
+  private navRows(div: number, ep: ExactEndpoint, name: string, row: Row): Row[] | undefined {
+    if (name.toLowerCase() !== 'salesinvoicelines' || !ep.url.toLowerCase().endsWith('salesinvoices')) return undefined;
+    return this.invoiceLinesOf(div, String(row.InvoiceID));
+  }
+
+  /** The live lines of an invoice: its generated lines (with changes) and inserted ones. */
+  invoiceLinesOf(div: number, invoiceId: string): Row[] {
+    const lines = this.modelled.get('SalesInvoiceLines') as Dataset;
+    const invoices = this.modelled.get('SalesInvoices') as Dataset;
+    const out: Row[] = [];
+    const idx = this.store.baseIndex(invoices, div, invoiceId);
+    if (idx !== undefined) {
+      const { count, first } = invoiceLines(idx);
+      for (let j = first; j < first + count; j++) {
+        const r = this.store.get(lines, div, this.cfg.world.guid(ENTITY.SalesInvoiceLines, div, j));
+        if (r) out.push(r);
+      }
+    }
+    const o = this.store.division(div).peek('SalesInvoiceLines');
+    if (o) {
+      for (const k of o.inserted) {
+        const r = o.rows.get(k);
+        if (r && !o.deleted.has(k) && String(r.InvoiceID).toLowerCase() === invoiceId.toLowerCase()) out.push(r);
+      }
+    }
+    return out;
+  }
+
+  private syncTimestamp(res: ServerResponse, call: ApiCall): void {
+    const raw = call.query.get('modified') ?? '';
+    const m = /^datetime'(.*)'$/i.exec(raw.trim());
+    const ms = m ? Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? m[1] : `${m[1]}Z`) : NaN;
+    if (Number.isNaN(ms)) throw new ODataError(400, "Please provide the parameter 'modified' as datetime'yyyy-mm-ddThh:mm:ss'.");
+    const endPoint = (call.query.get('endPoint') ?? '').replace(/^'|'$/g, '');
+    let ts = 1;
+    if (ms > WORLD_DATE) {
+      ts = WRITE_TIMESTAMP_START;
+      for (const w of this.writeLog.get(call.division) ?? []) if (w.at < ms) ts = w.ts;
+    }
+    const ctx: RenderContext = { entityBase: call.entityBase, ep: call.info.ep, cols: call.info.plan, typeName: call.info.typeName };
+    this.writePage(res, call, ctx, [{ Modified: ms, API: endPoint || null, TimeStampAsBigInt: ts }], undefined);
+  }
+
+  // -------------------------------------------------------------------------
+  // Writes
+
+  private async readJsonBody(req: IncomingMessage, info: EpInfo): Promise<Record<string, unknown>> {
+    const text = (await readBody(req)).toString('utf8');
+    let body: unknown;
+    try {
+      body = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'Error processing request stream. The request body is not valid JSON.');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'Error processing request stream. A JSON object was expected.');
+    for (const k of Object.keys(body)) {
+      if (k === '__metadata') continue;
+      if (!info.cols.has(k.toLowerCase())) {
+        throw new HttpError(400, `Error processing request stream. The property name '${k}' specified for type '${info.typeName}' is not valid.`);
+      }
+    }
+    return body as Record<string, unknown>;
+  }
+
+  /** Convert JSON values to stored cells by EDM type; 400 on a wrong type. */
+  private coerce(info: EpInfo, body: Record<string, unknown>, forInsert: boolean): Row {
+    const out: Row = {};
+    for (const [k, v] of Object.entries(body)) {
+      const col = info.cols.get(k.toLowerCase());
+      if (!col || isNavigationCol(col)) continue;
+      // Read-only fields are ignored, as Exact does; create-only ones only count on POST.
+      if (col.readOnly || (!forInsert && col.createOnly)) continue;
+      out[col.name] = coerceValue(col, v, info.typeName);
+    }
+    return out;
+  }
+
+  private audit(row: Row, user: SimUser, div: number, isNew: boolean): void {
+    const now = this.cfg.clock.now();
+    if (isNew) {
+      row.Created = now;
+      row.Creator = user.id;
+      row.CreatorFullName = user.fullName;
+      row.Division = div;
+    }
+    row.Modified = now;
+    row.Modifier = user.id;
+    row.ModifierFullName = user.fullName;
+  }
+
+  private logWrite(div: number, ts: number): void {
+    let l = this.writeLog.get(div);
+    if (!l) this.writeLog.set(div, (l = []));
+    l.push({ at: this.cfg.clock.now(), ts });
+  }
+
+  private save(ds: Dataset, div: number, row: Row, isNew: boolean, ep: ExactEndpoint, user: SimUser, clientId: string): Row {
+    this.audit(row, user, div, isNew);
+    const saved = this.store.put(ds, div, row, isNew);
+    this.logWrite(div, Number(saved.Timestamp));
+    this.notify(div, ds.name, isNew ? 'Create' : 'Update', String(row[ds.key]), ep, clientId);
+    return saved;
+  }
+
+  private newId(): string {
+    const h = () => Math.floor(this.rng.next() * 0x100000000).toString(16).padStart(8, '0');
+    const a = h();
+    const b = h();
+    const c = h();
+    const d = h();
+    // Entity field ffff marks rows created through the API (never a base GUID).
+    return `${a}-ffff-4${b.slice(0, 3)}-a${b.slice(3, 6)}-${c}${d.slice(0, 4)}`;
+  }
+
+  private checkRef(ds: string, div: number, id: SimValue | undefined, field: string, what: string): Row {
+    const d = this.modelled.get(ds) as Dataset;
+    const r = typeof id === 'string' ? this.store.get(d, div, id) : undefined;
+    if (!r) throw new HttpError(500, `${field}: ${id === undefined || id === null ? 'Mandatory' : `'${String(id)}' is not an existing ${what}`}.`);
+    return r;
+  }
+
+  private checkMandatory(info: EpInfo, row: Row, skip: readonly string[] = []): void {
+    if (info.ep.url.toLowerCase() === 'crm/contacts') {
+      if (!row.FirstName && !row.LastName) throw new HttpError(500, 'Mandatory: FirstName or LastName.');
+      skip = [...skip, 'FirstName', 'LastName'];
+    }
+    for (const c of info.ep.columns) {
+      if (!c.mandatory || skip.includes(c.name) || isNavigationCol(c)) continue;
+      const v = row[c.name];
+      if (v === undefined || v === null || v === '') throw new HttpError(500, `Mandatory: ${c.name}.`);
+    }
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse, call: ApiCall): Promise<void> {
+    const { info, division: div, user } = call;
+    const ep = info.ep;
+    const url = ep.url.toLowerCase();
+    if (call.key !== undefined) throw new HttpError(400, 'POST is not allowed on a single entity.');
+    const body = await this.readJsonBody(req, info);
+    if (url === 'salesinvoice/printedsalesinvoices') return this.printInvoice(res, call, body);
+    if (WORLD_TABLE_URLS.has(url)) throw new HttpError(500, 'Creating this entity is not supported by the simulator.');
+    const ds = datasetFor(ep, this.modelled, this.generic);
+    const row = this.coerce(info, body, true);
+    const keyCol = ds.key;
+    row[keyCol] = typeof row[keyCol] === 'string' && row[keyCol] !== '' ? String(row[keyCol]).toLowerCase() : this.newId();
+    if (this.store.get(ds, div, String(row[keyCol]))) throw new HttpError(500, `An entity with ${keyCol} ${String(row[keyCol])} already exists.`);
+    let lines: Row[] = [];
+    switch (ds.name) {
+      case 'Accounts': {
+        this.checkMandatory(info, row);
+        if (row.Code === undefined || row.Code === null) row.Code = pad18(900000 + this.store.division(div).overlay('Accounts').inserted.length + 1);
+        else row.Code = pad18(String(row.Code));
+        if (typeof row.Country === 'string') row.Country = row.Country.trim().toUpperCase().padEnd(3, ' ');
+        row.Status ??= 'C';
+        row.Type = 'A';
+        row.IsSales = row.Status === 'C';
+        row.IsSupplier ??= false;
+        row.Blocked ??= false;
+        break;
+      }
+      case 'Contacts':
+      case 'Addresses': {
+        this.checkMandatory(info, row);
+        const acc = this.checkRef('Accounts', div, row.Account, 'Account', 'account');
+        row.AccountName = acc.Name;
+        if (ds.name === 'Contacts') row.FullName = [row.FirstName, row.LastName].filter(Boolean).join(' ');
+        if (ds.name === 'Addresses') row.Type ??= 1;
+        break;
+      }
+      case 'Items': {
+        this.checkMandatory(info, row);
+        if (row.GLRevenue) {
+          const gl = this.checkRef('GLAccounts', div, row.GLRevenue, 'GLRevenue', 'GL account');
+          row.GLRevenueCode = gl.Code;
+        } else {
+          row.GLRevenue = this.store.get(this.modelled.get('GLAccounts') as Dataset, div, this.cfg.world.guid(ENTITY.GLAccounts, div, GL_INDEX.get('8000') ?? 0))?.ID ?? null;
+          row.GLRevenueCode = '8000';
+        }
+        row.SalesVatCode ??= '2';
+        row.IsSalesItem ??= true;
+        break;
+      }
+      case 'SalesInvoices': {
+        row.OrderedBy ??= (row.InvoiceTo as SimValue | undefined) ?? null;
+        const rawLines = body.SalesInvoiceLines;
+        const lineList = Array.isArray(rawLines) ? rawLines : rawLines && typeof rawLines === 'object' && Array.isArray((rawLines as { results?: unknown }).results) ? (rawLines as { results: unknown[] }).results : [];
+        this.checkMandatory(info, row, ['SalesInvoiceLines']);
+        if (lineList.length === 0) throw new HttpError(500, 'Mandatory: SalesInvoiceLines.');
+        const ordered = this.checkRef('Accounts', div, row.OrderedBy, 'OrderedBy', 'account');
+        const invTo = this.checkRef('Accounts', div, row.InvoiceTo ?? row.OrderedBy, 'InvoiceTo', 'account');
+        if (row.DeliverTo) this.checkRef('Accounts', div, row.DeliverTo, 'DeliverTo', 'account');
+        if (JOURNAL_INDEX.get(String(row.Journal)) === undefined) throw new HttpError(500, `Journal: '${String(row.Journal)}' is not an existing journal.`);
+        row.InvoiceTo = invTo.ID;
+        row.InvoiceToName = invTo.Name;
+        row.OrderedByName = ordered.Name;
+        row.Status = 20;
+        row.StatusDescription = 'Open';
+        row.Type ??= 8020;
+        row.Currency ??= 'EUR';
+        row.InvoiceNumber = null;
+        row.InvoiceDate = typeof body.InvoiceDate === 'string' ? coerceValue({ name: 'InvoiceDate', edmType: 'Edm.DateTime', type: 'timestamp', filterable: true }, body.InvoiceDate, info.typeName) : this.cfg.clock.now();
+        const lineInfo = this.byUrl.get('salesinvoice/salesinvoicelines') as EpInfo;
+        lines = lineList.map((l, n) => {
+          if (typeof l !== 'object' || l === null) throw new HttpError(400, 'Error processing request stream. SalesInvoiceLines must hold objects.');
+          for (const k of Object.keys(l)) {
+            if (k !== '__metadata' && !lineInfo.cols.has(k.toLowerCase())) throw new HttpError(400, `Error processing request stream. The property name '${k}' specified for type '${lineInfo.typeName}' is not valid.`);
+          }
+          const lr = this.coerce(lineInfo, l as Record<string, unknown>, true);
+          this.fillLine(div, lr, String(row.InvoiceID), n + 1);
+          return lr;
+        });
+        this.totals(row, lines);
+        break;
+      }
+      case 'SalesInvoiceLines': {
+        const inv = this.checkRef('SalesInvoices', div, row.InvoiceID, 'InvoiceID', 'sales invoice');
+        if (inv.Status === 50) throw new HttpError(500, 'The invoice has been processed and can no longer be changed.');
+        this.fillLine(div, row, String(inv.InvoiceID), this.invoiceLinesOf(div, String(inv.InvoiceID)).length + 1);
+        break;
+      }
+      case 'WebhookSubscriptions': {
+        await this.validateWebhook(row);
+        row.ClientID = call.clientId;
+        row.UserID = user.id;
+        break;
+      }
+      default:
+        this.checkMandatory(info, row);
+    }
+    const saved = this.save(ds, div, row, true, ep, user, call.clientId);
+    if (ds.name === 'SalesInvoices') {
+      const lineDs = this.modelled.get('SalesInvoiceLines') as Dataset;
+      const lineEp = (this.byUrl.get('salesinvoice/salesinvoicelines') as EpInfo).ep;
+      for (const l of lines) this.save(lineDs, div, l, true, lineEp, user, call.clientId);
+    }
+    if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(saved.InvoiceID), user, call.clientId);
+    const prefer = /return=representation/i.test(String(call.query.get('Prefer') ?? '') + String((req.headers.prefer as string | undefined) ?? ''));
+    const ctx: RenderContext = {
+      entityBase: call.entityBase,
+      ep,
+      cols: prefer ? info.plan : info.plan.filter((c) => c.name === ds.key || Object.prototype.hasOwnProperty.call(body, c.name)),
+      typeName: info.typeName,
+      ...(ds.name === 'SalesInvoices' && prefer
+        ? { expand: (name: string, r: Row) => this.navRows(div, ep, name, r), expandCols: (name: string) => this.navInfo(name) }
+        : {}),
+    };
+    if (!call.json) {
+      this.ok(res, call, 201, feedXml(ctx, [saved], undefined, call.selfUrl, this.cfg.clock.now()), XML_TYPE);
+      return;
+    }
+    this.ok(res, call, 201, `{"d":${rowJson(ctx, saved)}}`, JSON_TYPE);
+  }
+
+  private fillLine(div: number, lr: Row, invoiceId: string, lineNumber: number): void {
+    const item = this.checkRef('Items', div, lr.Item, 'Item', 'item');
+    lr.InvoiceID = invoiceId;
+    lr.ID = typeof lr.ID === 'string' ? lr.ID.toLowerCase() : this.newId();
+    lr.LineNumber = lineNumber;
+    lr.ItemCode = item.Code;
+    lr.ItemDescription = item.Description;
+    lr.Description ??= item.Description;
+    // The GL account defaults from the item's revenue account.
+    if (lr.GLAccount) this.checkRef('GLAccounts', div, lr.GLAccount, 'GLAccount', 'GL account');
+    else lr.GLAccount = item.GLRevenue;
+    lr.VATCode ??= item.SalesVatCode;
+    const vi = VAT_INDEX.get(String(lr.VATCode).trim());
+    if (vi === undefined) throw new HttpError(500, `VATCode: '${String(lr.VATCode)}' is not an existing VAT code.`);
+    lr.VATPercentage = VAT_CODES[vi][2];
+    lr.Quantity ??= 1;
+    lr.UnitPrice ??= item.StandardSalesPrice ?? 0;
+    lr.AmountFC = round2(Number(lr.Quantity) * Number(lr.UnitPrice));
+    lr.AmountDC = lr.AmountFC;
+    lr.VATAmountFC = round2(Number(lr.AmountFC) * VAT_CODES[vi][2]);
+    lr.VATAmountDC = lr.VATAmountFC;
+    lr.Division = null;
+  }
+
+  private totals(inv: Row, lines: readonly Row[]): void {
+    const net = round2(lines.reduce((s, l) => s + Number(l.AmountFC ?? 0), 0));
+    const vat = round2(lines.reduce((s, l) => s + Number(l.VATAmountFC ?? 0), 0));
+    inv.AmountFCExclVat = net;
+    inv.VATAmountFC = vat;
+    inv.VATAmountDC = vat;
+    inv.AmountFC = round2(net + vat);
+    inv.AmountDC = inv.AmountFC;
+  }
+
+  private retotal(div: number, invoiceId: string, user: SimUser, clientId: string): void {
+    const invDs = this.modelled.get('SalesInvoices') as Dataset;
+    const inv = this.store.get(invDs, div, invoiceId);
+    if (!inv) return;
+    const copy = { ...inv };
+    this.totals(copy, this.invoiceLinesOf(div, invoiceId));
+    this.save(invDs, div, copy, false, (this.byUrl.get('salesinvoice/salesinvoices') as EpInfo).ep, user, clientId);
+  }
+
+  private guardProcessed(ds: Dataset, div: number, row: Row): void {
+    if (ds.name === 'SalesInvoices' && row.Status === 50) throw new HttpError(500, 'The invoice has been processed and can no longer be changed.');
+    if (ds.name === 'SalesInvoiceLines') {
+      const inv = this.store.get(this.modelled.get('SalesInvoices') as Dataset, div, String(row.InvoiceID));
+      if (inv?.Status === 50) throw new HttpError(500, 'The invoice has been processed and can no longer be changed.');
+    }
+    if (ds.name === 'TransactionLines') throw new HttpError(405, "The requested resource does not support http method 'PUT'.");
+  }
+
+  private async put(req: IncomingMessage, res: ServerResponse, call: ApiCall): Promise<void> {
+    const { info, division: div } = call;
+    if (call.key === undefined) throw new HttpError(400, 'PUT needs a key: …/Entity(guid\'…\').');
+    const body = await this.readJsonBody(req, info);
+    if (WORLD_TABLE_URLS.has(info.ep.url.toLowerCase())) throw new HttpError(500, 'Changing this entity is not supported by the simulator.');
+    const ds = datasetFor(info.ep, this.modelled, this.generic);
+    const current = this.store.get(ds, div, call.key);
+    if (!current) throw new HttpError(404, 'Not found');
+    this.guardProcessed(ds, div, current);
+    const changes = this.coerce(info, body, false);
+    delete changes[ds.key];
+    const row: Row = { ...current, ...changes };
+    if (ds.name === 'Accounts' && changes.Code !== undefined && changes.Code !== null) row.Code = pad18(String(changes.Code));
+    if (ds.name === 'Contacts' || ds.name === 'Addresses') {
+      const acc = this.checkRef('Accounts', div, row.Account, 'Account', 'account');
+      row.AccountName = acc.Name;
+    }
+    if (ds.name === 'SalesInvoices') {
+      if (changes.InvoiceTo !== undefined) row.InvoiceToName = this.checkRef('Accounts', div, row.InvoiceTo, 'InvoiceTo', 'account').Name;
+      if (changes.OrderedBy !== undefined) row.OrderedByName = this.checkRef('Accounts', div, row.OrderedBy, 'OrderedBy', 'account').Name;
+    }
+    if (ds.name === 'SalesInvoiceLines') this.fillLine(div, row, String(row.InvoiceID), Number(row.LineNumber));
+    this.checkMandatory(info, row, ['SalesInvoiceLines', 'Journal']);
+    this.save(ds, div, row, false, info.ep, call.user, call.clientId);
+    if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(row.InvoiceID), call.user, call.clientId);
+    this.ok(res, call, 204, '', 'text/plain');
+  }
+
+  private del(res: ServerResponse, call: ApiCall): void {
+    const { info, division: div } = call;
+    if (call.key === undefined) throw new HttpError(400, "DELETE needs a key: …/Entity(guid'…').");
+    if (WORLD_TABLE_URLS.has(info.ep.url.toLowerCase())) throw new HttpError(500, 'Deleting this entity is not supported by the simulator.');
+    const ds = datasetFor(info.ep, this.modelled, this.generic);
+    const current = this.store.get(ds, div, call.key);
+    if (!current) throw new HttpError(404, 'Not found');
+    this.guardProcessed(ds, div, current);
+    const removed: { ds: Dataset; key: string }[] = [];
+    if (ds.name === 'SalesInvoices') {
+      for (const l of this.invoiceLinesOf(div, call.key)) removed.push({ ds: this.modelled.get('SalesInvoiceLines') as Dataset, key: String(l.ID) });
+    }
+    removed.push({ ds, key: call.key });
+    for (const r of removed) {
+      this.store.remove(r.ds, div, r.key);
+      this.recordDeletion(div, r.ds, r.key, call.user);
+      this.notify(div, r.ds.name, 'Delete', r.key, info.ep, call.clientId);
+    }
+    if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(current.InvoiceID), call.user, call.clientId);
+    this.ok(res, call, 204, '', 'text/plain');
+  }
+
+  private recordDeletion(div: number, ds: Dataset, key: string, user: SimUser): void {
+    const code = this.cfg.catalog.deletedEntityTypes.find((t) => t.entity.toLowerCase() === ds.name.toLowerCase())?.code;
+    if (code === undefined) return;
+    const deleted = datasetFor((this.byUrl.get('sync/deleted') as EpInfo).ep, this.modelled, this.generic);
+    const row: Row = {
+      ID: this.newId(),
+      EntityKey: key.toLowerCase(),
+      EntityType: code,
+      Division: div,
+      DeletedBy: user.id,
+      DeletedDate: this.cfg.clock.now(),
+    };
+    const saved = this.store.put(deleted, div, row, true);
+    this.logWrite(div, Number(saved.Timestamp));
+  }
+
+  private printInvoice(res: ServerResponse, call: ApiCall, body: Record<string, unknown>): void {
+    const div = call.division;
+    const invDs = this.modelled.get('SalesInvoices') as Dataset;
+    const id = typeof body.InvoiceID === 'string' ? body.InvoiceID : '';
+    if (!id) throw new HttpError(500, 'Mandatory: InvoiceID.');
+    const inv = this.store.get(invDs, div, id);
+    if (!inv) throw new HttpError(500, `InvoiceID: '${id}' is not an existing sales invoice.`);
+    if (inv.Status === 50) throw new HttpError(500, 'The invoice has already been processed.');
+    const counter = (this.invoiceCounter.get(div) ?? 0) + 1;
+    this.invoiceCounter.set(div, counter);
+    const year = new Date(this.cfg.clock.now()).getUTCFullYear();
+    const number = year * 100000 + 90000 + counter;
+    const updated: Row = { ...inv, Status: 50, StatusDescription: 'Verwerkt', InvoiceNumber: number };
+    const invEp = (this.byUrl.get('salesinvoice/salesinvoices') as EpInfo).ep;
+    this.save(invDs, div, updated, false, invEp, call.user, call.clientId);
+    this.bookInvoice(div, updated, call.user, call.clientId);
+    const customer = this.store.get(this.modelled.get('Accounts') as Dataset, div, String(inv.InvoiceTo));
+    const wantsEmail = body.SendEmailToCustomer === true;
+    const hasEmail = typeof customer?.Email === 'string' && customer.Email.includes('@');
+    const result: Row = {
+      InvoiceID: String(inv.InvoiceID),
+      Division: div,
+      InvoiceDate: Number(inv.InvoiceDate),
+      DocumentCreationSuccess: 'The invoice document has been created.',
+      DocumentCreationError: null,
+      Document: this.newId(),
+      EmailCreationSuccess: wantsEmail && hasEmail ? `The invoice has been sent by e-mail to ${String(customer?.Email)}.` : null,
+      EmailCreationError: wantsEmail && !hasEmail ? 'The customer has no e-mail address.' : null,
+      SendEmailToCustomer: wantsEmail,
+      SenderEmailAddress: typeof body.SenderEmailAddress === 'string' ? body.SenderEmailAddress : null,
+      ExtraText: typeof body.ExtraText === 'string' ? body.ExtraText : null,
+    };
+    const ctx: RenderContext = { entityBase: call.entityBase, ep: call.info.ep, cols: call.info.plan, typeName: call.info.typeName };
+    this.ok(res, call, 201, `{"d":${rowJson(ctx, result)}}`, JSON_TYPE);
+  }
+
+  /** Post a processed invoice's entry: debtor, revenue per line, VAT — like the generated history. */
+  private bookInvoice(div: number, inv: Row, user: SimUser, clientId: string): void {
+    const tl = this.modelled.get('TransactionLines') as Dataset;
+    const tlEp = (this.byUrl.get('financialtransaction/transactionlines') as EpInfo).ep;
+    const lines = this.invoiceLinesOf(div, String(inv.InvoiceID));
+    const date = Number(inv.InvoiceDate);
+    const d = new Date(date);
+    const entryId = this.newId();
+    const common: Row = {
+      EntryID: entryId, EntryNumber: inv.InvoiceNumber, InvoiceNumber: inv.InvoiceNumber, JournalCode: '70', JournalDescription: 'Verkoop',
+      Type: 20, Account: inv.InvoiceTo, AccountName: inv.InvoiceToName, Date: date, FinancialYear: d.getUTCFullYear(),
+      FinancialPeriod: d.getUTCMonth() + 1, Currency: 'EUR', ExchangeRate: 1, Status: 50, Description: `Factuur ${String(inv.InvoiceNumber)}`,
+    };
+    const gl = (code: string) => this.cfg.world.guid(ENTITY.GLAccounts, div, GL_INDEX.get(code) ?? 0);
+    const out: Row[] = [{ ...common, LineNumber: 0, LineType: 0, GLAccount: gl('1300'), GLAccountCode: '1300', AmountDC: Number(inv.AmountDC), AmountFC: Number(inv.AmountDC) }];
+    lines.forEach((l, n) => {
+      const glRow = this.store.get(this.modelled.get('GLAccounts') as Dataset, div, String(l.GLAccount));
+      out.push({ ...common, LineNumber: n + 1, LineType: 1, GLAccount: l.GLAccount, GLAccountCode: glRow?.Code ?? null, Item: l.Item, ItemCode: l.ItemCode, Quantity: -Number(l.Quantity), VATCode: l.VATCode, AmountDC: -Number(l.AmountFC), AmountFC: -Number(l.AmountFC) });
+    });
+    out.push({ ...common, LineNumber: lines.length + 1, LineType: 2, GLAccount: gl('1500'), GLAccountCode: '1500', GLAccountDescription: GL_CHART[GL_INDEX.get('1500') ?? 0][1], AmountDC: -Number(inv.VATAmountDC), AmountFC: -Number(inv.VATAmountDC) });
+    for (const r of out) {
+      r.ID = this.newId();
+      this.save(tl, div, r, true, tlEp, user, clientId);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Webhooks
+
+  private async validateWebhook(row: Row): Promise<void> {
+    const url = typeof row.CallbackURL === 'string' ? row.CallbackURL : '';
+    const topic = typeof row.Topic === 'string' ? row.Topic : '';
+    if (!url) throw new HttpError(500, 'Mandatory: CallbackURL.');
+    if (!topic) throw new HttpError(500, 'Mandatory: Topic.');
+    const known = this.cfg.catalog.endpoints.some((e) => e.webhooks && (e.entity.toLowerCase() === topic.toLowerCase() || e.url.toLowerCase() === topic.toLowerCase()));
+    if (!known) throw new HttpError(500, `Topic: '${topic}' is not a supported webhook topic.`);
+    try {
+      const r = await fetch(url, { method: 'POST', body: '' });
+      await r.arrayBuffer();
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    } catch (e) {
+      throw new HttpError(500, `The callback URL could not be validated: ${e instanceof Error ? e.message : String(e)}.`);
+    }
+  }
+
+  private notify(div: number, entity: string, action: 'Create' | 'Update' | 'Delete', key: string, ep: ExactEndpoint, clientId: string): void {
+    const o = this.store.division(div).peek('WebhookSubscriptions');
+    if (!o || o.rows.size === 0 || entity === 'WebhookSubscriptions') return;
+    for (const [k, sub] of o.rows) {
+      if (o.deleted.has(k) || String(sub.Topic).toLowerCase() !== entity.toLowerCase()) continue;
+      const content = {
+        Topic: String(sub.Topic),
+        ClientId: clientId,
+        Division: div,
+        Action: action,
+        Key: key,
+        ExactOnlineEndpoint: `${this.cfg.baseUrl}/api/v1/${div}/${ep.url}(guid'${key}')`,
+        EventCreatedOn: new Date(this.cfg.clock.now()).toISOString(),
+      };
+      const raw = JSON.stringify(content);
+      const hash = createHmac('sha256', this.cfg.webhookSecret).update(raw).digest('hex').toUpperCase();
+      const body = `{"Content":${raw},"HashCode":"${hash}"}`;
+      const p = fetch(String(sub.CallbackURL), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })
+        .then((r) => r.arrayBuffer())
+        .then(() => undefined, () => undefined);
+      this.pending.add(p);
+      void p.finally(() => this.pending.delete(p));
+    }
+  }
+}
+
+function isNavigationCol(c: ExactColumn): boolean {
+  return c.navigation === true || c.edmType.startsWith('Collection(') || !c.edmType.startsWith('Edm.');
+}
+
+/** `guid'…'` → the guid; `'text'` → text; `123` → "123". */
+export function parseKeyLiteral(s: string): string {
+  const t = s.trim();
+  const g = /^guid'(.*)'$/i.exec(t);
+  if (g) return g[1].toLowerCase();
+  const q = /^'(.*)'$/.exec(t);
+  if (q) return q[1].replace(/''/g, "'");
+  return t.replace(/[Ll]$/, '');
+}
+
+function skiptokenOf(ep: ExactEndpoint, row: Row): string {
+  const k = ep.key[0] ?? 'ID';
+  const v = row[k];
+  const col = ep.columns.find((c) => c.name === k);
+  if (col?.edmType === 'Edm.Guid') return `guid'${String(v)}'`;
+  if (typeof v === 'number') return String(v);
+  return `'${String(v).replace(/'/g, "''")}'`;
+}
+
+function coerceValue(col: ExactColumn, v: unknown, typeName: string): SimValue {
+  const bad = () => new HttpError(400, `Error processing request stream. Cannot convert the value of property '${col.name}' to '${col.edmType}' (type '${typeName}').`);
+  if (v === null || v === undefined) return null;
+  switch (col.edmType) {
+    case 'Edm.Guid':
+      if (typeof v !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) throw bad();
+      return v.toLowerCase();
+    case 'Edm.DateTime': {
+      if (typeof v === 'number') return v;
+      if (typeof v !== 'string') throw bad();
+      const m = /^\/Date\((-?\d+)\)\/$/.exec(v);
+      if (m) return Number(m[1]);
+      const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+      if (Number.isNaN(ms)) throw bad();
+      return ms;
+    }
+    case 'Edm.Int16': case 'Edm.Int32': case 'Edm.Int64': case 'Edm.Byte': {
+      const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n)) throw bad();
+      return n;
+    }
+    case 'Edm.Double': case 'Edm.Decimal': {
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw bad();
+      return n;
+    }
+    case 'Edm.Boolean':
+      if (typeof v !== 'boolean') throw bad();
+      return v;
+    default:
+      if (typeof v === 'object') throw bad();
+      return String(v);
+  }
+}

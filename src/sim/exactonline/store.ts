@@ -1,0 +1,230 @@
+/**
+ * Datasets and the write overlay. A dataset is the data behind one or more
+ * endpoints (crm/Accounts, bulk/CRM/Accounts and sync/CRM/Accounts share
+ * "Accounts"): a base of `count` generated rows plus, per division, an
+ * overlay of changed, inserted and deleted rows. Scans merge the two in a
+ * stable order (base index order, then inserts) or in Timestamp order for
+ * sync endpoints, resuming from a position token for paging.
+ */
+import { ENTITY, GL_CHART, JOURNALS, VAT_CODES, WRITE_TIMESTAMP_START, World, accountRow, addressRow, baseTimestamp, contactRow, decodeGuid, glAccountRow, itemRow, journalRow, salesInvoiceLineRow, salesInvoiceRow, transactionLineRow, vatCodeRow, type Row } from './world.js';
+
+export interface Dataset {
+  readonly name: string;
+  /** Entity code inside base GUIDs; 0 for datasets without generated rows. */
+  readonly entity: number;
+  readonly key: string;
+  count(div: number): number;
+  row(div: number, i: number): Row;
+  /** Whether base Timestamps increase with the index (true for generated entities). */
+  readonly timestamped: boolean;
+}
+
+export interface Overlay {
+  /** Changed base rows and inserted rows by key (lower-case). */
+  readonly rows: Map<string, Row>;
+  /** Inserted keys in insertion order. */
+  readonly inserted: string[];
+  readonly deleted: Set<string>;
+}
+
+export type Position = { phase: 0; index: number } | { phase: 1; index: number };
+
+function fixed(name: string, entity: number, key: string, count: (div: number) => number, row: (div: number, i: number) => Row): Dataset {
+  return { name, entity, key, count, row, timestamped: true };
+}
+
+/** A dataset with no generated rows: unmodelled endpoints and write-only stores (webhooks, deletions). */
+export function emptyDataset(name: string, key: string): Dataset {
+  return { name, entity: 0, key, count: () => 0, row: () => ({}), timestamped: false };
+}
+
+export function modelledDatasets(w: World): Map<string, Dataset> {
+  const s = w.sizes;
+  const list: Dataset[] = [
+    fixed('Accounts', ENTITY.Accounts, 'ID', () => s.accounts, (d, i) => accountRow(w, d, i)),
+    fixed('Contacts', ENTITY.Contacts, 'ID', () => s.contacts, (d, i) => contactRow(w, d, i)),
+    fixed('Addresses', ENTITY.Addresses, 'ID', () => s.addresses, (d, i) => addressRow(w, d, i)),
+    fixed('Items', ENTITY.Items, 'ID', () => s.items, (d, i) => itemRow(w, d, i)),
+    fixed('GLAccounts', ENTITY.GLAccounts, 'ID', () => GL_CHART.length, (d, i) => glAccountRow(w, d, i)),
+    fixed('VATCodes', ENTITY.VATCodes, 'ID', () => VAT_CODES.length, (d, i) => vatCodeRow(w, d, i)),
+    fixed('Journals', ENTITY.Journals, 'ID', () => JOURNALS.length, (d, i) => journalRow(w, d, i)),
+    fixed('SalesInvoices', ENTITY.SalesInvoices, 'InvoiceID', () => s.invoices, (d, i) => salesInvoiceRow(w, d, i)),
+    fixed('SalesInvoiceLines', ENTITY.SalesInvoiceLines, 'ID', () => s.invoiceLines, (d, i) => salesInvoiceLineRow(w, d, i)),
+    fixed('TransactionLines', ENTITY.TransactionLines, 'ID', () => s.transactionLines, (d, i) => transactionLineRow(w, d, i)),
+  ];
+  return new Map(list.map((d) => [d.name, d]));
+}
+
+/** Per-division state: overlays by dataset and the Int64 write counter. */
+export class DivisionStore {
+  readonly division: number;
+  private readonly overlays = new Map<string, Overlay>();
+  private counter = WRITE_TIMESTAMP_START;
+
+  constructor(division: number) {
+    this.division = division;
+  }
+
+  nextTimestamp(): number {
+    return ++this.counter;
+  }
+
+  /** The highest Timestamp handed out so far (writes) — base rows are all below it. */
+  lastTimestamp(): number {
+    return this.counter;
+  }
+
+  overlay(name: string): Overlay {
+    let o = this.overlays.get(name);
+    if (!o) {
+      o = { rows: new Map(), inserted: [], deleted: new Set() };
+      this.overlays.set(name, o);
+    }
+    return o;
+  }
+
+  peek(name: string): Overlay | undefined {
+    return this.overlays.get(name);
+  }
+}
+
+export class Store {
+  readonly world: World;
+  private readonly divisions = new Map<number, DivisionStore>();
+
+  constructor(world: World) {
+    this.world = world;
+  }
+
+  division(code: number): DivisionStore {
+    let d = this.divisions.get(code);
+    if (!d) {
+      d = new DivisionStore(code);
+      this.divisions.set(code, d);
+    }
+    return d;
+  }
+
+  /** The current row for a key, or undefined when absent or deleted. */
+  get(ds: Dataset, div: number, key: string): Row | undefined {
+    const k = key.toLowerCase();
+    const o = this.divisions.get(div)?.peek(ds.name);
+    if (o) {
+      if (o.deleted.has(k)) return undefined;
+      const r = o.rows.get(k);
+      if (r) return r;
+    }
+    if (ds.entity === 0) return undefined;
+    const g = decodeGuid(this.world.seed, k);
+    if (!g || g.entity !== ds.entity || g.division !== div || g.index >= ds.count(div)) return undefined;
+    return ds.row(div, g.index);
+  }
+
+  /** Base index of a key, when it is a generated row. */
+  baseIndex(ds: Dataset, div: number, key: string): number | undefined {
+    const g = decodeGuid(this.world.seed, key);
+    if (!g || g.entity !== ds.entity || g.division !== div || g.index >= ds.count(div)) return undefined;
+    return g.index;
+  }
+
+  /**
+   * Rows in stable order from `from` on: base rows by index (with changes
+   * applied, deletions skipped), then inserted rows in insertion order.
+   */
+  *scan(ds: Dataset, div: number, from: Position = { phase: 0, index: 0 }): Generator<{ row: Row; pos: Position }> {
+    const o = this.divisions.get(div)?.peek(ds.name);
+    const touched = o !== undefined && (o.rows.size > 0 || o.deleted.size > 0);
+    if (from.phase === 0) {
+      const n = ds.count(div);
+      for (let i = from.index; i < n; i++) {
+        if (!touched) {
+          yield { row: ds.row(div, i), pos: { phase: 0, index: i } };
+          continue;
+        }
+        const r = ds.row(div, i);
+        const k = String(r[ds.key]).toLowerCase();
+        if (o.deleted.has(k)) continue;
+        const changed = o.rows.get(k);
+        yield { row: changed ?? r, pos: { phase: 0, index: i } };
+      }
+    }
+    if (!o) return;
+    const start = from.phase === 1 ? from.index : 0;
+    for (let i = start; i < o.inserted.length; i++) {
+      const k = o.inserted[i];
+      if (o.deleted.has(k)) continue;
+      const r = o.rows.get(k);
+      if (r) yield { row: r, pos: { phase: 1, index: i } };
+    }
+  }
+
+  /**
+   * Rows with Timestamp > `after`, in Timestamp order: untouched base rows
+   * (their Timestamps increase with the index) then changed and inserted
+   * rows, whose Timestamps come from the write counter and are higher.
+   */
+  *scanSince(ds: Dataset, div: number, after: number): Generator<Row> {
+    const o = this.divisions.get(div)?.peek(ds.name);
+    if (ds.entity !== 0) {
+      const n = ds.count(div);
+      const first = Math.max(0, Math.min(n, Math.floor(after) - baseTimestamp(ds.entity, 0) + 1));
+      for (let i = first; i < n; i++) {
+        const r = ds.row(div, i);
+        if (o) {
+          const k = String(r[ds.key]).toLowerCase();
+          if (o.deleted.has(k) || o.rows.has(k)) continue;
+        }
+        yield r;
+      }
+    }
+    if (!o) return;
+    const written = [...o.rows.entries()]
+      .filter(([k, r]) => !o.deleted.has(k) && typeof r.Timestamp === 'number' && r.Timestamp > after)
+      .map(([, r]) => r)
+      .sort((a, b) => Number(a.Timestamp) - Number(b.Timestamp));
+    yield* written;
+  }
+
+  /** The position just after a key, for $skiptoken paging. */
+  positionAfter(ds: Dataset, div: number, key: string): Position | undefined {
+    const k = key.toLowerCase();
+    const o = this.divisions.get(div)?.peek(ds.name);
+    if (o) {
+      const at = o.inserted.indexOf(k);
+      if (at >= 0) return { phase: 1, index: at + 1 };
+    }
+    const i = this.baseIndex(ds, div, k);
+    return i === undefined ? undefined : { phase: 0, index: i + 1 };
+  }
+
+  /** Number of live rows (fast when nothing was written). */
+  count(ds: Dataset, div: number): number {
+    const o = this.divisions.get(div)?.peek(ds.name);
+    if (!o) return ds.count(div);
+    let n = ds.count(div) + o.inserted.length;
+    for (const k of o.deleted) {
+      if (o.inserted.includes(k) || this.baseIndex(ds, div, k) !== undefined) n--;
+    }
+    return n;
+  }
+
+  /** Insert or replace a row; bumps its Timestamp. */
+  put(ds: Dataset, div: number, row: Row, isNew: boolean): Row {
+    const d = this.division(div);
+    const o = d.overlay(ds.name);
+    const k = String(row[ds.key]).toLowerCase();
+    row.Timestamp = d.nextTimestamp();
+    o.rows.set(k, row);
+    if (isNew) o.inserted.push(k);
+    return row;
+  }
+
+  remove(ds: Dataset, div: number, key: string): void {
+    const d = this.division(div);
+    const o = d.overlay(ds.name);
+    const k = key.toLowerCase();
+    o.deleted.add(k);
+    o.rows.delete(k);
+    d.nextTimestamp();
+  }
+}
