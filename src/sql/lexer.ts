@@ -27,6 +27,33 @@ export interface Token {
   readonly end: Position;
 }
 
+/**
+ * Positions are kept as numbers and made into objects only when asked for:
+ * a big script has hundreds of thousands of tokens, and allocating two
+ * Position objects for each dominated lexing time.
+ */
+class Tok implements Token {
+  private s: Position | undefined;
+  private e: Position | undefined;
+  constructor(
+    readonly type: TokenType,
+    readonly value: string,
+    readonly raw: string,
+    private readonly offset: number,
+    private readonly line: number,
+    private readonly column: number,
+    private readonly endOffset: number,
+    private readonly endLine: number,
+    private readonly endColumn: number,
+  ) {}
+  get start(): Position {
+    return (this.s ??= { line: this.line, column: this.column, offset: this.offset });
+  }
+  get end(): Position {
+    return (this.e ??= { line: this.endLine, column: this.endColumn, offset: this.endOffset });
+  }
+}
+
 const OPS2 = new Set(['<>', '!=', '<=', '>=', '||', '::']);
 const OPS1 = new Set(['(', ')', ',', ';', '.', '@', '*', '/', '%', '+', '-', '=', '<', '>']);
 
@@ -50,9 +77,16 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Tokenize `text`; the last token is always `eof`. */
+/** Tokenize all of `text`; the last token is always `eof`. */
 export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
+  return [...lex(text)];
+}
+
+/**
+ * Tokens one at a time, ending with `eof`. The parser pulls from this so a
+ * long script's tokens do not all have to be alive at once.
+ */
+export function* lex(text: string): Generator<Token, void, undefined> {
   const n = text.length;
   let i = 0;
   let line = 1;
@@ -66,8 +100,12 @@ export function tokenize(text: string): Token[] {
       lineStart = k + 1;
     }
   };
-  const push = (type: TokenType, value: string, startOffset: number, startPos: Position): void => {
-    tokens.push({ type, value, raw: text.slice(startOffset, i), start: startPos, end: pos(i) });
+  // Words repeat (keywords, column names): share their lower-cased spelling.
+  const lower = new Map<string, string>();
+  let startLine = 1;
+  let startColumn = 1;
+  const make = (type: TokenType, value: string, startOffset: number): Tok => {
+    return new Tok(type, value, text.slice(startOffset, i), startOffset, startLine, startColumn, i, line, i - lineStart + 1);
   };
 
   while (i < n) {
@@ -99,12 +137,19 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     const startOffset = i;
-    const startPos = pos(i);
+    startLine = line;
+    startColumn = i - lineStart + 1;
     // words
     if (isIdentStart(c)) {
       i++;
       while (i < n && isIdentPart(text.charCodeAt(i))) i++;
-      push('word', text.slice(startOffset, i).toLowerCase(), startOffset, startPos);
+      const raw = text.slice(startOffset, i);
+      let value = lower.get(raw);
+      if (value === undefined) {
+        value = raw.toLowerCase();
+        lower.set(raw, value);
+      }
+      yield make('word', value, startOffset);
       continue;
     }
     // numbers: 12, 12.50, .5, 1e3, 2.5E-3
@@ -135,7 +180,7 @@ export function tokenize(text: string): Token[] {
           startOffset,
         );
       }
-      push('number', text.slice(startOffset, i), startOffset, startPos);
+      yield make('number', text.slice(startOffset, i), startOffset);
       continue;
     }
     // string literals with '' escapes
@@ -158,7 +203,7 @@ export function tokenize(text: string): Token[] {
       }
       passNewlines(i, j);
       i = j;
-      push('string', value, startOffset, startPos);
+      yield make('string', value, startOffset);
       continue;
     }
     // quoted identifiers: "a ""b""" and [a b]
@@ -190,7 +235,7 @@ export function tokenize(text: string): Token[] {
       }
       passNewlines(i, j);
       i = j;
-      push('quoted', value, startOffset, startPos);
+      yield make('quoted', value, startOffset);
       continue;
     }
     // bind parameters :name (but not the :: cast operator)
@@ -198,20 +243,20 @@ export function tokenize(text: string): Token[] {
       if (isIdentStart(text.charCodeAt(i + 1)) || isDigit(text.charCodeAt(i + 1))) {
         i++;
         while (i < n && isIdentPart(text.charCodeAt(i))) i++;
-        push('param', text.slice(startOffset + 1, i), startOffset, startPos);
+        yield make('param', text.slice(startOffset + 1, i), startOffset);
         continue;
       }
     }
     const two = text.slice(i, i + 2);
     if (OPS2.has(two)) {
       i += 2;
-      push('op', two === '!=' ? '<>' : two, startOffset, startPos);
+      yield make('op', two === '!=' ? '<>' : two, startOffset);
       continue;
     }
     const one = text[i];
     if (OPS1.has(one)) {
       i++;
-      push('op', one, startOffset, startPos);
+      yield make('op', one, startOffset);
       continue;
     }
     const cp = text.codePointAt(i) ?? c;
@@ -222,6 +267,6 @@ export function tokenize(text: string): Token[] {
       startOffset,
     );
   }
-  tokens.push({ type: 'eof', value: '', raw: '', start: pos(n), end: pos(n) });
-  return tokens;
+  const eof = pos(n);
+  yield new Tok('eof', '', '', n, eof.line, eof.column, n, eof.line, eof.column);
 }

@@ -42,7 +42,7 @@ import type {
 } from './ast.js';
 import { SqlErrorCode, sqlError } from './errors.js';
 import { closestKeyword, isReservedKeyword, KEYWORDS, STATEMENT_KEYWORDS } from './keywords.js';
-import { tokenize, type Token } from './lexer.js';
+import { lex, type Token } from './lexer.js';
 import { SluiceError } from '../util/errors.js';
 
 /** Deepest nesting of expressions/queries accepted; far beyond hand-written SQL, far below the stack limit. */
@@ -80,8 +80,18 @@ const LABEL_PRIORITY: Readonly<Record<string, number>> = {
 
 /** Drop properties whose value is undefined, so parsed trees compare cleanly. */
 function clean<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const rec = o as Record<string, unknown>;
+  let hasUndefined = false;
+  for (const k in rec) {
+    if (rec[k] === undefined) {
+      hasUndefined = true;
+      break;
+    }
+  }
+  if (!hasUndefined) return o;
+  const out: Record<string, unknown> = {};
+  for (const k in rec) if (rec[k] !== undefined) out[k] = rec[k];
+  return out as T;
 }
 
 function describe(t: Token): string {
@@ -104,7 +114,9 @@ function hasTail(q: Query): boolean {
 }
 
 export class Parser {
-  private readonly tokens: Token[];
+  /** Tokens pulled from the lexer so far (older ones are dropped between statements). */
+  private tokens: Token[] = [];
+  private readonly source: Generator<Token, void, undefined>;
   private pos = 0;
   private depth = 0;
   /** What the parser would have accepted at the current token: labels for messages. */
@@ -115,30 +127,51 @@ export class Parser {
   private bareAlias: { index: number; candidates: string[] } | undefined;
 
   constructor(private readonly text: string) {
-    this.tokens = tokenize(text);
+    this.source = lex(text);
+  }
+
+  /** Make sure tokens[index] exists, unless the text has ended before it. */
+  private fill(index: number): void {
+    while (this.tokens.length <= index) {
+      const r = this.source.next();
+      if (r.done) return;
+      this.tokens.push(r.value);
+    }
+  }
+
+  /** Between statements: forget tokens already consumed, keeping the last one for "after …" messages. */
+  private forgetConsumed(): void {
+    if (this.pos > 1024) {
+      this.tokens = this.tokens.slice(this.pos - 1);
+      this.pos = 1;
+      this.bareAlias = undefined;
+    }
   }
 
   // -------------------------------------------------------------------------
   // Token handling
 
   private get tok(): Token {
+    if (this.pos >= this.tokens.length) this.fill(this.pos);
     return this.tokens[this.pos];
   }
 
   private peek(k = 1): Token {
-    return this.tokens[Math.min(this.pos + k, this.tokens.length - 1)];
+    const i = this.pos + k;
+    if (i >= this.tokens.length) this.fill(i);
+    return this.tokens[Math.min(i, this.tokens.length - 1)];
   }
 
   private advance(): Token {
-    const t = this.tokens[this.pos];
+    const t = this.tok;
     if (t.type !== 'eof') this.pos++;
-    this.expected = [];
-    this.candidates = [];
+    if (this.expected.length > 0) this.expected = [];
+    if (this.candidates.length > 0) this.candidates = [];
     return t;
   }
 
   private get prevEnd(): Position {
-    return this.pos > 0 ? this.tokens[this.pos - 1].end : this.tokens[0].start;
+    return this.pos > 0 ? this.tokens[this.pos - 1].end : this.tok.start;
   }
 
   private span(start: Position): Span {
@@ -1325,6 +1358,7 @@ export class Parser {
       while (this.isOp(';')) this.advance();
       if (this.tok.type === 'eof') break;
       statements.push(this.statement());
+      this.forgetConsumed();
       const t = this.tok;
       if (t.type === 'eof') break;
       if (t.type === 'op' && t.value === ';') continue;
