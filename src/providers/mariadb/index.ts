@@ -188,12 +188,23 @@ export const mariadbProvider: Provider = {
   name: 'MariaDB',
   async connect(config: ContainerConfig, env: ProviderEnv): Promise<Container> {
     const o = connectionOptions(config.options, { port: 3306, user: 'root' }, env.secrets, config.alias);
+    const url = `mariadb://${o.host}:${o.port}/${o.database}`;
+    const fail = (e: unknown) => {
+      const message = redact(e instanceof Error ? e.message : String(e)).split(o.password || '\u0000').join('***');
+      return new SluiceError('SQL004', `Cannot connect container ${config.alias} to ${url}: ${message}`, {
+        container: config.alias,
+        hint: 'Check host, port, database, user and password in the connection string.',
+      });
+    };
+    const server = { host: o.host, port: o.port, database: o.database, user: o.user, password: o.password, connectTimeout: 5000 };
+    // One plain connection first: a pool would retry until its acquire timeout before saying what is wrong.
+    try {
+      await (await mariadb.createConnection(server)).end();
+    } catch (e) {
+      throw fail(e);
+    }
     const pool = mariadb.createPool({
-      host: o.host,
-      port: o.port,
-      database: o.database,
-      user: o.user,
-      password: o.password,
+      ...server,
       connectionLimit: 4,
       // Dates travel as text and are read as UTC; the container converts them.
       dateStrings: true,
@@ -203,17 +214,12 @@ export const mariadbProvider: Provider = {
       initSql: "SET time_zone = '+00:00'",
       acquireTimeout: 10000,
     });
-    const url = `mariadb://${o.host}:${o.port}/${o.database}`;
     const container = new SqlContainer(config.alias, 'MariaDB', dialect, new MariadbDriver(pool, o.database), env, url, o.batchSize, o.database);
     try {
       await container.refresh();
     } catch (e) {
       await pool.end().catch(() => undefined);
-      const message = redact(e instanceof Error ? e.message : String(e)).split(o.password || '\u0000').join('***');
-      throw new SluiceError('SQL004', `Cannot connect container ${config.alias} to ${url}: ${message}`, {
-        container: config.alias,
-        hint: 'Check host, port, database, user and password in the connection string.',
-      });
+      throw e instanceof SluiceError ? e : fail(e);
     }
     return container;
   },
