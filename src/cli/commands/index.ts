@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { registerExactCommands } from './exact.js';
+import { registerSimVisma } from './sim-visma.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: readonly RegisterCommand[] = [registerExactCommands];
+export const commandModules: readonly RegisterCommand[] = [registerExactCommands, registerSimVisma];
