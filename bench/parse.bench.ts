@@ -1,7 +1,8 @@
 /**
  * Parse-speed benchmark: parses one generated script of 10,000 mixed,
  * realistic statements (queries with joins and aggregates, use, set, DML,
- * create-as-select, synchronize) and reports statements per second.
+ * create-as-select, synchronize) and reports statements per second (best
+ * of three runs: the machine is shared).
  * bench/engine.bench.ts calls benchParse(); run directly it prints the figures:
  *   node --import tsx bench/parse.bench.ts
  */
