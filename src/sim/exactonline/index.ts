@@ -6,7 +6,8 @@
  * benchmarks, the demo and `sluice sim exact`. Nothing here talks to the
  * real Exact Online.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { exactCatalog } from '../../catalogs/exactonline.js';
@@ -118,6 +119,10 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
   app.cfg.baseUrl = baseUrl;
 
+  const databaseElement = (alias: string): string => {
+    const cs = `api-url=${baseUrl};api-client-id=${clientId};api-client-secret=${clientSecret};api-redirect-url=${redirectUri};api-refresh-token=${oauth.issueRefreshToken(world.defaultUser.id)}`;
+    return `<database alias="${xmlAttr(alias)}" provider="ExactOnlineAll" connectionString="${xmlAttr(cs)}" />`;
+  };
   const sim: ExactSimulator = {
     baseUrl,
     clientId,
@@ -127,21 +132,36 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     world,
     issueRefreshToken: (userId) => oauth.issueRefreshToken(userId ?? world.defaultUser.id),
     settingsXml(alias = 'eol') {
-      const cs = `api-url=${baseUrl};api-client-id=${clientId};api-client-secret=${clientSecret};api-redirect-url=${redirectUri};api-refresh-token=${sim.issueRefreshToken()}`;
       return [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<settings xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="5" forcedefault="false">',
         ' <group name="simulator">',
         '  <connection name="Exact Online simulator">',
-        `   <database alias="${xmlAttr(alias)}" provider="ExactOnlineAll" connectionString="${xmlAttr(cs)}" />`,
+        `   ${databaseElement(alias)}`,
         '  </connection>',
         ' </group>',
         '</settings>',
         '',
       ].join('\n');
     },
-    async writeSettings(file, alias) {
-      await writeFile(file, sim.settingsXml(alias), { mode: 0o600 });
+    async writeSettings(file, alias = 'eol') {
+      if (!existsSync(file)) {
+        await writeFile(file, sim.settingsXml(alias), { mode: 0o600 });
+        return;
+      }
+      // Join the container to the existing (last) connection so one `use` can pick partitions of several platforms.
+      let text = await readFile(file, 'utf8');
+      const same = new RegExp(`\\s*<database\\b[^>]*\\balias="${alias.replace(/[^A-Za-z0-9_]/g, '\\$&')}"[^>]*/>`, 'i');
+      text = text.replace(same, '');
+      const close = text.lastIndexOf('</connection>');
+      if (close >= 0) {
+        text = `${text.slice(0, close).replace(/\s*$/, '')}\n   ${databaseElement(alias)}\n  ${text.slice(close)}`;
+      } else {
+        const end = text.lastIndexOf('</settings>');
+        if (end < 0) throw new Error(`${file} is not a settings.xml (no </settings>).`);
+        text = `${text.slice(0, end)} <group name="simulators">\n  <connection name="Exact Online simulator">\n   ${databaseElement(alias)}\n  </connection>\n </group>\n${text.slice(end)}`;
+      }
+      await writeFile(file, text, { mode: 0o600 });
     },
     stats: () => JSON.parse(JSON.stringify(app.stats)) as SimStats,
     resetStats: () => app.resetStats(),
