@@ -9,12 +9,18 @@ import { dataDictionaryProvider } from '../providers/datadictionary/index.js';
 import { inMemoryStorageProvider } from '../providers/inmemory/index.js';
 import { exactOnlineProvider } from '../providers/exactonline/index.js';
 import { vismaNetProvider } from '../providers/vismanet/index.js';
+import { filesProvider } from '../providers/files/index.js';
+import { postgresProvider } from '../providers/postgres/index.js';
+import { mariadbProvider } from '../providers/mariadb/index.js';
 
 export const builtinProviders: readonly Provider[] = [
   inMemoryStorageProvider,
   dataDictionaryProvider,
   exactOnlineProvider,
   vismaNetProvider,
+  filesProvider,
+  postgresProvider,
+  mariadbProvider,
 ];
 
 /** Find a provider by its settings name, case-insensitively; extra providers win over built-ins. */
