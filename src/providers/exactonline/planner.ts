@@ -154,7 +154,12 @@ export function planScan(ctx: PlannerContext, table: TableInfo, request: ScanReq
       orderApplied: false,
       estimatedCallsPerPartition: 0,
       explain: ['RateLimits: local governor state, no remote calls'],
-      detail: { mode: 'ratelimits', output: table.columns.map((c) => ({ name: c.name })), divisionPredicates: [], pageSize: 0 } satisfies ExactPlanDetail,
+      detail: {
+        mode: 'ratelimits',
+        output: (request.columns.length > 0 ? request.columns.map((n) => table.columns.find((c) => c.name.toLowerCase() === n.toLowerCase())?.name ?? n) : table.columns.map((c) => c.name)).map((name) => ({ name })),
+        divisionPredicates: [],
+        pageSize: 0,
+      } satisfies ExactPlanDetail,
     };
   }
   const base = ctx.catalog.endpoints.find((e) => e.table === table.name);

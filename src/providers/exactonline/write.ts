@@ -23,6 +23,17 @@ import { encodeQuery, literal } from './odata.js';
 import { isNestedWriteColumn, isTrimmed } from './tables.js';
 import { readValue, writeValue, WriteTypeError } from './values.js';
 
+/**
+ * Mandatory fields Exact fills in itself from another field: a line's GL
+ * account defaults from its item's revenue account.
+ */
+const DEFAULTED_FROM: Readonly<Record<string, string>> = { GLAccount: 'Item' };
+
+function defaulted(column: string, values: Readonly<Record<string, unknown>>): boolean {
+  const from = DEFAULTED_FROM[column];
+  return from !== undefined && values[from] !== undefined && values[from] !== null;
+}
+
 interface PreparedRow {
   readonly index: number;
   readonly key: string;
@@ -94,7 +105,9 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     const body: Record<string, Json> = {};
     const rowProblems: string[] = [];
     if (request.op === 'insert') {
-      const missing = e.columns.filter((c) => c.mandatory && !e.key.includes(c.name) && (values[c.name] === undefined || values[c.name] === null)).map((c) => c.name);
+      const missing = e.columns
+        .filter((c) => c.mandatory && !e.key.includes(c.name) && (values[c.name] === undefined || values[c.name] === null) && !defaulted(c.name, values))
+        .map((c) => c.name);
       if (missing.length > 0) rowProblems.push(`missing mandatory ${missing.join(', ')}`);
     }
     if (request.op !== 'delete') {
@@ -138,7 +151,9 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
                 rowProblems.push(`line ${li + 1}: ${(err as Error).message}`);
               }
             }
-            const lineMissing = (lineEp?.columns ?? []).filter((x) => x.mandatory && !lineEp!.key.includes(x.name) && x.name !== 'InvoiceID' && (obj[x.name] === undefined || obj[x.name] === null));
+            const lineMissing = (lineEp?.columns ?? []).filter(
+              (x) => x.mandatory && !lineEp!.key.includes(x.name) && x.name !== 'InvoiceID' && (obj[x.name] === undefined || obj[x.name] === null) && !defaulted(x.name, obj),
+            );
             if (lineMissing.length > 0) rowProblems.push(`line ${li + 1}: missing mandatory ${lineMissing.map((x) => x.name).join(', ')}`);
             out.push(obj);
           });

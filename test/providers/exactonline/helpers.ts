@@ -7,6 +7,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExactConfig } from '../../../src/providers/exactonline/config.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Partition, ProviderEnv, RemoteCall, RowBatch, ScanRequest, TableInfo, Value } from '../../../src/provider/types.js';
+import { connectExact, type ExactContainer } from '../../../src/providers/exactonline/index.js';
+import { systemClock, type Clock } from '../../../src/util/clock.js';
+import { SecretBox } from '../../../src/util/secrets.js';
 
 export interface TokenStub {
   readonly url: string;
@@ -68,4 +75,82 @@ export function testConfig(apiUrl: string, extra: Partial<ExactConfig> = {}): Ex
     dailyBudgetShare: 0.8,
     ...extra,
   };
+}
+
+export interface TestEnv extends ProviderEnv {
+  readonly calls: RemoteCall[];
+  cleanup(): void;
+}
+
+export function testEnv(clock: Clock = systemClock, settings: Record<string, string> = {}): TestEnv {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-eol-'));
+  const calls: RemoteCall[] = [];
+  return {
+    clock,
+    calls,
+    log: { record: (c) => calls.push(c) },
+    secrets: SecretBox.fromPassphrase('test-key'),
+    dataDir,
+    local: { run: async () => undefined, quote: (n) => `"${n}"` },
+    session: { containers: () => [], selectedPartitions: () => undefined, callLog: () => calls, journals: () => [], settings: () => settings },
+    settings,
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export interface SimLike {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  issueRefreshToken(): string;
+}
+
+export async function connectSim(sim: SimLike, env: TestEnv, alias = 'eol'): Promise<ExactContainer> {
+  return connectExact(
+    {
+      alias,
+      provider: 'ExactOnlineAll',
+      options: {
+        'api-url': sim.baseUrl,
+        'api-client-id': sim.clientId,
+        'api-client-secret': sim.clientSecret,
+        'api-redirect-url': sim.redirectUri,
+        'api-refresh-token': sim.issueRefreshToken(),
+      },
+    },
+    env,
+  );
+}
+
+export function table(c: ExactContainer, name: string): TableInfo {
+  const t = c.tables().find((x) => x.name.toLowerCase() === name.toLowerCase());
+  if (!t) throw new Error(`no table ${name}`);
+  return t;
+}
+
+/** Plan and scan one table over partitions (bounded parallelism), like the engine does. */
+export async function readAll(c: ExactContainer, tableName: string, request: Partial<ScanRequest>, partitions: readonly (Partition | undefined)[], parallelism = 8): Promise<{ columns: readonly string[]; rows: Value[][]; failures: { partition?: string; error: Error }[] }> {
+  const t = table(c, tableName);
+  const plan = c.plan(t, { columns: [], conjuncts: [], ...request });
+  const rows: Value[][] = [];
+  const failures: { partition?: string; error: Error }[] = [];
+  let columns: readonly string[] = [];
+  const queue = [...partitions];
+  const signal = new AbortController().signal;
+  async function worker() {
+    while (queue.length > 0) {
+      const p = queue.shift();
+      try {
+        for await (const batch of c.scan(plan, p, { signal }) as AsyncIterable<RowBatch>) {
+          columns = batch.columns;
+          for (const r of batch.rows) rows.push([...r]);
+        }
+      } catch (e) {
+        failures.push({ partition: p?.id, error: e as Error });
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallelism, Math.max(1, partitions.length)) }, worker));
+  return { columns, rows, failures };
 }
