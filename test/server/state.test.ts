@@ -31,9 +31,10 @@ async function exercise(store: StateStore, raw: () => Promise<string>): Promise<
 
   const state = await store.read();
   const user = state.users.find((u) => u.name === 'anna');
-  assert.ok(user?.passwordHash?.startsWith('scrypt$'));
-  assert.equal(await verifyPassword('correct horse', user.passwordHash), true);
-  assert.equal(await verifyPassword('wrong', user.passwordHash), false);
+  const hash = user?.passwordHash ?? '';
+  assert.ok(hash.startsWith('scrypt$'));
+  assert.equal(await verifyPassword('correct horse', hash), true);
+  assert.equal(await verifyPassword('wrong', hash), false);
   const db = state.databases[0];
   assert.equal(db.startupSql, 'use 102673@eol');
   assert.match(db.containers[0].options.clientsecret, /^sluice:v1:/);
