@@ -61,7 +61,7 @@ const COMPARISON_OPS = new Set(['=', '<>', '<', '<=', '>', '>=']);
 /** Reserved words that are still function names when followed by "(". */
 const RESERVED_FUNCTIONS = new Set(['left', 'right']);
 /** Functions Oracle writes without parentheses. */
-export const NILADIC_FUNCTIONS: ReadonlySet<string> = new Set(['sysdate', 'sysdateutc', 'current_date', 'current_timestamp']);
+export const NILADIC_FUNCTIONS: ReadonlySet<string> = new Set(['sysdate', 'sysdateutc']);
 const INTERVAL_UNITS: Readonly<Record<string, IntervalUnit>> = {
   year: 'year', years: 'year', month: 'month', months: 'month', day: 'day', days: 'day',
   hour: 'hour', hours: 'hour', minute: 'minute', minutes: 'minute', second: 'second', seconds: 'second',

@@ -93,8 +93,16 @@ export function printExpr(e: Expr): string {
       return operand.startsWith(e.op) || operand.startsWith('-') ? `${e.op} ${operand}` : `${e.op}${operand}`;
     }
     case 'Binary': {
+      // Walk the left spine in a loop: a generated `a or b or …` with
+      // thousands of terms is a tree that deep, too deep to recurse down.
       const p = BINARY_PREC[e.op];
-      return `${sub(e.left, p)} ${e.op} ${sub(e.right, p + 1)}`;
+      const rights: string[] = [];
+      let left: Expr = e;
+      while (left.kind === 'Binary' && BINARY_PREC[left.op] === p) {
+        rights.push(`${left.op} ${sub(left.right, p + 1)}`);
+        left = left.left;
+      }
+      return `${sub(left, p)} ${rights.reverse().join(' ')}`;
     }
     case 'Like': {
       const op = `${e.not ? 'not ' : ''}${e.caseInsensitive ? 'ilike' : 'like'}`;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseExpression, parseScript, parseStatement } from '../../src/sql/index.js';
+import { parseExpression, parseScript, parseStatement, printExpr } from '../../src/sql/index.js';
 import { sqlError } from './helpers.js';
 
 test('unterminated string: SQL101 at the opening quote', () => {
@@ -124,6 +124,12 @@ test('moderately nested SQL is fine', () => {
   assert.equal(parseExpression('('.repeat(100) + '1' + ')'.repeat(100)).kind, 'Literal');
   const chain = Array.from({ length: 5000 }, (_, i) => `a${i}`).join(' + ');
   assert.equal(parseExpression(chain).kind, 'Binary');
+});
+
+test('a long generated OR chain parses and prints back', () => {
+  const text = Array.from({ length: 20000 }, (_, i) => `a${i} = ${i}`).join(' or ');
+  const e = parseExpression(text);
+  assert.equal(printExpr(e), text);
 });
 
 test('reserved words cannot be bare names, and the error says so', () => {
