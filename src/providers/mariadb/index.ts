@@ -62,6 +62,7 @@ const dialect: SqlDialect = {
   placeholder: () => '?',
   exactTextComparison: false,
   textRange: (q) => q,
+  likeNoEscape: undefined,
   orderTerm: (q, type, descending) => {
     // Collations order text case-insensitively; the engine orders binary.
     if (type === 'varchar' || type === 'guid') return undefined;

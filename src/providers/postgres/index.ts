@@ -55,6 +55,7 @@ const dialect: SqlDialect = {
   placeholder: (n) => `$${n}`,
   exactTextComparison: true,
   textRange: (q) => `${q} COLLATE "C"`,
+  likeNoEscape: " ESCAPE ''",
   orderTerm: (q, type, descending) =>
     `${type === 'varchar' ? `${q} COLLATE "C"` : q} ${descending ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`,
   tableName: (name) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name.toLowerCase() : name),

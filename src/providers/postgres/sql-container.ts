@@ -41,6 +41,8 @@ export interface SqlDialect {
   orderTerm(quotedColumn: string, type: ColumnType, descending: boolean): string | undefined;
   /** A text column as compared by < <= > >=: binary order, as the engine compares. */
   textRange(quotedColumn: string): string;
+  /** Appended to LIKE so a backslash in the pattern is an ordinary character, as in the engine; undefined when the database cannot. */
+  readonly likeNoEscape: string | undefined;
   /** Normalise a name for CREATE TABLE (PostgreSQL folds plain names to lower case). */
   tableName(name: string): string;
 }
@@ -293,7 +295,7 @@ export class SqlContainer implements Container {
       case 'like': {
         const c = this.findColumn(table, p.column);
         params.push(p.pattern);
-        const sql = `${this.dialect.quote(c.name)} ${p.not ? 'NOT LIKE' : 'LIKE'} ${this.dialect.placeholder(params.length)}`;
+        const sql = `${this.dialect.quote(c.name)} ${p.not ? 'NOT LIKE' : 'LIKE'} ${this.dialect.placeholder(params.length)}${this.dialect.likeNoEscape ?? ''}`;
         // A NOT LIKE on a case-insensitive collation drops rows the engine keeps: do not push it there.
         return { sql, exact: this.dialect.exactTextComparison && c.type === 'varchar' };
       }
@@ -316,6 +318,9 @@ export class SqlContainer implements Container {
    * return more rows, so negations over case-insensitive text are kept local.
    */
   private pushable(table: TableInfo, p: Predicate): boolean {
+    // The database would read a backslash as an escape and match other rows than the engine.
+    if (p.kind === 'like' && this.dialect.likeNoEscape === undefined && p.pattern.includes('\\')) return false;
+    if (p.kind === 'and' || p.kind === 'or') return p.predicates.every((q) => this.pushable(table, q));
     if (this.dialect.exactTextComparison) return true;
     switch (p.kind) {
       case 'compare': {
@@ -330,9 +335,6 @@ export class SqlContainer implements Container {
         return !p.not;
       case 'isnull':
         return true;
-      case 'and':
-      case 'or':
-        return p.predicates.every((q) => this.pushable(table, q));
       default:
         return false;
     }
@@ -375,7 +377,7 @@ export class SqlContainer implements Container {
       limitApplied,
       orderApplied,
       estimatedCallsPerPartition: 1,
-      explain: [`${this.providerName} ${this.url}`, `SQL: ${sql}`, ...(params.length > 0 ? [`bind parameters: ${params.length}`] : [])],
+      explain: [this.url, `SQL: ${sql}`, ...(params.length > 0 ? [`bind parameters: ${params.length}`] : [])],
       detail,
     };
   }

@@ -189,6 +189,12 @@ export function sqlProviderSuite(s: SuiteOptions): void {
       const notLike = await scan(t, ['id'], [{ kind: 'like', column: 'name', pattern: '%b_', not: true }]);
       assert.deepEqual(ids(notLike.rows), [1, 4]);
     }
+    // A backslash is an ordinary character in the engine's LIKE.
+    await writeAll(t, 'insert', ['id', 'name'], [[30, 'x\\y_z']]);
+    const backslash = await scan(t, ['id'], [{ kind: 'like', column: 'name', pattern: 'x\\y%', not: false }]);
+    assert.deepEqual(backslash.plan.conjuncts, [s.caseInsensitiveText ? 'unsupported' : 'exact']);
+    if (!s.caseInsensitiveText) assert.deepEqual(ids(backslash.rows), [30]);
+    await writeAll(t, 'delete', ['id'], [[30]]);
     const eq = await scan(t, ['id'], [{ kind: 'compare', column: 'name', op: '=', value: 'abc' }]);
     assert.deepEqual(eq.plan.conjuncts, [s.caseInsensitiveText ? 'inexact' : 'exact']);
     assert.deepEqual(ids(eq.rows), s.caseInsensitiveText ? [2, 4] : [2]);
