@@ -244,12 +244,19 @@ export class Parser {
     }
     const labels = [...new Set(this.expected)];
     labels.sort((a, b) => (LABEL_PRIORITY[a] ?? 8.5) - (LABEL_PRIORITY[b] ?? 8.5));
-    const shown = labels.length > 4 ? labels.slice(0, 4) : labels;
+    // Right after a select item the two likely fixes are the FROM and an alias; more would be noise.
+    const shown =
+      labels.includes('a column alias') && labels.includes('FROM')
+        ? ['FROM', 'a column alias']
+        : labels.length > 4
+          ? labels.slice(0, 4)
+          : labels;
+    const cut = labels.length > shown.length && shown.length === 4;
     const after = prev ? ` after "${truncate(prev.raw)}"` : '';
     const code = t.type === 'eof' ? SqlErrorCode.unexpectedEnd : SqlErrorCode.unexpectedToken;
     const message =
       shown.length > 0
-        ? `expected ${labels.length > shown.length ? `${shown.join(', ')}, …` : joinAlternatives(shown)}${after}, found ${describe(t)}`
+        ? `expected ${cut ? `${shown.join(', ')}, …` : joinAlternatives(shown)}${after}, found ${describe(t)}`
         : `unexpected ${describe(t)}${after}`;
     return sqlError(code, message, this.text, t.start.offset);
   }
@@ -942,7 +949,7 @@ export class Parser {
     }
     if (t.type === 'word' && !isReservedKeyword(t.value)) {
       this.advance();
-      this.bareAlias = { index: this.pos - 1, candidates: nearMisses };
+      this.bareAlias = { index: this.pos - 1, candidates: [...nearMisses, ...STATEMENT_KEYWORDS] };
       return t.raw;
     }
     this.expecting(label);
@@ -1058,8 +1065,13 @@ export class Parser {
         case 'delete': return this.deleteStatement();
         case 'explain': {
           this.advance();
-          const statement = this.statement();
-          return { kind: 'Explain', statement, span: this.span(start) };
+          this.enter();
+          try {
+            const statement = this.statement();
+            return { kind: 'Explain', statement, span: this.span(start) };
+          } finally {
+            this.depth--;
+          }
         }
         case 'synchronize': return this.synchronizeStatement();
       }
