@@ -139,8 +139,10 @@ export function* lex(text: string): Generator<Token, void, undefined> {
     const startOffset = i;
     startLine = line;
     startColumn = i - lineStart + 1;
+    // N'…' is a national character string: the same as a plain string here.
+    const national = (c === 78 || c === 110) && text.charCodeAt(i + 1) === 39;
     // words
-    if (isIdentStart(c)) {
+    if (isIdentStart(c) && !national) {
       i++;
       while (i < n && isIdentPart(text.charCodeAt(i))) i++;
       const raw = text.slice(startOffset, i);
@@ -184,9 +186,9 @@ export function* lex(text: string): Generator<Token, void, undefined> {
       continue;
     }
     // string literals with '' escapes
-    if (c === 39) {
+    if (c === 39 || national) {
       let value = '';
-      let j = i + 1;
+      let j = national ? i + 2 : i + 1;
       for (;;) {
         const q = text.indexOf("'", j);
         if (q === -1) {

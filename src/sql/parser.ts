@@ -1141,7 +1141,7 @@ export class Parser {
     if (v.type === 'string' || v.type === 'number' || v.type === 'quoted') {
       this.advance();
       value = v.value;
-    } else if (v.type === 'word') {
+    } else if (v.type === 'word' && !STATEMENT_KEYWORDS.has(v.value)) {
       this.advance();
       value = v.raw;
     } else if (v.type === 'op' && v.value === '-' && this.peek().type === 'number' && this.peek().start.offset === v.end.offset) {

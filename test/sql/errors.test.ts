@@ -141,3 +141,14 @@ test('reserved words cannot be bare names, and the error says so', () => {
   assert.match(e.message, /expected an expression after "select", found "order"/);
   assert.equal(parseStatement('select "order", [order] from t').kind, 'QueryStatement');
 });
+
+test('set without a value does not swallow the next statement keyword', () => {
+  const e = sqlError(() => parseScript('set x\nselect 1 from t'));
+  assert.equal(e.message, 'expected a value after "x", found "select"');
+  assert.equal(e.details.location?.line, 2);
+});
+
+test('CRLF line endings: columns and source lines are right', () => {
+  const e = sqlError(() => parseScript('select a\r\nfrom t\r\nwhere ('));
+  assert.deepEqual(e.details.location, { line: 3, column: 8, sourceLine: 'where (' });
+});

@@ -51,6 +51,8 @@ test('CASE searched and simple', () => {
 
 test('literals: strings with quotes, numbers as written, dates, timestamps, intervals, booleans, null', () => {
   assert.deepEqual(expr("'it''s'"), str("it's"));
+  assert.deepEqual(expr("N'naïve'"), str('naïve'));
+  assert.deepEqual(expr("'multi\nline'"), str('multi\nline'));
   assert.deepEqual(expr('12.50'), num('12.50'));
   assert.deepEqual(expr('2.5E-3'), num('2.5E-3'));
   assert.deepEqual(expr("date '2024-01-31'"), { kind: 'Literal', type: 'date', value: '2024-01-31' });
