@@ -44,13 +44,20 @@ export async function setup(options: ExactSimulatorOptions = {}): Promise<{
   token: string;
   get: (path: string, headers?: Record<string, string>) => Promise<Reply>;
   send: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Reply>;
+  /** Fetch a fresh access token (after moving a manual clock past its 600 s). */
+  renew: () => Promise<void>;
 }> {
   const sim = await startExactSimulator({ rateLimits: false, ...options });
-  const token = await accessToken(sim);
+  let token = await accessToken(sim);
   const url = (path: string) => (path.startsWith('http') ? path : `${sim.baseUrl}${path}`).replace(/ /g, '%20');
   return {
     sim,
-    token,
+    get token() {
+      return token;
+    },
+    renew: async () => {
+      token = await accessToken(sim);
+    },
     get: (path, headers = {}) => call(url(path), { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...headers } }),
     send: (method, path, body, headers = {}) =>
       call(url(path), {

@@ -1,0 +1,66 @@
+/**
+ * Fault injection and the admin endpoints: /__sim/stats counts calls per
+ * division and endpoint, /__sim/faults switches 5xx answers, connection
+ * resets, truncated bodies and 429 storms on and off, /__sim/revoke kills
+ * every token.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { call, setup } from './helpers.js';
+
+describe('Exact simulator faults and admin', () => {
+  it('counts calls per division and endpoint', async () => {
+    const env = await setup();
+    try {
+      env.sim.resetStats();
+      await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      await env.get('/api/v1/102673/crm/NoSuch');
+      const stats = (await call(`${env.sim.baseUrl}/__sim/stats`)).json as { calls: number; byDivision: Record<string, number>; byEndpoint: Record<string, number>; errors: number };
+      assert.equal(stats.calls, 3);
+      assert.equal(stats.byDivision['102673'], 3);
+      assert.equal(stats.byEndpoint['crm/Accounts'], 2);
+      assert.equal(stats.errors, 1);
+      assert.deepEqual(env.sim.stats(), stats);
+    } finally {
+      await env.sim.close();
+    }
+  });
+
+  it('injects 5xx answers, resets, truncated bodies and 429 storms on demand', async () => {
+    const env = await setup();
+    try {
+      const set = (f: Record<string, number>) => call(`${env.sim.baseUrl}/__sim/faults`, { method: 'POST', body: JSON.stringify(f) });
+      await set({ errorRate: 1 });
+      const e = await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.ok(e.status === 500 || e.status === 503);
+      await set({ errorRate: 0, status429Rate: 1 });
+      const storm = await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.equal(storm.status, 429);
+      assert.ok(storm.headers.get('x-ratelimit-minutely-reset'));
+      await set({ status429Rate: 0, resetRate: 1 });
+      await assert.rejects(fetch(`${env.sim.baseUrl}/api/v1/102673/crm/Accounts?$top=1`, { headers: { Authorization: `Bearer ${env.token}`, Accept: 'application/json' } }));
+      await set({ resetRate: 0, truncateRate: 1 });
+      await assert.rejects(async () => {
+        const r = await fetch(`${env.sim.baseUrl}/api/v1/102673/crm/Accounts?$top=5`, { headers: { Authorization: `Bearer ${env.token}`, Accept: 'application/json' } });
+        JSON.parse(await r.text());
+      });
+      env.sim.setFaults({ truncateRate: 0 });
+      assert.equal((await env.get('/api/v1/102673/crm/Accounts?$top=1')).status, 200);
+      const revoke = await call(`${env.sim.baseUrl}/__sim/revoke`, { method: 'POST' });
+      assert.equal(revoke.status, 204);
+      assert.equal((await env.get('/api/v1/102673/crm/Accounts?$top=1')).status, 401);
+    } finally {
+      await env.sim.close();
+    }
+  });
+
+  it('adds the configured latency without changing answers', async () => {
+    const env = await setup({ latencyMs: { min: 1, max: 3 } });
+    try {
+      assert.equal((await env.get('/api/v1/102673/crm/Accounts?$top=1')).status, 200);
+    } finally {
+      await env.sim.close();
+    }
+  });
+});
