@@ -12,7 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Session, SessionOptions } from '../engine/api.js';
 import { sluiceHome } from '../util/paths.js';
 import { SluiceError } from '../util/errors.js';
-import { commandModules } from './commands/index.js';
+import type { RegisterCommand } from './commands/index.js';
 import { createDemoData, DEMO_NOTE, demoBanner, demoSessionOptions } from './demo.js';
 import type { OpenSession } from './engine.js';
 import { KEYWORDS } from './keywords.js';
@@ -45,6 +45,20 @@ async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The command modules of other parts (serve, admin, simulators, …), loaded
+ * at run time so that one that fails to load costs its own commands, said on
+ * stderr, instead of taking `sluice query` down with it.
+ */
+async function loadCommandModules(stderr: Writable, env: NodeJS.ProcessEnv): Promise<readonly RegisterCommand[]> {
+  try {
+    return (await import('./commands/index.js')).commandModules;
+  } catch (err) {
+    stderr.write(`warning: some sluice commands could not be loaded: ${describeError(err, env)}\n`);
+    return [];
+  }
 }
 
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -178,7 +192,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       });
     });
 
-  for (const register of commandModules) register(program);
+  for (const register of await loadCommandModules(stderr, ctx.env)) register(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
