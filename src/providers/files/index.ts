@@ -1,7 +1,9 @@
 /**
  * The files provider: a folder of CSV, JSON, NDJSON and XLSX files as a
- * container. Every such file under `root` (default: the working directory)
- * is a table named after the file (workbooks also as `file.sheet`), and the
+ * container. Every such file under `root` (default: the working directory;
+ * subfolders up to four levels, node_modules skipped, `recursive=false` for
+ * the top folder only) is a table named after the file, its folder as the
+ * schema (workbooks also per sheet, as `file.sheet`), and the
  * table functions csv(path), json(path), ndjson(path) and xlsx(path[, sheet])
  * read any file under root. Tables accept inserts (appended), create table
  * makes an empty file in the container's `format` (default csv), drop table
@@ -87,7 +89,11 @@ const FUNCTIONS: readonly TableInfo[] = (['csv', 'json', 'ndjson', 'xlsx'] as co
   ],
 }));
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Folders never searched: tool and dependency trees hold thousands of JSON files that are not data. */
+const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__']);
+const MAX_DEPTH = 4;
+
+async function walk(dir: string, out: string[], depth: number): Promise<void> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -98,7 +104,9 @@ async function walk(dir: string, out: string[]): Promise<void> {
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory()) await walk(full, out);
+    if (e.isDirectory()) {
+      if (depth < MAX_DEPTH && !SKIPPED_FOLDERS.has(e.name)) await walk(full, out, depth + 1);
+    }
     else if (e.isFile() && formatOfPath(e.name) !== undefined) out.push(full);
   }
 }
@@ -132,12 +140,15 @@ class FilesContainer implements Container {
     readonly alias: string,
     private readonly root: string,
     private readonly defaultFormat: FileFormat,
+    /** Also search subfolders (up to MAX_DEPTH levels; option recursive=false turns it off). */
+    private readonly recursive: boolean,
   ) {}
 
   /** Find every file under root and settle its columns. */
   async refresh(): Promise<void> {
     const paths: string[] = [];
-    await walk(this.root, paths);
+    if (this.recursive) await walk(this.root, paths, 1);
+    else await walk(this.root, paths, MAX_DEPTH);
     const next: FileTable[] = [];
     const taken = new Set<string>();
     const keep = new Map(this.files.map((f) => [`${f.path}\u0000${f.sheet ?? ''}`, f]));
@@ -463,7 +474,8 @@ export const filesProvider: Provider = {
     } catch {
       throw new SluiceError('FIL031', `Container ${config.alias}: root ${root} is not a folder.`, { container: config.alias });
     }
-    const container = new FilesContainer(config.alias, root, format as FileFormat);
+    const recursive = !/^(false|no|0)$/i.test(config.options.recursive ?? 'true');
+    const container = new FilesContainer(config.alias, root, format as FileFormat, recursive);
     await container.refresh();
     return container;
   },

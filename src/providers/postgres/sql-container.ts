@@ -193,7 +193,7 @@ export class SqlContainer implements Container {
     private readonly env: ProviderEnv,
     /** For the call log: scheme://host:port/database, never a password. */
     private readonly url: string,
-    private readonly batchSize: number,
+    private batchSize: number,
     /** The schema new tables go to. */
     private readonly defaultSchema: string,
   ) {}
@@ -211,8 +211,12 @@ export class SqlContainer implements Container {
     return [];
   }
 
+  /** `set batchsize@alias 2000`: rows per fetched batch. */
   setOption(name: string, value: string): boolean {
-    return name.toLowerCase() === 'batchsize' && Number(value) > 0;
+    const n = Number(value);
+    if (name.toLowerCase() !== 'batchsize' || !Number.isInteger(n) || n <= 0) return false;
+    this.batchSize = n;
+    return true;
   }
 
   /** Run `fn` and record it in the call log (method SQL, the database URL, rows, ms). */

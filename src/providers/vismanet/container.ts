@@ -352,16 +352,20 @@ export class VismaContainer implements Container {
         queue.push(p);
       };
       while (nextPage <= pages && queue.length < this.options.pageConcurrency) launch();
+      let latestTotal = total;
       let lastFull = true;
       while (queue.length > 0) {
         const rows = await (queue.shift() as Promise<unknown[]>);
         if (nextPage <= pages && !done()) launch();
         lastFull = rows.length >= size;
+        const count = Number((rows[0] as { metadata?: { totalCount?: unknown } } | undefined)?.metadata?.totalCount);
+        if (Number.isFinite(count)) latestTotal = count;
         const b = emit(rows);
         if (b) yield b;
         if (done()) return;
       }
-      if (!lastFull) return;
+      // Read past the counted pages only when rows were added while reading.
+      if (!lastFull || latestTotal <= pages * size) return;
     }
     // No count, or more rows than counted arrived meanwhile: read on until a short page.
     for (;;) {

@@ -173,3 +173,29 @@ test('an unreadable file is listed and its error is reported when scanned', asyn
 test('a root that is not a folder is refused', async () => {
   await assert.rejects(connect(join(tmpdir(), 'no-such-sluice-folder')), (e: unknown) => e instanceof SluiceError && e.code === 'FIL031');
 });
+
+test('recursive=false reads only the top folder; node_modules is never searched', async () => {
+  const root = await folder();
+  mkdirSync(join(root, 'node_modules', 'pkg'), { recursive: true });
+  writeFileSync(join(root, 'node_modules', 'pkg', 'package.json'), '[{"a":1}]');
+  const all = await connect(root);
+  assert.equal(all.tables().some((t) => t.name === 'package'), false);
+  assert.equal(all.tables().some((t) => t.name === 'events'), true);
+  const top = await connect(root, { recursive: 'false' });
+  assert.equal(top.tables().some((t) => t.name === 'events'), false);
+  assert.equal(top.tables().some((t) => t.name === 'accounts'), true);
+});
+
+test('a workbook with several sheets takes no inserts (a rewrite would lose the other sheets)', async () => {
+  const c = await connect(await folder());
+  const sales = table(c, 'sales');
+  assert.equal(sales.writable.insert, false);
+  await assert.rejects(
+    (async () => {
+      for await (const _r of c.write!(sales, { op: 'insert', rows: { columns: ['day'], rows: [[3]] }, signal: new AbortController().signal })) {
+        // consume
+      }
+    })(),
+    (e: unknown) => e instanceof SluiceError && e.code === 'FIL010',
+  );
+});

@@ -236,6 +236,8 @@ export function sqlProviderSuite(s: SuiteOptions): void {
     await c.createTable!(big, [{ name: 'n', type: 'integer', nullable: false }], { orReplace: false, ifNotExists: false });
     await raw.exec(s.fillSeries(big, 100000));
     const t = find(big);
+    assert.equal(c.setOption!('batchsize', '4000'), true);
+    assert.equal(c.setOption!('batchsize', 'many'), false);
     const plan = c.plan(t, { columns: ['n'], conjuncts: [] });
     let count = 0;
     let sum = 0;
@@ -249,8 +251,9 @@ export function sqlProviderSuite(s: SuiteOptions): void {
     }
     assert.equal(count, 100000);
     assert.equal(sum, (100000 * 100001) / 2);
-    assert.ok(largest <= 5000, `largest batch ${largest}`);
-    assert.ok(batches >= 20, `${batches} batches`);
+    assert.equal(largest, 4000, 'batches are as large as set, no larger');
+    assert.equal(batches, 25);
+    c.setOption!('batchsize', '5000');
   });
 
   test('stopping a scan early releases its connection', async () => {
