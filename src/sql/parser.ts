@@ -141,7 +141,7 @@ export class Parser {
 
   /** Between statements: forget tokens already consumed, keeping the last one for "after …" messages. */
   private forgetConsumed(): void {
-    if (this.pos > 1024) {
+    if (this.pos > 256) {
       this.tokens = this.tokens.slice(this.pos - 1);
       this.pos = 1;
       this.bareAlias = undefined;
@@ -1410,7 +1410,8 @@ function normaliseTimestamp(s: string): string | undefined {
 
 function validDate(y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1) return false;
-  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31);
 }
 
 function pad(n: number): string {

@@ -86,6 +86,11 @@ test('format() shows the code, the place, the offending line and a caret', () =>
 
 test('bad literals: SQL113', () => {
   assert.equal(sqlError(() => parseExpression("date '2024-02-30'")).code, 'SQL113');
+  assert.equal(sqlError(() => parseExpression("date '2023-02-29'")).code, 'SQL113');
+  assert.equal(sqlError(() => parseExpression("date '1900-02-29'")).code, 'SQL113');
+  assert.equal(sqlError(() => parseExpression("date '2024-04-31'")).code, 'SQL113');
+  assert.equal(parseExpression("date '2024-02-29'").kind, 'Literal');
+  assert.equal(parseExpression("date '2000-02-29'").kind, 'Literal');
   assert.equal(sqlError(() => parseExpression("timestamp 'yesterday'")).code, 'SQL113');
   assert.equal(sqlError(() => parseExpression("interval 'x' day")).code, 'SQL113');
   assert.match(sqlError(() => parseExpression("interval '3' weeks")).message, /interval unit/);
