@@ -307,7 +307,7 @@ export class VismaSimCore {
     throw new HttpError(404, { message: `No HTTP resource was found that matches the request URI '${path}'.` });
   }
 
-  private list(company: Company, kind: ResourceKind, query: URLSearchParams): unknown[] {
+  private list(company: Company, kind: ResourceKind, query: URLSearchParams): RawJson {
     let docs = [...company.resources[kind].values()];
     const eq = (param: string, field: string, ci: boolean) => {
       const v = query.get(param);
@@ -336,7 +336,9 @@ export class VismaSimCore {
     const pageSize = Math.min(max, Math.max(1, intParam(query, 'pageSize') ?? max));
     const pageNumber = Math.max(1, intParam(query, 'pageNumber') ?? 1);
     const totalCount = docs.length;
-    return docs.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((d) => ({ ...render(d), metadata: { totalCount, maxPageSize: max } }));
+    const metadata = `,"metadata":{"totalCount":${totalCount},"maxPageSize":${max}}}`;
+    const items = docs.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((d) => renderText(d).slice(0, -1) + metadata);
+    return new RawJson(`[${items.join(',')}]`);
   }
 
   private find(company: Company, kind: ResourceKind, number: string): SimDocument {
@@ -426,7 +428,23 @@ function iso(ms: number): string {
 }
 
 function render(doc: SimDocument): Record<string, unknown> {
-  return { ...structuredClone(doc.dto), createdDateTime: iso(doc.created), lastModifiedDateTime: iso(doc.lastModified) };
+  return JSON.parse(renderText(doc)) as Record<string, unknown>;
+}
+
+/** A body already serialised (list pages are assembled from cached item texts). */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
+const rendered = new WeakMap<SimDocument, { readonly version: number; readonly lastModified: number; readonly text: string }>();
+
+/** The document's JSON text, cached until it changes: pages of 1,000 items stay cheap to serve. */
+function renderText(doc: SimDocument): string {
+  const hit = rendered.get(doc);
+  if (hit && hit.version === doc.version && hit.lastModified === doc.lastModified) return hit.text;
+  const text = JSON.stringify({ ...doc.dto, createdDateTime: iso(doc.created), lastModifiedDateTime: iso(doc.lastModified) });
+  rendered.set(doc, { version: doc.version, lastModified: doc.lastModified, text });
+  return text;
 }
 
 /** The path after the version prefix, or undefined when the prefix is not one of the API's. */
@@ -451,7 +469,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === '' || body === undefined ? '' : JSON.stringify(body);
+  const text = body instanceof RawJson ? body.text : body === '' || body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { ...(text ? { 'Content-Type': 'application/json; charset=utf-8' } : {}), 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
