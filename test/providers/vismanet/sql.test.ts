@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSession, type Session } from '../../../src/engine/index.js';
 import { startVismaSimulator, type VismaSimulator } from '../../../src/sim/vismanet/index.js';
+import { SluiceError } from '../../../src/util/errors.js';
 import { SecretBox } from '../../../src/util/secrets.js';
 import { rows, runAll } from '../../engine/helpers.js';
 
@@ -41,5 +42,21 @@ describe('VismaNet through SQL', () => {
     const expected = sim.documents('1896329').filter((d) => d.accountReference === null).length;
     assert.equal(Number(count), expected);
     assert.ok(expected > 0);
+  });
+
+  it('inserts and updates customers through SQL', async () => {
+    await runAll(session, "use 1896329@vismanet; insert into customer_getall@vismanet (name, accountreference, mainaddress_city) values ('Kaasboerderij SQL B.V.', 'EOL-4242', 'Edam')");
+    const [[number, name, city]] = await rows(session, "select number, name, mainaddress_city from customer_getall@vismanet where accountreference = 'EOL-4242'");
+    assert.equal(name, 'Kaasboerderij SQL B.V.');
+    assert.equal(city, 'Edam');
+    await runAll(session, `update customer_getall@vismanet set name = 'Kaasboerderij Hernoemd B.V.' where number = '${String(number)}'`);
+    assert.equal(sim.documents('1896329').find((d) => d.number === number)?.name, 'Kaasboerderij Hernoemd B.V.');
+  });
+
+  it('refuses to delete customers without calling Visma.net', async () => {
+    sim.resetStats();
+    await assert.rejects(runAll(session, "delete from customer_getall@vismanet where number = '10001'"), (e: unknown) => e instanceof SluiceError && /delete/i.test(e.message) && e.details.table === 'customer_getall');
+    assert.equal(sim.stats().requests, 0);
+    assert.ok(sim.documents('1896329').some((d) => d.number === '10001'));
   });
 });
