@@ -384,6 +384,47 @@ describe('VismaNet provider auth and rate limits', () => {
     }
   });
 
+  it('reads on past the counted pages when customers are added during the scan, each exactly once', async () => {
+    const sim = await startVismaSimulator({ customersPerCompany: 250, rateLimit: false });
+    try {
+      const { container } = await connect(sim, { 'page-size': '100', 'page-concurrency': '1' });
+      const t = table(container, 'customer_getall');
+      const plan = container.plan(t, { columns: ['number'], conjuncts: [] });
+      const numbers: Value[] = [];
+      let first = true;
+      for await (const batch of container.scan(plan, COMPANY, { signal: new AbortController().signal })) {
+        numbers.push(...batch.rows.map((r) => r[batch.columns.indexOf('number')]));
+        if (first) {
+          first = false;
+          sim.seed('1896329', Array.from({ length: 150 }, (_, i) => ({ number: `N${i}`, name: `Nieuw ${i}` })));
+        }
+      }
+      assert.equal(numbers.length, 400);
+      assert.equal(new Set(numbers).size, 400);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('stops a scan when its signal is aborted', async () => {
+    const sim = await startVismaSimulator({ customersPerCompany: 300, rateLimit: false, latencyMs: 50 });
+    try {
+      const { container } = await connect(sim, { 'page-size': '10' });
+      const t = table(container, 'customer_getall');
+      const controller = new AbortController();
+      let batches = 0;
+      await assert.rejects(async () => {
+        for await (const _batch of container.scan(container.plan(t, { columns: ['number'], conjuncts: [] }), COMPANY, { signal: controller.signal })) {
+          batches++;
+          if (batches === 2) controller.abort(new Error('stopped by the user'));
+        }
+      }, /stopped by the user/);
+      assert.ok(batches < 30);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('needs a company when the connection names none', async () => {
     const sim = await startVismaSimulator({ customersPerCompany: 1, rateLimit: false });
     try {
