@@ -521,8 +521,10 @@ export class VismaContainer implements Container {
     return { index, ok: true, ...(key ? { key } : {}), returned };
   }
 
+  /** Tuning knobs by their connection-string names; `calls_per_hour` works too, for SQL's `set calls_per_hour@vismanet 7500`. */
   setOption(name: string, value: string): boolean {
-    switch (name.toLowerCase()) {
+    const option = name.toLowerCase().replace(/_/g, '-');
+    switch (option) {
       case 'calls-per-hour': {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 0) return false;
@@ -533,7 +535,7 @@ export class VismaContainer implements Container {
       case 'page-concurrency': {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1) return false;
-        if (name.toLowerCase() === 'page-size') this.options.pageSize = n;
+        if (option === 'page-size') this.options.pageSize = n;
         else this.options.pageConcurrency = n;
         return true;
       }

@@ -200,6 +200,21 @@ describe('VismaNet provider', () => {
     assert.equal(stored?.mainAddress.country.id, 'NL');
   });
 
+  it('skips the read after an insert when read-after-insert is set off, returning the written values and the new key', async () => {
+    assert.equal(container.setOption?.('read_after_insert', 'false'), true);
+    try {
+      sim.resetStats();
+      const [r] = await write(container, 'customer_getall', 'insert', ['name', 'accountreference'], [['Zonder Nalezen B.V.', 'EOL-77']]);
+      assert.equal(r.ok, true, r.message);
+      assert.equal(sim.stats().requests, 1);
+      assert.equal(r.returned?.name, 'Zonder Nalezen B.V.');
+      assert.equal(r.returned?.number, (r.key ?? '').slice('number='.length));
+      assert.equal(container.setOption?.('no-such-option', '1'), false);
+    } finally {
+      container.setOption?.('read-after-insert', 'true');
+    }
+  });
+
   it('inserts concurrently up to the requested concurrency', async () => {
     sim.resetStats();
     const rows = Array.from({ length: 12 }, (_, i) => [`Parallel ${i} B.V.`, `EOL-P${i}`]);
