@@ -4,6 +4,7 @@
  * HTTP client, and `write` (see write.ts). Several containers of the same app
  * in one process share the token store and the rate governor.
  */
+import { setMaxListeners } from 'node:events';
 import type { ExactCatalog, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type {
   Container,
@@ -182,6 +183,8 @@ export class ExactContainer implements Container {
   }
 
   async *scan(plan: ScanPlan, partition: Partition | undefined, context: ScanContext): AsyncIterable<RowBatch> {
+    // One statement's signal is shared by every partition's calls in flight (and their waits): not a leak.
+    setMaxListeners(0, context.signal);
     const detail = plan.detail as ExactPlanDetail;
     const columns = detail.output.map((o) => o.name);
     if (detail.mode === 'ratelimits') {

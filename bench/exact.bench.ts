@@ -1,0 +1,197 @@
+/**
+ * Exact Online connector benchmark (npm run bench:exact). The simulator runs
+ * in a child process (as the real API runs on other machines; in process its
+ * row generation would compete with the connector for the same event loop)
+ * with 100 ms latency per call and 60/minute, 5,000/day limits per division;
+ * 50 divisions with 2,000 accounts and 20,000 transaction lines each. Its
+ * call counts come from its /__sim/stats endpoint.
+ *
+ *  (a) Full reads through the real engine (`use all`, SQL) at parallelism P
+ *      (default 5 divisions at a time; BENCH_PARALLELISM to change):
+ *      remote calls vs the minimum (Σ per division ceil(rows / page size),
+ *      1,000-row pages being the largest Exact offers) and wall time vs the
+ *      lower bound max(calls·L/P, k·L) + rate waits, where L is the latency,
+ *      k the longest per-division chain of pages (pages of one division are
+ *      sequential: each needs the previous page's __next), and rate waits are
+ *      the minutes a division must sit out when k exceeds its minutely limit.
+ *  (b) A naive client: the regular endpoint, 60-row pages, one division at a
+ *      time. Accounts are measured on a sample of divisions and scaled to 50;
+ *      TransactionLines (334 calls a division, over the 60/minute limit) would
+ *      take hours, so their time is computed from the same model.
+ *  (c) `where Division = X and ID = '…'`: exactly one call.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSession } from '../src/engine/index.js';
+import type { Session } from '../src/engine/api.js';
+import type { RemoteCall } from '../src/provider/types.js';
+import { connectExact } from '../src/providers/exactonline/index.js';
+import { startExactSimulator } from '../src/sim/exactonline/index.js';
+import { systemClock } from '../src/util/clock.js';
+import { SecretBox } from '../src/util/secrets.js';
+
+const DIVISIONS = 50;
+const ACCOUNTS = 2_000;
+const LINES = 20_000;
+const LATENCY = 100;
+const MINUTELY = 60;
+const P = Number(process.env.BENCH_PARALLELISM ?? 5);
+const NAIVE_SAMPLE = Number(process.env.BENCH_NAIVE_SAMPLE ?? 3);
+
+async function run(session: Session, sql: string): Promise<number> {
+  let rows = 0;
+  for await (const r of session.execute(sql)) {
+    if (r.kind === 'rows') for await (const b of r.batches) rows += b.rows.length;
+  }
+  return rows;
+}
+
+async function first(session: Session, sql: string): Promise<unknown[]> {
+  for await (const r of session.execute(sql)) {
+    if (r.kind === 'rows') for await (const b of r.batches) if (b.rows.length > 0) return [...b.rows[0]];
+  }
+  return [];
+}
+
+/** Lower bound on wall time for D divisions of k sequential calls each, P at a time. */
+function lowerBoundMs(calls: number, k: number): number {
+  const rateWaits = Math.floor((k - 1) / MINUTELY) * (60_000 - MINUTELY * LATENCY);
+  return Math.max((calls * LATENCY) / P, k * LATENCY) + rateWaits;
+}
+
+interface SimInfo {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  readonly refreshToken: string;
+  readonly divisions: readonly number[];
+}
+
+/** Child mode: run the simulator, write its settings, report how to reach it, live until stdin closes. */
+async function simChild(settingsFile: string): Promise<void> {
+  const sim = await startExactSimulator({
+    port: 0,
+    divisions: DIVISIONS,
+    subscriptions: 5,
+    accountsPerDivision: ACCOUNTS,
+    transactionLinesPerDivision: LINES,
+    latencyMs: LATENCY,
+    rateLimits: { minutely: MINUTELY, daily: 5_000 },
+  });
+  await sim.writeSettings(settingsFile);
+  const info: SimInfo = { baseUrl: sim.baseUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: sim.redirectUri, refreshToken: sim.issueRefreshToken(), divisions: sim.divisions() };
+  process.stdout.write(`${JSON.stringify(info)}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
+}
+
+if (process.argv[2] === '--sim-child') {
+  await simChild(process.argv[3]);
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-exact-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--sim-child', join(dir, 'settings.xml')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const sim = await new Promise<SimInfo>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as SimInfo);
+    });
+    child.on('exit', (code) => reject(new Error(`simulator exited (${code})`)));
+  });
+  const stats = async (reset = false): Promise<{ calls: number; status429: number }> => {
+    const res = await fetch(`${sim.baseUrl}/__sim/stats`, { method: reset ? 'DELETE' : 'GET' });
+    return (await res.json()) as { calls: number; status429: number };
+  };
+  const secrets = SecretBox.fromPassphrase('bench');
+  const session = await openSession({ settingsPath: join(dir, 'settings.xml'), dataDir: dir, secrets, settings: { parallelism: String(P) } });
+  try {
+    console.log(`Exact Online bench: ${DIVISIONS} divisions, latency ${LATENCY} ms, limits ${MINUTELY}/min and 5000/day per division, parallelism P=${P}, through the engine (use all + SQL)`);
+    await run(session, 'use all');
+    await run(session, 'select count(*) from systemdivisions@eol');
+
+    const results: { name: string; calls: number; minCalls: number; ms: number; boundMs: number; rows: number }[] = [];
+    for (const [name, sql, perDivision] of [
+      ['Accounts', 'select ID, Code, Name, Division from exactonlinerest..accounts@eol', ACCOUNTS],
+      ['TransactionLines', 'select ID, AmountDC, Date, GLAccount, Division from exactonlinerest..transactionlines@eol', LINES],
+    ] as const) {
+      await stats(true);
+      const t0 = performance.now();
+      const rows = await run(session, sql);
+      const ms = performance.now() - t0;
+      const st = await stats();
+      const k = Math.ceil(perDivision / 1000);
+      const minCalls = DIVISIONS * k;
+      const boundMs = lowerBoundMs(minCalls, k);
+      results.push({ name, calls: st.calls, minCalls, ms, boundMs, rows });
+      console.log(
+        `(a) ${name}: ${rows} rows; remote calls ${st.calls} vs minimum ${minCalls} (${DIVISIONS} × ceil(${perDivision}/1000)) = ${(st.calls / minCalls).toFixed(2)}×; ` +
+          `wall ${(ms / 1000).toFixed(2)} s vs lower bound ${(boundMs / 1000).toFixed(2)} s = ${(ms / boundMs).toFixed(2)}×; 429s ${st.status429}`,
+      );
+    }
+
+    // (b) The naive client: regular endpoint, 60-row pages, one division at a time.
+    const calls: RemoteCall[] = [];
+    const naive = await connectExact(
+      {
+        alias: 'naive',
+        provider: 'ExactOnlineAll',
+        options: { 'api-url': sim.baseUrl, 'api-client-id': sim.clientId, 'api-client-secret': sim.clientSecret, 'api-redirect-url': sim.redirectUri, 'api-refresh-token': sim.refreshToken },
+      },
+      {
+        clock: systemClock,
+        log: { record: (c) => calls.push(c) },
+        secrets,
+        dataDir: join(dir, 'naive'),
+        local: { run: async () => undefined, quote: (n) => `"${n}"` },
+        session: { containers: () => [], selectedPartitions: () => undefined, callLog: () => calls, journals: () => [], settings: () => ({}) },
+        settings: {},
+      },
+    );
+    const divisions = sim.divisions.slice(0, NAIVE_SAMPLE);
+    await naive.tokens.accessToken();
+    await stats(true);
+    const t0 = performance.now();
+    let naiveRows = 0;
+    for (const d of divisions) {
+      for await (const page of naive.http.pages(`${sim.baseUrl}/api/v1/${d}/crm/Accounts?$select=ID,Code,Name`, { division: String(d), endpoint: 'crm/Accounts' })) naiveRows += page.length;
+    }
+    const naiveMs = ((performance.now() - t0) / divisions.length) * DIVISIONS;
+    const naiveCalls = ((await stats()).calls / divisions.length) * DIVISIONS;
+    await naive.close();
+    const accounts = results[0];
+    const lines = results[1];
+    console.log(
+      `(b) naive Accounts (measured on ${divisions.length} divisions, ${naiveRows} rows, scaled to ${DIVISIONS}): ${naiveCalls} calls, ${(naiveMs / 1000).toFixed(1)} s; ` +
+        `ratio calls ${(naiveCalls / accounts.calls).toFixed(1)}×, wall ${(naiveMs / accounts.ms).toFixed(1)}×`,
+    );
+    const tlCalls = Math.ceil(LINES / 60);
+    const tlPerDivisionMs = Math.floor(tlCalls / MINUTELY) * 60_000 + (tlCalls % MINUTELY) * LATENCY;
+    console.log(
+      `(b) naive TransactionLines (computed: ${tlCalls} calls a division at ${LATENCY} ms, ${MINUTELY}/min → ${(tlPerDivisionMs / 1000).toFixed(1)} s a division): ` +
+        `${tlCalls * DIVISIONS} calls, ${((tlPerDivisionMs * DIVISIONS) / 3_600_000).toFixed(2)} h; ratio calls ${((tlCalls * DIVISIONS) / lines.calls).toFixed(1)}×, wall ${((tlPerDivisionMs * DIVISIONS) / lines.ms).toFixed(0)}×`,
+    );
+
+    // (c) One division, one ID: one call.
+    const target = sim.divisions[7];
+    const [id] = (await first(session, `select ID from exactonlinerest..accounts@eol where Division = ${target} and Code = '1017'`)) as string[];
+    await stats(true);
+    const found = await run(session, `select ID, Name from exactonlinerest..accounts@eol where Division = ${target} and ID = '${id}'`);
+    console.log(`(c) where Division = ${target} and ID = '${id}': ${found} row, ${(await stats()).calls} remote call(s) (goal: exactly 1)`);
+
+    const worst = Math.max(...results.map((r) => r.ms / r.boundMs));
+    const callsAtMin = results.every((r) => r.calls === r.minCalls);
+    console.log(`judged by: calls = minimum: ${callsAtMin ? 'yes' : 'no'}; wall / bound (worst) ${worst.toFixed(2)}× (goal ≤ 1.25×); ID lookup calls ${(await stats()).calls}`);
+  } finally {
+    await session.close();
+    child.stdin.end();
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
