@@ -6,6 +6,12 @@
 import { openEngineSession } from './engine.js';
 import { runCli } from './program.js';
 
+// A reader that stops early (`sluice query … | head`) is not an error: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const code = await runCli(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,

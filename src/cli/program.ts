@@ -115,6 +115,10 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
       keywords: KEYWORDS,
       width: () => stdout.columns,
       env: ctx.env,
+      onForceQuit: () => {
+        stderr.write('Leaving sluice while the statement was still stopping.\n');
+        process.exit(130);
+      },
     });
     await shell.run();
     return true;

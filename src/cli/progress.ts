@@ -61,16 +61,18 @@ export class ProgressDisplay {
     this.draw();
   };
 
-  private draw(): void {
+  /** Redraw now (the terminal timer calls this). */
+  draw(): void {
     const elapsed = this.now() - this.started;
-    if (elapsed < (this.options.delayMs ?? 1000) || !this.latest) return;
-    const text = describeProgress(this.latest, elapsed);
+    if (elapsed < (this.options.delayMs ?? 1000)) return;
     if (this.options.isTTY) {
+      // A statement DuckDB runs alone reports no partitions; the elapsed time still shows it is alive.
+      const text = this.latest ? describeProgress(this.latest, elapsed) : `running · ${(elapsed / 1000).toFixed(1)} s`;
       this.stream.write(`\r\x1b[2K${text} (Ctrl-C cancels)`);
       this.shown = true;
-    } else if (this.lastPlain === 0 || elapsed - this.lastPlain >= (this.options.plainIntervalMs ?? 5000)) {
+    } else if (this.latest && (this.lastPlain === 0 || elapsed - this.lastPlain >= (this.options.plainIntervalMs ?? 5000))) {
       this.lastPlain = elapsed;
-      this.stream.write(`progress: ${text}\n`);
+      this.stream.write(`progress: ${describeProgress(this.latest, elapsed)}\n`);
     }
   }
 

@@ -65,6 +65,8 @@ export async function runScript(session: Session, script: string, options: RunOp
   } catch (err) {
     progress.stop();
     if (options.signal?.aborted) stderr.write('Cancelled.\n');
+    // The reader went away (stdout closed early); main.ts ends the process quietly.
+    else if ((err as { code?: unknown }).code === 'EPIPE') return false;
     else stderr.write(`${describeError(err, options.env)}\n`);
     return false;
   } finally {

@@ -32,6 +32,8 @@ export interface ShellOptions {
   /** Terminal width, for fitting tables. */
   readonly width?: () => number | undefined;
   readonly env?: NodeJS.ProcessEnv;
+  /** A second Ctrl-C while a cancelled statement has not stopped yet (the CLI exits). */
+  readonly onForceQuit?: () => void;
 }
 
 const PROMPT = 'sluice> ';
@@ -93,7 +95,13 @@ export class Shell {
   /** Ctrl-C: cancel the running statement, else drop the typed text, else (twice) leave. */
   interrupt(): void {
     if (this.running) {
-      this.running.abort();
+      if (!this.running.signal.aborted) {
+        this.running.abort();
+        this.options.errorOutput.write('\nCancelling… (Ctrl-C again leaves sluice)\n');
+      } else {
+        // The statement did not stop: let the user out rather than hold them hostage.
+        this.options.onForceQuit?.();
+      }
       return;
     }
     const typed = this.rl.line.length > 0 || this.buffer.length > 0;

@@ -16,7 +16,9 @@ export type FakeAnswer =
   | { readonly explain: readonly string[] }
   | { readonly error: SluiceError | Error }
   /** Runs until aborted (for Ctrl-C), reporting progress once. */
-  | { readonly waitForAbort: true };
+  | { readonly waitForAbort: true }
+  /** Ignores cancellation and runs until `until` settles (a statement that will not stop). */
+  | { readonly hang: Promise<void> };
 
 const NO_STATEMENT = { kind: 'select' } as unknown as Statement;
 
@@ -82,6 +84,10 @@ export class FakeSession implements Session {
           if (options.signal?.aborted) return resolve();
           options.signal?.addEventListener('abort', () => resolve(), { once: true });
         });
+        throw new SluiceError('ENG999', 'The statement was cancelled.');
+      }
+      if ('hang' in answer) {
+        await answer.hang;
         throw new SluiceError('ENG999', 'The statement was cancelled.');
       }
       if ('message' in answer) yield { kind: 'done', statement: NO_STATEMENT, message: answer.message, rowsAffected: 1, summary: summary(1) };

@@ -54,3 +54,13 @@ test('each statement of a script gets its own first second', () => {
   assert.equal(out.text, '');
   display.stop();
 });
+
+test('on a terminal, a statement without progress reports still shows it is running', () => {
+  let now = 0;
+  const out = new Capture();
+  const display = new ProgressDisplay(out, { isTTY: true, now: () => now });
+  now = 2500;
+  display.draw();
+  display.stop();
+  assert.equal(out.text, '\r\x1b[2Krunning · 2.5 s (Ctrl-C cancels)\r\x1b[2K');
+});

@@ -135,11 +135,32 @@ test('Ctrl-C cancels a running statement and the shell keeps going', async () =>
   s.input.write('select * from slow;\n');
   while (session.executed.length === 0) await new Promise((r) => setImmediate(r));
   s.shell.interrupt();
+  assert.match(s.errorOutput.text, /Cancelling… \(Ctrl-C again leaves sluice\)/);
   s.input.end('select code, name from accounts;\n');
   await s.done;
   assert.match(s.errorOutput.text, /Cancelled\./);
   assert.deepEqual(session.executed, ['select * from slow', 'select code, name from accounts']);
   assert.match(s.output.text, /\(2 rows\)/);
+});
+
+test('a second Ctrl-C while a cancelled statement has not stopped lets the user out', async () => {
+  let release!: () => void;
+  const hang = new Promise<void>((r) => (release = r));
+  const session = new FakeSession({ 'select * from stuck': { hang } });
+  const input = new PassThrough();
+  const errorOutput = new Capture();
+  let forced = 0;
+  const shell = new Shell({ session, input, output: new Capture(), errorOutput, terminal: false, keywords: [], env: {}, onForceQuit: () => forced++ });
+  const done = shell.run();
+  input.write('select * from stuck;\n');
+  while (session.executed.length === 0) await new Promise((r) => setImmediate(r));
+  shell.interrupt();
+  assert.equal(forced, 0);
+  shell.interrupt();
+  assert.equal(forced, 1);
+  release();
+  input.end();
+  await done;
 });
 
 test('Ctrl-C drops a half-typed statement; twice on an empty prompt leaves', async () => {
