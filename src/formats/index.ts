@@ -72,6 +72,8 @@ export function formatOfPath(path: string): FileFormat | undefined {
 }
 
 export interface ReadOptions extends CsvReadOptions {
+  /** JSON: stream files larger than this many bytes instead of parsing them whole (default 16 MB). */
+  readonly streamAbove?: number;
   /** XLSX: the sheet to read (default the first). */
   readonly sheet?: string;
 }
@@ -83,7 +85,7 @@ export async function openTable(path: string, format: FileFormat, options: ReadO
       case 'csv':
         return await openCsv(path, path.toLowerCase().endsWith('.tsv') && !options.delimiter ? { ...options, delimiter: '\t' } : options);
       case 'json':
-        return await openJson(path);
+        return await openJson(path, options);
       case 'ndjson':
         return await openNdjson(path, options);
       case 'xlsx':

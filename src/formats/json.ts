@@ -5,7 +5,7 @@
  * objects out as they come, never building the document in memory.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { ColumnType, RowBatch, Value } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
@@ -48,8 +48,16 @@ function syntaxError(file: string, text: string, e: unknown, lineOffset = 0): Sl
   });
 }
 
-/** Open a JSON file (read whole: JSON has no record boundaries to stream on). */
-export async function openJson(path: string): Promise<TableReader> {
+/** Files up to this size are parsed whole (types inferred over every row); larger ones stream element by element. */
+export const JSON_STREAM_THRESHOLD = 16 * 1024 * 1024;
+
+/**
+ * Open a JSON file. Small files are parsed whole; larger ones are streamed
+ * one array element at a time (columns from the first `sampleRows` elements),
+ * so memory stays bounded.
+ */
+export async function openJson(path: string, options: { readonly sampleRows?: number; readonly streamAbove?: number } = {}): Promise<TableReader> {
+  if ((await stat(path)).size > (options.streamAbove ?? JSON_STREAM_THRESHOLD)) return openJsonStreaming(path, options.sampleRows ?? DEFAULT_SAMPLE_ROWS);
   const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
   let doc: unknown;
   try {
@@ -82,6 +90,142 @@ export async function openJson(path: string): Promise<TableReader> {
     }
   }
   const columns = await inferColumns(names, records(), Number.POSITIVE_INFINITY, false);
+  return {
+    file: path,
+    columns,
+    batches: (o = {}) => convertRecords(path, 'element', columns, records(), o.batchSize ?? DEFAULT_BATCH_SIZE, o.signal),
+  };
+}
+
+/**
+ * The elements of the row array of a JSON document (a top-level array, or
+ * the array under a top-level "value" key), each parsed on its own. A small
+ * scanner tracks strings and nesting so only one element is in memory.
+ */
+async function* jsonElements(path: string): AsyncIterable<{ index: number; line: number; item: Record<string, unknown> }> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  const stack: number[] = [];
+  let arrayDepth = -1;
+  let inString = false;
+  let escaped = false;
+  let line = 1;
+  let started = false;
+  let expectKey = false;
+  let capturingKey = false;
+  let key = '';
+  let lastKey = '';
+  let element: string[] | null = null;
+  let elementLine = 0;
+  let index = 0;
+  let first = true;
+  const fail = (code: string, message: string, at: number): never => {
+    throw new SluiceError(code, message, { table: path, location: { line: at, column: 1 } });
+  };
+  try {
+    for await (const raw of stream as AsyncIterable<string>) {
+      const chunk = first ? raw.replace(/^\uFEFF/, '') : raw;
+      first = false;
+      let elementStart = 0;
+      const n = chunk.length;
+      for (let i = 0; i < n; i++) {
+        const c = chunk.charCodeAt(i);
+        if (c === 10) line++;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 92) escaped = true;
+          else if (c === 34) {
+            inString = false;
+            if (capturingKey) {
+              capturingKey = false;
+              lastKey = key;
+            }
+          } else if (capturingKey) key += chunk[i];
+          continue;
+        }
+        if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+        if (element === null && arrayDepth >= 0 && stack.length === arrayDepth && c !== 44 && c !== 93) {
+          if (c !== 123) fail('FMT012', `Element ${index + 1} of ${path} is not an object.`, line);
+          element = [];
+          elementLine = line;
+          elementStart = i;
+        }
+        if (c === 34) {
+          inString = true;
+          if (expectKey && arrayDepth < 0 && stack.length === 1) {
+            capturingKey = true;
+            key = '';
+          }
+          expectKey = false;
+          continue;
+        }
+        if (c === 123 || c === 91) {
+          if (!started) {
+            started = true;
+            if (c === 91) arrayDepth = 1;
+          } else if (arrayDepth < 0 && stack.length === 1 && c === 91 && lastKey === 'value') {
+            arrayDepth = 2;
+          }
+          stack.push(c);
+          if (c === 123 && stack.length === 1) expectKey = true;
+          continue;
+        }
+        if (c === 125 || c === 93) {
+          const open = stack.pop();
+          if (open === undefined || (open === 123) !== (c === 125)) fail('FMT010', `${path} is not valid JSON: unexpected "${chunk[i]}".`, line);
+          if (element !== null && stack.length === arrayDepth) {
+            element.push(chunk.slice(elementStart, i + 1));
+            const text = element.join('');
+            element = null;
+            let item: unknown;
+            try {
+              item = parseJsonExact(text);
+            } catch (e) {
+              throw syntaxError(path, text, e, elementLine - 1);
+            }
+            index++;
+            yield { index, line: elementLine, item: item as Record<string, unknown> };
+          }
+          continue;
+        }
+        if (!started) fail('FMT011', `${path} holds neither an array of objects nor {"value": [...]}.`, line);
+        if (c === 44 && arrayDepth < 0 && stack.length === 1 && stack[0] === 123) expectKey = true;
+      }
+      if (element !== null) element.push(chunk.slice(elementStart));
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (stack.length > 0 || inString) fail('FMT010', `${path} is not valid JSON: it ends before its last element is closed.`, line);
+  if (arrayDepth < 0) fail('FMT011', `${path} holds neither an array of objects nor {"value": [...]}.`, line);
+}
+
+async function openJsonStreaming(path: string, sampleRows: number): Promise<TableReader> {
+  const names: string[] = [];
+  const known = new Set<string>();
+  let n = 0;
+  for await (const { item } of jsonElements(path)) {
+    for (const k of Object.keys(item)) {
+      if (!known.has(k)) {
+        known.add(k);
+        names.push(k);
+      }
+    }
+    if (++n >= sampleRows) break;
+  }
+  async function* records(): AsyncIterable<RawRecord> {
+    for await (const { index, item } of jsonElements(path)) {
+      for (const k of Object.keys(item)) {
+        if (!known.has(k)) {
+          throw new SluiceError('FMT013', `Element ${index} of ${path} has a key "${k}" that the first ${sampleRows} elements do not have.`, {
+            table: path,
+            rowKey: `element ${index}`,
+          });
+        }
+      }
+      yield { pos: index, values: names.map((k) => item[k]) };
+    }
+  }
+  const columns = await inferColumns(names, records(), sampleRows, false);
   return {
     file: path,
     columns,

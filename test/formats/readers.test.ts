@@ -274,3 +274,52 @@ test('a 200,000-row CSV streams in bounded batches', async () => {
   assert.equal(largest, 2000);
   assert.deepEqual(last, [199999, 'rij "199999", met komma']);
 });
+
+test('JSON streamed element by element reads what the whole-file parser reads', async () => {
+  const tricky = file(
+    'tricky.json',
+    '{"@odata.context":"x [ { ] }","values":[1],"value" : [\n' +
+      '  {"id":1,"text":"brace } and \\"quote\\" and [","nested":{"value":[{"deep":1}]}},\n' +
+      '  {"id":9007199254740993,"text":"é\\u00e9","nested":null}\n' +
+      '],"@odata.nextLink":"next"}',
+  );
+  const whole = await readAll(tricky, 'json');
+  const streamed = await readAll(tricky, 'json', { streamAbove: 0 });
+  assert.deepEqual(streamed, whole);
+  assert.deepEqual(streamed.rows, [
+    [1, 'brace } and "quote" and [', '{"value":[{"deep":1}]}'],
+    [9007199254740993n, 'éé', null],
+  ]);
+  const plain = file('plain.json', '\uFEFF[{"a":1},{"a":2}]');
+  assert.deepEqual((await readAll(plain, 'json', { streamAbove: 0 })).rows, [[1], [2]]);
+});
+
+test('JSON streamed: errors name the element or line', async () => {
+  await rejectsWith(openTable(file('s1.json', '[{"a":1},\n{"a":}\n]'), 'json', { streamAbove: 0 }), 'FMT010', (e) => assert.equal(e.details.location?.line, 2));
+  await rejectsWith(openTable(file('s2.json', '[{"a":1},\n{"a":2'), 'json', { streamAbove: 0 }), 'FMT010', (e) => assert.match(e.message, /ends before/));
+  await rejectsWith(openTable(file('s3.json', '[{"a":1}, 7]'), 'json', { streamAbove: 0 }), 'FMT012', (e) => assert.match(e.message, /Element 2/));
+  await rejectsWith(openTable(file('s4.json', '{"rows":[{"a":1}]}'), 'json', { streamAbove: 0 }), 'FMT011', () => undefined);
+});
+
+test('a 100,000-element JSON file streams in bounded batches', async () => {
+  const p = join(dir, 'big.json');
+  const out = createWriteStream(p);
+  async function* gen(): AsyncIterable<RowBatch> {
+    for (let b = 0; b < 20; b++) yield { columns: ['n', 's'], rows: Array.from({ length: 5000 }, (_x, i) => [b * 5000 + i, `r{${i}}"`]) };
+  }
+  await writeResult('json', [{ name: 'n', type: 'integer' }, { name: 's', type: 'varchar' }], gen(), out);
+  out.end();
+  await once(out, 'close');
+  const reader = await openTable(p, 'json', { streamAbove: 0 });
+  let count = 0;
+  let largest = 0;
+  let last: readonly Value[] = [];
+  for await (const b of reader.batches({ batchSize: 3000 })) {
+    count += b.rows.length;
+    largest = Math.max(largest, b.rows.length);
+    last = b.rows[b.rows.length - 1];
+  }
+  assert.equal(count, 100000);
+  assert.equal(largest, 3000);
+  assert.deepEqual(last, [99999, 'r{4999}"']);
+});
