@@ -45,9 +45,9 @@ function keyText(e: ExactEndpoint, values: Record<string, Value>, index: number)
   const parts = e.key.filter((k) => values[k] !== undefined && values[k] !== null).map((k) => `${k}=${String(values[k])}`);
   if (parts.length > 0) return parts.join(',');
   for (const natural of ['Code', 'InvoiceNumber', 'Name', 'Description', 'YourRef']) {
-    if (values[natural] !== undefined && values[natural] !== null) return `row ${index + 1} (${natural}=${String(values[natural])})`;
+    if (values[natural] !== undefined && values[natural] !== null) return `${natural}=${String(values[natural])}`;
   }
-  return `row ${index + 1}`;
+  return `#${index + 1}`;
 }
 
 function keyPath(e: ExactEndpoint, values: Record<string, Value>): string | undefined {
@@ -171,7 +171,7 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     }
     const path = request.op === 'insert' ? undefined : keyPath(e, values);
     if (request.op !== 'insert' && !path) rowProblems.push(`its key ${e.key.join(', ')} is empty or not a valid value`);
-    if (rowProblems.length > 0) problems.push(`${key}: ${rowProblems.join('; ')}`);
+    if (rowProblems.length > 0) problems.push(`row ${index + 1} (${key}): ${rowProblems.join('; ')}`);
     prepared.push({ index, key, keyPath: path, body });
   });
   if (problems.length > 0) {

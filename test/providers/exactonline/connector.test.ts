@@ -226,7 +226,7 @@ describe('ExactOnlineAll against the simulator', () => {
     await assert.rejects(drain(c.write(table(c, 'TransactionLines'), { op: 'insert', rows: { columns: ['AmountDC'], rows: [[1]] }, partition: p, signal })), (e: SluiceError) => e.code === 'EOL060' && /TransactionLines cannot be inserted into/.test(e.message));
     await assert.rejects(
       drain(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Code', 'Name'], rows: [['777002', 'Good B.V.'], ['777003', null]] }, partition: p, signal })),
-      (e: SluiceError) => e.code === 'EOL062' && /Code=777003.*missing mandatory Name/.test(e.message) && /Nothing was written/.test(e.message),
+      (e: SluiceError) => e.code === 'EOL062' && /row 2 \(Code=777003\): missing mandatory Name/.test(e.message) && /Nothing was written/.test(e.message),
     );
     await assert.rejects(
       drain(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Name', 'CreditLinePurchase'], rows: [['Typo B.V.', 'lots']] }, partition: p, signal })),

@@ -1,0 +1,108 @@
+/**
+ * End to end: SQL through the real engine (openSession) with settings from
+ * the simulator's writeSettings, against the ExactOnlineAll container.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Session, StatementResult } from '../../../src/engine/api.js';
+import { openSession } from '../../../src/engine/index.js';
+import type { Value } from '../../../src/provider/types.js';
+import { startExactSimulator, type ExactSimulator } from '../../../src/sim/exactonline/index.js';
+import { SluiceError } from '../../../src/util/errors.js';
+import { SecretBox } from '../../../src/util/secrets.js';
+
+async function all(session: Session, sql: string): Promise<{ rows: Value[][]; results: StatementResult[] }> {
+  const rows: Value[][] = [];
+  const results: StatementResult[] = [];
+  for await (const r of session.execute(sql)) {
+    results.push(r);
+    if (r.kind === 'rows') for await (const b of r.batches) rows.push(...b.rows.map((x) => [...x]));
+  }
+  return { rows, results };
+}
+
+describe('Exact Online through the engine', () => {
+  let sim: ExactSimulator;
+  let dir: string;
+  let session: Session;
+
+  before(async () => {
+    sim = await startExactSimulator({ port: 0, divisions: 4, accountsPerDivision: 120, transactionLinesPerDivision: 200 });
+    dir = mkdtempSync(join(tmpdir(), 'sluice-eol-e2e-'));
+    await sim.writeSettings(join(dir, 'settings.xml'));
+    session = await openSession({ settingsPath: join(dir, 'settings.xml'), dataDir: dir, secrets: SecretBox.fromPassphrase('test-key') });
+  });
+  after(async () => {
+    await session.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('without use, the current division answers; use all reads every division in one statement', async () => {
+    const one = await all(session, 'select count(*) from exactonlinerest..accounts@eol');
+    assert.deepEqual(one.rows, [[120]]);
+    await all(session, 'use all');
+    const per = await all(session, 'select division, count(*) from exactonlinerest..accounts@eol group by division order by division');
+    assert.deepEqual(
+      per.rows.map((r) => r[0]),
+      [...sim.divisions()].sort((a, b) => a - b),
+    );
+    assert.ok(per.rows.every((r) => r[1] === 120));
+  });
+
+  test("the short names resolve and code = '…' finds the padded code, trimmed", async () => {
+    await all(session, 'use all');
+    const { rows } = await all(session, "select code, name from crm.accounts where code = '1005'");
+    assert.equal(rows.length, 4);
+    assert.ok(rows.every((r) => r[0] === '1005'));
+    const ex = await all(session, "explain select code from accounts@eol where code = '1005'");
+    const lines = ex.results[0].kind === 'explain' ? ex.results[0].lines.join('\n') : '';
+    assert.match(lines, /bulk\/CRM\/Accounts/);
+    assert.match(lines, /trim\(Code\) eq '1005'/);
+  });
+
+  test('the data dictionary lists the Exact tables with their scope and writability', async () => {
+    const { rows } = await all(
+      session,
+      "select name, scope, partition_column, insertable, updatable, deletable from systemtables@datadictionary where container = 'eol' and name in ('Accounts', 'Users', 'SystemDivisions', 'RateLimits', 'TransactionLines') order by name",
+    );
+    assert.deepEqual(rows, [
+      ['Accounts', 'partitioned', 'Division', true, true, true],
+      ['RateLimits', 'system', null, false, false, false],
+      // The reference lists GET and DELETE for system/Divisions.
+      ['SystemDivisions', 'system', null, false, false, true],
+      ['TransactionLines', 'partitioned', 'Division', false, false, false],
+      ['Users', 'subscription', 'Division', true, true, false],
+    ]);
+  });
+
+  test('insert, update and delete through SQL', async () => {
+    await all(session, 'use default');
+    await all(session, "insert into exactonlinerest..accounts@eol (code, name) values ('888001', 'E2E B.V.')");
+    assert.deepEqual((await all(session, "select code, name from exactonlinerest..accounts@eol where code = '888001'")).rows, [['888001', 'E2E B.V.']]);
+    await all(session, "update exactonlinerest..accounts@eol set name = 'E2E Renamed' where code = '888001'");
+    assert.deepEqual((await all(session, "select name from accounts@eol where code = '888001'")).rows, [['E2E Renamed']]);
+    await all(session, "delete from exactonlinerest..accounts@eol where code = '888001'");
+    assert.deepEqual((await all(session, "select count(*) from accounts@eol where code = '888001'")).rows, [[0]]);
+  });
+
+  test('a missing mandatory field is a clear error and nothing is written', async () => {
+    await all(session, 'use default');
+    await assert.rejects(all(session, "insert into exactonlinerest..accounts@eol (code) values ('888002')"), (e: SluiceError) => e.code === 'EOL062' && /missing mandatory Name/.test(e.message));
+    assert.deepEqual((await all(session, "select count(*) from accounts@eol where code = '888002'")).rows, [[0]]);
+  });
+
+  test('RateLimits shows the budget of each division read', async () => {
+    await all(session, 'use all');
+    await all(session, 'select count(*) from exactonlinerest..accounts@eol');
+    const { rows } = await all(session, 'select division, minutelylimit, dailylimit from exactonlinerest.system.ratelimits@eol where division > 0 order by division');
+    assert.deepEqual(
+      rows.map((r) => r[0]),
+      [...sim.divisions()].sort((a, b) => a - b),
+    );
+    assert.ok(rows.every((r) => r[1] === 60 && r[2] === 5000));
+  });
+});
