@@ -197,10 +197,13 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     });
 
   for (const register of await loadCommandModules(stderr, ctx.env)) register(program);
-  for (const cmd of program.commands) {
+  // Commands built with `new Command()` and addCommand do not inherit these; every level gets them.
+  const configure = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  }
+    cmd.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -283,6 +283,10 @@ export class Shell {
     const out = this.options.output;
     out.write(`${qualifiedName(found[0])} (${scope}; ${writable.length > 0 ? `writable: ${writable.join(', ')}` : 'read-only'})\n`);
     if (table.description) out.write(`${table.description}\n`);
+    if (table.parameters && table.parameters.length > 0) {
+      const params = table.parameters.map((p) => `${p.name} ${p.type}${p.required ? '' : ' (optional)'}`);
+      out.write(`Table function: ${table.name}(${params.join(', ')})\n`);
+    }
     const key = new Set(table.key.map((k) => k.toLowerCase()));
     const notes = (c: ColumnInfo): string =>
       [c.mandatory ? 'mandatory' : '', c.readOnly ? 'read-only' : '', c.description ?? ''].filter((s) => s).join('; ');
