@@ -27,10 +27,11 @@ export interface ResultColumn {
 }
 
 /**
- * Stream a result to `out` in a format. Resolves when everything is written
- * (respecting backpressure); never ends `out` — the caller owns it (stdout
- * must stay open). Batches' columns are matched to `columns` by position, or
- * by name when they differ.
+ * Stream a result to `out` in a format, waiting for 'drain' whenever `out` is
+ * behind. Resolves when everything has been handed to `out`; never ends it —
+ * the caller owns it (stdout must stay open), and for a file ends it and
+ * waits for 'finish'/'close'. Batches' columns are matched to `columns` by
+ * position, or by name when they differ.
  */
 export async function writeResult(
   format: FileFormat,

@@ -157,8 +157,9 @@ export async function writeXlsx(
       sheet.addRow(values).commit();
       rows++;
     }
-    // Let the zip stream flush between batches so memory stays bounded.
+    // Let the zip stream flush between batches, and wait while `out` is behind, so memory stays bounded.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    while (zipped.writableNeedDrain) await once(zipped, 'drain');
   }
   sheet.commit();
   await workbook.commit();

@@ -147,3 +147,26 @@ test('writeResult leaves the output stream open for the caller', async () => {
   await writeResult('csv', columns, batches(rows), out);
   assert.equal(out.writableEnded, false);
 });
+
+test('XLSX through a slow stream arrives whole and readable', async () => {
+  const received: Buffer[] = [];
+  const slow = new Writable({
+    highWaterMark: 1024,
+    write(chunk: Buffer, _enc, cb) {
+      received.push(Buffer.from(chunk));
+      setTimeout(cb, 0);
+    },
+  });
+  async function* many(): AsyncIterable<RowBatch> {
+    for (let b = 0; b < 10; b++) yield { columns: ['n', 's'], rows: Array.from({ length: 2000 }, (_x, i) => [b * 2000 + i, `rij ${i}`]) };
+  }
+  const { rows: n } = await writeResult('xlsx', [{ name: 'n', type: 'integer' }, { name: 's', type: 'varchar' }], many(), slow);
+  assert.equal(n, 20000);
+  slow.end();
+  await once(slow, 'finish');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(Buffer.concat(received) as unknown as ArrayBuffer);
+  const ws = wb.worksheets[0];
+  assert.equal(ws.rowCount, 20001);
+  assert.deepEqual((ws.getRow(20001).values as unknown[]).slice(1), [19999, 'rij 1999']);
+});
