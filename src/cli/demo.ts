@@ -145,6 +145,7 @@ export function demoBanner(): string {
 Try:
 ${DEMO_QUERIES.map((q) => q.replace(/^/gm, '  ')).join('\n\n')}
 
+End a statement with ; or an empty line. Tab completes keywords, tables and columns.
 Type \\help for shell commands, \\tables to list tables, \\quit to leave.
 
 `;

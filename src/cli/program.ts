@@ -103,8 +103,9 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     }
   };
 
-  const shellOrPipe = async (session: Session, flags: OutputFlags): Promise<boolean> => {
+  const shellOrPipe = async (session: Session, flags: OutputFlags, greeting?: string): Promise<boolean> => {
     if (!ctx.stdin.isTTY) return runText(session, await readAll(ctx.stdin), flags);
+    if (greeting) stdout.write(greeting);
     const shell = new Shell({
       session,
       input: ctx.stdin,
@@ -145,7 +146,10 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
         const names = program.commands.map((c) => c.name()).join(', ');
         throw new SluiceError('CLI005', `Unknown command "${cmd.args[0]}".`, { hint: `Commands: ${names}; sluice --help explains them.` });
       }
-      await withSession(settingsOf(cmd), (session) => shellOrPipe(session, {}));
+      await withSession(settingsOf(cmd), (session) => {
+        const aliases = session.containers().map((c) => c.alias).join(', ');
+        return shellOrPipe(session, {}, `Sluice SQL shell. Data containers: ${aliases}.\nEnd a statement with ; or an empty line; \\help for help, \\quit to leave.\n\n`);
+      });
     });
 
   program
