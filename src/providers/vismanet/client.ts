@@ -57,6 +57,25 @@ export function vismaMessage(body: unknown): { message: string; faultCode?: stri
   return faultCode ? { message, faultCode } : { message };
 }
 
+/** Wait for a shared promise, but give up (without cancelling it) when this caller's signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 export class VismaClient {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pendingTokens = new Map<string, Promise<CachedToken>>();
@@ -97,10 +116,12 @@ export class VismaClient {
     if (cached && cached.expiresAt > this.clock.now()) return cached.token;
     let pending = this.pendingTokens.get(company);
     if (!pending) {
-      pending = this.fetchToken(company, signal).finally(() => this.pendingTokens.delete(company));
+      // Shared by every caller waiting for it, so one caller's abort must not fail the others: it has its own time limit.
+      pending = this.fetchToken(company, AbortSignal.timeout(60_000)).finally(() => this.pendingTokens.delete(company));
       this.pendingTokens.set(company, pending);
     }
-    return (await pending).token;
+    const token = await abortable(pending, signal);
+    return token.token;
   }
 
   forgetToken(company: string): void {
@@ -131,7 +152,6 @@ export class VismaClient {
       status = res.status;
       text = await res.text();
     } catch (e) {
-      if (signal.aborted) throw signal.reason;
       throw new SluiceError('VNT003', `Visma Connect could not be reached at ${redact(tokenUrl)}: ${e instanceof Error ? e.message : String(e)}.`, {
         container: this.alias,
         partition: company,
