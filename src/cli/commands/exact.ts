@@ -44,13 +44,9 @@ function age(ms: number | undefined, now: number): string {
   return `${(s / 86_400).toFixed(1)} days`;
 }
 
+/** Errors propagate to runCli, which prints them (SluiceError.format) and sets the exit code. */
 async function guarded(body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (e) {
-    process.stderr.write(`${e instanceof SluiceError ? e.format() : e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  }
+  await body();
 }
 
 export const registerExactCommands: RegisterCommand = (program) => {

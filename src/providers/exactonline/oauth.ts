@@ -208,9 +208,11 @@ export class TokenManager {
     if (!s?.refreshToken) throw this.needLogin('There are no stored tokens');
     const idle = this.clock.now() - (s.refreshObtainedAt ?? 0);
     if (idle <= maxIdleMs) return { refreshed: false, idleMs: idle };
+    // Refreshed by someone less than 570 s ago: a refresh now would be refused (TooEarlyToRefreshTokens).
+    if (s.accessObtainedAt !== undefined && this.clock.now() - s.accessObtainedAt < MIN_REFRESH_AGE_MS) return { refreshed: false, idleMs: idle };
     this.state = { ...s, accessToken: undefined };
-    await this.refresh(signal, s.accessToken ?? '', true);
-    return { refreshed: true, idleMs: idle };
+    const after = await this.refresh(signal, s.accessToken ?? '', true);
+    return { refreshed: after.generation !== s.generation, idleMs: idle };
   }
 
   private refresh(signal?: AbortSignal, refusedToken?: string, force = false): Promise<TokenState> {
