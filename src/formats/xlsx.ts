@@ -6,11 +6,11 @@
  * sheet with typed cells, dates as real Excel dates.
  */
 import { PassThrough } from 'node:stream';
-import { once } from 'node:events';
 import ExcelJS from 'exceljs';
 import type { ColumnType, RowBatch, Value } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
 import { alignColumns } from './csv.js';
+import { untilPiped, waitForDrain } from './stream.js';
 import {
   columnNames,
   convertRecords,
@@ -137,7 +137,9 @@ export async function writeXlsx(
   options: { readonly sheet?: string } = {},
 ): Promise<{ rows: number }> {
   const zipped = new PassThrough();
-  const done = once(zipped, 'end');
+  const done = untilPiped(zipped, out);
+  // Settled below; a rejection while rows are still being added must not go unhandled meanwhile.
+  done.catch(() => undefined);
   zipped.pipe(out as NodeJS.WritableStream, { end: false });
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: zipped, useStyles: true, useSharedStrings: false });
   const sheet = workbook.addWorksheet(options.sheet ?? 'Result');
@@ -159,7 +161,7 @@ export async function writeXlsx(
     }
     // Let the zip stream flush between batches, and wait while `out` is behind, so memory stays bounded.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (zipped.writableNeedDrain) await once(zipped, 'drain');
+    while (zipped.writableNeedDrain) await waitForDrain(zipped, out);
   }
   sheet.commit();
   await workbook.commit();

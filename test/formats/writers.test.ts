@@ -170,3 +170,21 @@ test('XLSX through a slow stream arrives whole and readable', async () => {
   assert.equal(ws.rowCount, 20001);
   assert.deepEqual((ws.getRow(20001).values as unknown[]).slice(1), [19999, 'rij 1999']);
 });
+
+test('a reader that hangs up stops the writer with an error instead of a wait forever', async () => {
+  for (const format of ['ndjson', 'xlsx'] as const) {
+    let calls = 0;
+    const hangsUp = new Writable({
+      highWaterMark: 64,
+      write(_chunk: Buffer, _enc, _cb) {
+        // Never acknowledges: the buffer stays full until the stream is destroyed.
+        if (++calls === 1) setImmediate(() => hangsUp.destroy());
+      },
+    });
+    hangsUp.on('error', () => undefined);
+    async function* many(): AsyncIterable<RowBatch> {
+      for (let b = 0; b < 50; b++) yield { columns: ['n'], rows: Array.from({ length: 1000 }, (_x, i) => [i]) };
+    }
+    await assert.rejects(writeResult(format, [{ name: 'n', type: 'integer' }], many(), hangsUp), /closed before the whole result/, format);
+  }
+});
