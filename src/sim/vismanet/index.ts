@@ -200,7 +200,7 @@ export async function startVismaSimulator(options: VismaSimulatorOptions = {}): 
       ].join('\n'),
     writeSettings: (file, alias = 'vismanet') => {
       if (!existsSync(file)) {
-        writeFileSync(file, sim.settingsXml(alias));
+        writeFileSync(file, sim.settingsXml(alias), { mode: 0o600 });
         return;
       }
       // Join the container to the existing (last) connection, so one `use` can pick partitions of both platforms.
@@ -216,7 +216,7 @@ export async function startVismaSimulator(options: VismaSimulatorOptions = {}): 
         const group = ` <group name="simulators">\n  <connection name="visma.net simulator">\n   ${databaseElement(alias)}\n  </connection>\n </group>\n`;
         text = `${text.slice(0, end)}${group}${text.slice(end)}`;
       }
-      writeFileSync(file, text);
+      writeFileSync(file, text, { mode: 0o600 });
     },
     connectionString,
     stats: () => structuredClone(core.stats),

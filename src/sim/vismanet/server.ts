@@ -156,11 +156,19 @@ export class VismaSimCore {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let status = 500;
+    let counted = true;
     this.inFlight++;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
     try {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://sim');
+      if (url.pathname.startsWith('/__sim/')) {
+        counted = false;
+        const answer = this.admin(req.method ?? 'GET', url.pathname.slice('/__sim/'.length), body);
+        status = answer.status;
+        send(res, answer.status, answer.body);
+        return;
+      }
       if (url.pathname === '/connect/token') {
         this.stats.tokenRequests++;
         const answer = this.token(req.method ?? 'GET', body, req.headers['content-type'] ?? '');
@@ -181,8 +189,48 @@ export class VismaSimCore {
       }
     } finally {
       this.inFlight--;
-      this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
+      if (counted) this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
     }
+  }
+
+  /**
+   * Control endpoints for a simulator running in another process (`sluice sim visma`):
+   * `/__sim/stats` (GET; POST or DELETE resets), `/__sim/faults` (GET; POST a JSON
+   * VismaFaults, `match` and `rejectNames` as regular-expression text),
+   * `/__sim/ratelimit` (GET; POST `{"perHour":…,"windowMs":…}` or `false`).
+   */
+  private admin(method: string, what: string, body: string): { status: number; body: unknown } {
+    let parsed: unknown;
+    try {
+      parsed = body ? JSON.parse(body) : undefined;
+    } catch {
+      return { status: 400, body: { message: 'The body is not JSON.' } };
+    }
+    if (what === 'stats') {
+      if (method === 'POST' || method === 'DELETE') this.stats = VismaSimCore.emptyStats();
+      return { status: 200, body: this.stats };
+    }
+    if (what === 'faults') {
+      if (method === 'POST' && typeof parsed === 'object' && parsed !== null) {
+        const f = parsed as Record<string, unknown>;
+        const num = (k: string) => (typeof f[k] === 'number' ? { [k]: f[k] as number } : {});
+        const re = (k: string) => (typeof f[k] === 'string' ? { [k]: new RegExp(f[k] as string) } : {});
+        this.config.faults = { ...num('errorRate'), ...num('failNext'), ...num('status'), ...num('extraLatencyMs'), ...re('match'), ...re('rejectNames') };
+      }
+      const f = this.config.faults;
+      return { status: 200, body: { ...f, ...(f.match ? { match: f.match.source } : {}), ...(f.rejectNames ? { rejectNames: f.rejectNames.source } : {}) } };
+    }
+    if (what === 'ratelimit') {
+      if (method === 'POST') {
+        if (parsed === false) this.config.rateLimit = false;
+        else if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { perHour?: unknown }).perHour === 'number') {
+          const p = parsed as { perHour: number; windowMs?: unknown };
+          this.config.rateLimit = { perHour: p.perHour, ...(typeof p.windowMs === 'number' ? { windowMs: p.windowMs } : {}) };
+        } else return { status: 400, body: { message: 'Send {"perHour": n, "windowMs": ms} or false.' } };
+      }
+      return { status: 200, body: this.config.rateLimit };
+    }
+    return { status: 404, body: { message: 'Unknown admin endpoint; use /__sim/stats, /__sim/faults, /__sim/ratelimit.' } };
   }
 
   private token(method: string, body: string, contentType: string): unknown {

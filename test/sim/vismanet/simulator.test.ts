@@ -308,6 +308,35 @@ describe('Visma.net simulator rate limits', () => {
   });
 });
 
+describe('Visma.net simulator admin endpoints', () => {
+  it('shows and resets stats, sets faults and the rate limit over HTTP for a simulator in another process', async () => {
+    const sim = await startVismaSimulator({ customersPerCompany: 3, rateLimit: false });
+    try {
+      const call = api(sim, await bearer(sim));
+      await call('/v1/customer');
+      const stats = (await (await fetch(`${sim.baseUrl}/__sim/stats`)).json()) as Json;
+      assert.equal(stats.requests, 1);
+      await fetch(`${sim.baseUrl}/__sim/stats`, { method: 'DELETE' });
+      assert.equal(sim.stats().requests, 0);
+
+      const set = await fetch(`${sim.baseUrl}/__sim/faults`, { method: 'POST', body: JSON.stringify({ failNext: 1, status: 502, match: '^GET /customer' }) });
+      assert.deepEqual(await set.json(), { failNext: 1, status: 502, match: new RegExp('^GET /customer').source });
+      assert.equal((await call('/v1/supplier')).status, 200);
+      assert.equal((await call('/v1/customer')).status, 502);
+      assert.equal((await call('/v1/customer')).status, 200);
+
+      await fetch(`${sim.baseUrl}/__sim/ratelimit`, { method: 'POST', body: JSON.stringify({ perHour: 60, windowMs: 60_000 }) });
+      assert.equal((await call('/v1/customer')).status, 200);
+      const limited = await call('/v1/customer');
+      assert.equal(limited.status, 429);
+      await fetch(`${sim.baseUrl}/__sim/ratelimit`, { method: 'POST', body: 'false' });
+      assert.equal((await call('/v1/customer')).status, 200);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('Visma.net simulator settings', () => {
   it('writes a settings.xml with a VismaNet container and joins an existing connection', async () => {
     const sim = await startVismaSimulator({ customersPerCompany: 1, rateLimit: false });
