@@ -206,7 +206,7 @@ export const mariadbProvider: Provider = {
     }
     const pool = mariadb.createPool({
       ...server,
-      connectionLimit: 4,
+      connectionLimit: o.poolSize,
       // Dates travel as text and are read as UTC; the container converts them.
       dateStrings: true,
       bigIntAsNumber: false,

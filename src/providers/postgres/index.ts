@@ -206,7 +206,7 @@ export const postgresProvider: Provider = {
       database: o.database,
       user: o.user,
       password: o.password,
-      max: 4,
+      max: o.poolSize,
       types,
       // Timestamps travel as UTC text both ways.
       options: '-c TimeZone=UTC',

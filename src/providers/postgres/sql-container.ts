@@ -73,6 +73,8 @@ export interface SqlConnectionOptions {
   readonly user: string;
   readonly password?: string;
   readonly batchSize: number;
+  /** Connections kept open at most (option poolsize, default 4). */
+  readonly poolSize: number;
 }
 
 export function connectionOptions(
@@ -108,7 +110,16 @@ export function connectionOptions(
     throw new SluiceError('SQL003', `Container ${alias} needs a database (database=… in its connection string).`, { container: alias });
   }
   const batchSize = options.batchsize ? Number(options.batchsize) : 5000;
-  return { host, port, database, user, password, batchSize: Number.isInteger(batchSize) && batchSize > 0 ? batchSize : 5000 };
+  const poolSize = options.poolsize ? Number(options.poolsize) : 4;
+  return {
+    host,
+    port,
+    database,
+    user,
+    password,
+    batchSize: Number.isInteger(batchSize) && batchSize > 0 ? batchSize : 5000,
+    poolSize: Number.isInteger(poolSize) && poolSize > 0 ? poolSize : 4,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -420,8 +431,8 @@ export class SqlContainer implements Container {
             out[i] = row;
           }
         }
+        context.progress?.(rows === 0 ? { rows: out.length, calls: 1 } : { rows: out.length });
         rows += out.length;
-        context.progress?.({ rows: out.length });
         yield { columns: detail.columns, rows: out };
       }
       this.record(start, rows);

@@ -14,9 +14,9 @@ const box = SecretBox.fromPassphrase('test');
 
 test('options come from keys, or from a url that overrides them', () => {
   const a = connectionOptions({ host: 'db.local', port: '6543', database: 'ledger', user: 'acc', password: 'pw' }, { port: 5432, user: 'x' }, box, 'pg');
-  assert.deepEqual(a, { host: 'db.local', port: 6543, database: 'ledger', user: 'acc', password: 'pw', batchSize: 5000 });
-  const b = connectionOptions({ url: 'postgresql://boek%40x:p%3Ass@10.0.0.5:5433/fin%20ance', batchsize: '250' }, { port: 5432, user: 'x' }, box, 'pg');
-  assert.deepEqual(b, { host: '10.0.0.5', port: 5433, database: 'fin ance', user: 'boek@x', password: 'p:ss', batchSize: 250 });
+  assert.deepEqual(a, { host: 'db.local', port: 6543, database: 'ledger', user: 'acc', password: 'pw', batchSize: 5000, poolSize: 4 });
+  const b = connectionOptions({ url: 'postgresql://boek%40x:p%3Ass@10.0.0.5:5433/fin%20ance', batchsize: '250', poolsize: '8' }, { port: 5432, user: 'x' }, box, 'pg');
+  assert.deepEqual(b, { host: '10.0.0.5', port: 5433, database: 'fin ance', user: 'boek@x', password: 'p:ss', batchSize: 250, poolSize: 8 });
 });
 
 test('a sealed password is opened with the secret box', () => {
