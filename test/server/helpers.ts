@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Authenticator, LoginThrottle } from '../../src/server/auth.js';
 import { engineSessionFactory } from '../../src/server/engine-sessions.js';
 import { startServer } from '../../src/server/server.js';
+import type { SessionFactory } from '../../src/server/sessions.js';
 import type { RunningServer, ServerOptions } from '../../src/server/server.js';
 import { FileStateStore } from '../../src/server/state/file.js';
 import { Tenancy } from '../../src/server/tenancy.js';
@@ -46,6 +47,10 @@ export interface Fixture {
 
 export interface FixtureOptions {
   readonly server?: Partial<ServerOptions>;
+  /** Wrap the real engine session factory (to observe sessions). */
+  readonly wrapFactory?: (base: SessionFactory) => SessionFactory;
+  /** Extra set-up before the server starts. */
+  readonly prepare?: (tenancy: Tenancy) => Promise<void>;
   readonly cacheMaxAgeSeconds?: number;
 }
 
@@ -63,12 +68,13 @@ export async function fixture(options: FixtureOptions = {}): Promise<Fixture> {
   await tenancy.grant('alice', 'acme');
   await tenancy.grant('bob', 'globex');
   await tenancy.grant('svc', 'acme');
+  if (options.prepare) await options.prepare(tenancy);
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
   const logs: string[] = [];
   const server = await startServer({
     store,
     secrets,
-    sessionFactory: engineSessionFactory(dir, secrets),
+    sessionFactory: (options.wrapFactory ?? ((b) => b))(engineSessionFactory(dir, secrets)),
     clock,
     authenticator: new Authenticator(clock, new LoginThrottle(clock, 3, 1000)),
     log: (line) => logs.push(line),
