@@ -85,13 +85,20 @@ interface Candidate {
   readonly pushedAny: boolean;
 }
 
-function tryEndpoint(e: ExactEndpoint, needed: readonly string[], conjuncts: readonly Predicate[], isDivision: (p: Predicate) => boolean): Candidate | undefined {
+function tryEndpoint(
+  e: ExactEndpoint,
+  needed: readonly string[],
+  conjuncts: readonly Predicate[],
+  isDivision: (p: Predicate) => boolean,
+  navigation: ReadonlySet<string> = new Set(),
+): Candidate | undefined {
   const cols = columnsOf(e);
   const select: string[] = [];
   for (const n of needed) {
     const c = cols.get(n.toLowerCase());
     if (!c) {
-      if (n.toLowerCase() === 'division' && hasPartitionColumn(e)) continue;
+      // Division is added per partition; nested collections are never read (they stay empty).
+      if ((n.toLowerCase() === 'division' && hasPartitionColumn(e)) || navigation.has(n.toLowerCase())) continue;
       return undefined;
     }
     if (c.navigation) continue;
@@ -205,9 +212,14 @@ export function planScan(ctx: PlannerContext, table: TableInfo, request: ScanReq
   }
 
   const byUrl = (url: string | undefined) => (url ? ctx.catalog.endpoints.find((e) => e.url === url) : undefined);
-  const baseCand = tryEndpoint(base, needed, request.conjuncts, isDivision);
-  const bulkCand = base.kind === 'regular' ? (() => { const b = byUrl(base.bulkTwin); return b ? tryEndpoint(b, needed, request.conjuncts, isDivision) : undefined; })() : undefined;
-  const syncCand = base.kind === 'regular' || base.kind === 'bulk' ? (() => { const s = byUrl(base.syncTwin); return s ? tryEndpoint(s, needed, request.conjuncts, isDivision) : undefined; })() : undefined;
+  const navigation = new Set(base.columns.filter((c) => c.navigation).map((c) => c.name.toLowerCase()));
+  const twin = (url: string | undefined) => {
+    const t = byUrl(url);
+    return t ? tryEndpoint(t, needed, request.conjuncts, isDivision, navigation) : undefined;
+  };
+  const baseCand = tryEndpoint(base, needed, request.conjuncts, isDivision, navigation);
+  const bulkCand = base.kind === 'regular' ? twin(base.bulkTwin) : undefined;
+  const syncCand = base.kind === 'regular' || base.kind === 'bulk' ? twin(base.syncTwin) : undefined;
   const wantsOrderedTop = request.limit !== undefined && (request.orderBy?.length ?? 0) > 0;
 
   let chosen: Candidate | undefined;

@@ -169,6 +169,17 @@ describe('ExactOnlineAll against the simulator', () => {
     assert.equal(r.rows.length, all.rows.filter((x) => x[2] === year).length);
   });
 
+  test('select * of a table with nested lines still reads through the bulk endpoint', async () => {
+    const t = table(c, 'SalesInvoices');
+    const plan = c.plan(t, { columns: t.columns.map((x) => x.name), conjuncts: [] });
+    assert.match(plan.explain[0], /bulk\/SalesInvoice\/SalesInvoices/);
+    const parts = await c.partitions(signal);
+    const r = await readAll(c, 'SalesInvoices', { columns: t.columns.map((x) => x.name) }, [parts[0]]);
+    assert.deepEqual(r.failures, []);
+    assert.ok(r.rows.length > 0);
+    assert.ok(r.rows.every((row) => row[r.columns.indexOf('SalesInvoiceLines')] === null));
+  });
+
   test('explain names the endpoint, filter, page size and estimated calls; RateLimits shows the budgets seen', async () => {
     const parts = await c.partitions(signal);
     const lines = c.plan(table(c, 'Accounts'), { columns: ['ID'], conjuncts: [{ kind: 'compare', column: 'Status', op: '=', value: 'C' }] }).explain;
@@ -335,6 +346,56 @@ describe('ExactOnlineAll under time pressure (manual clock)', () => {
       for await (const b of c.scan(plan, p, { signal })) rows += b.rows.length;
       assert.equal(rows, 1500);
       assert.equal(sim.stats().status429, 0);
+    } finally {
+      await c.close();
+      await sim.close();
+      env.cleanup();
+    }
+  });
+
+  test('concurrent scans of one division share its minute: no 429 in steady state', async () => {
+    const clock = new ManualClock();
+    const sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 600, clock, rateLimits: { minutely: 8, daily: 5000 } });
+    const env = testEnv(clock);
+    const c = await connectSim(sim, env);
+    try {
+      const [p] = await c.partitions(signal);
+      const read = async (order: string) => {
+        const plan = c.plan(table(c, 'Accounts'), { columns: ['ID'], conjuncts: [], limit: 600, orderBy: [{ column: order, descending: false }] });
+        let rows = 0;
+        for await (const b of c.scan(plan, p, { signal })) rows += b.rows.length;
+        return rows;
+      };
+      assert.deepEqual(await Promise.all([read('Code'), read('Name'), read('ID')]), [600, 600, 600]);
+      assert.equal(sim.stats().status429, 0);
+    } finally {
+      await c.close();
+      await sim.close();
+      env.cleanup();
+    }
+  });
+
+  test('a statement that would spend more than the daily share is refused before its first call; explain warns', async () => {
+    const sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 2000, rateLimits: { minutely: 1000, daily: 40 } });
+    const env = testEnv();
+    const c = await connectSim(sim, env);
+    try {
+      const [p] = await c.partitions(signal);
+      await readAll(c, 'Accounts', { columns: ['ID'], limit: 1, orderBy: [{ column: 'Code', descending: false }] }, [p]);
+      const remaining = c.governor.dailyRemaining(p.id) as number;
+      assert.ok(remaining > 0 && remaining < 40);
+      const request = { columns: ['ID'], conjuncts: [], limit: 2000, orderBy: [{ column: 'Code', descending: false }] };
+      const plan = c.plan(table(c, 'Accounts'), request);
+      assert.equal(plan.estimatedCallsPerPartition, 34);
+      assert.ok(plan.explain.some((l) => l.includes(`division ${p.id} has ${remaining} calls left today`)), plan.explain.join('\n'));
+      sim.resetStats();
+      const r = await readAll(c, 'Accounts', request, [p]);
+      assert.equal(r.failures.length, 1);
+      assert.equal((r.failures[0].error as SluiceError).code, 'EOL042');
+      assert.equal(sim.stats().calls, 0);
+      // A smaller share-respecting read still runs.
+      const small = await readAll(c, 'Accounts', { ...request, limit: 120 }, [p]);
+      assert.equal(small.rows.length, 120);
     } finally {
       await c.close();
       await sim.close();
