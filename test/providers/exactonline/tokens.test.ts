@@ -1,7 +1,7 @@
 /** The token store and the refresh discipline: sealed at rest, 570 s rule, single flight, two processes. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,7 +9,8 @@ import { TokenManager } from '../../../src/providers/exactonline/oauth.js';
 import { TokenStore } from '../../../src/providers/exactonline/token-store.js';
 import { ManualClock, systemClock, type Clock } from '../../../src/util/clock.js';
 import { SecretBox } from '../../../src/util/secrets.js';
-import { startTokenStub, testConfig } from './helpers.js';
+import { startExactSimulator } from '../../../src/sim/exactonline/index.js';
+import { connectSim, startTokenStub, testConfig, testEnv } from './helpers.js';
 
 const secrets = SecretBox.fromPassphrase('test-key');
 
@@ -107,9 +108,9 @@ test('keepalive refreshes only an idle refresh token', async () => {
   }
 });
 
-function runChild(apiUrl: string, dataDir: string): Promise<{ code: number | null; out: string }> {
+function runChild(apiUrl: string, dataDir: string, ...client: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'refresh-child.ts'), apiUrl, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'refresh-child.ts'), apiUrl, dataDir, ...client], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('close', (code) => resolve({ code, out }));
@@ -132,6 +133,60 @@ test('two processes refreshing one store: one refresh, no old refresh token used
     assert.equal(stored?.refreshToken, stub.current);
   } finally {
     await stub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('two processes against the simulator: both get a token, the store keeps the live refresh token', async () => {
+  const sim = await startExactSimulator({ port: 0, divisions: 2, rateLimits: false });
+  const env = testEnv();
+  try {
+    const cfg = testConfig(sim.baseUrl, { clientId: sim.clientId, clientSecret: sim.clientSecret });
+    const store = new TokenStore({ dataDir: env.dataDir, apiUrl: sim.baseUrl, clientId: cfg.clientId, user: cfg.user, secrets, clock: systemClock });
+    // A refresh token only (as seeded from a connection string): both children must refresh.
+    await store.write({ refreshToken: sim.issueRefreshToken(), refreshObtainedAt: Date.now() }, 0);
+    const [a, b] = await Promise.all([runChild(sim.baseUrl, env.dataDir, sim.clientId, sim.clientSecret), runChild(sim.baseUrl, env.dataDir, sim.clientId, sim.clientSecret)]);
+    assert.equal(a.code, 0, a.out);
+    assert.equal(b.code, 0, b.out);
+    assert.equal(JSON.parse(a.out).token, JSON.parse(b.out).token, 'one refresh served both');
+    assert.equal((await store.read())?.generation, 2, 'exactly one refresh was stored');
+    // The stored tokens are the live ones: a container on the same store works without logging in again.
+    const c = await connectSim(sim, env);
+    assert.equal((await c.partitions(new AbortController().signal)).length, 2);
+    await c.close();
+  } finally {
+    await sim.close();
+    env.cleanup();
+  }
+});
+
+test('the store lock: a second holder waits for the first; a lock left by a dead process is taken over', async () => {
+  const { dataDir, store } = setup('http://127.0.0.1:1', systemClock);
+  try {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const first = store.withLock(async () => {
+      order.push('first in');
+      await new Promise<void>((r) => (release = r));
+      order.push('first out');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = store.withLock(async () => {
+      order.push('second in');
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(order, ['first in']);
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['first in', 'first out', 'second in']);
+    // A crashed process's lock (its pid no longer runs) does not block anyone.
+    writeFileSync(store.lockFile, JSON.stringify({ pid: 2 ** 22 + 12345, at: Date.now(), nonce: 'dead' }));
+    let ran = false;
+    await store.withLock(async () => {
+      ran = true;
+    });
+    assert.equal(ran, true);
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
