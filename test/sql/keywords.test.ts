@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isReservedKeyword, KEYWORDS, parseScript, parseStatement, STATEMENT_KEYWORDS } from '../../src/sql/index.js';
-import { col, select, strip } from './helpers.js';
+import { col, select, sqlError, strip } from './helpers.js';
 
 const NAME_LIKE = ['number', 'name', 'code', 'date', 'type', 'value', 'timestamp', 'interval', 'top', 'key', 'row', 'rows',
   'first', 'last', 'filter', 'over', 'partition', 'replace', 'table', 'to', 'default', 'identified', 'ignore', 'nulls',
@@ -75,4 +75,18 @@ test('isReservedKeyword is case-insensitive; KEYWORDS is sorted, lower case and 
 test('function names that are keywords: left, right, replace, trunc, extract', () => {
   const s = parseStatement("select left(a, 1), right(a, 1), replace(a, 'x', 'y'), trunc(d), extract(day from d) from t");
   assert.equal(s.kind, 'QueryStatement');
+});
+
+test('platform column names that are keywords: Date, Timestamp, Year, Day, To, Action, Default, Current, Errors', () => {
+  const s = select('select Date, Timestamp, Year, Day, To, Action, Default, Current, Errors from t where Date > 1 order by Year desc');
+  assert.deepEqual(
+    s.items.map((i) => (i.expr.kind === 'ColumnRef' ? i.expr.name : i.expr.kind)),
+    ['Date', 'Timestamp', 'Year', 'Day', 'To', 'Action', 'Default', 'Current', 'Errors'],
+  );
+});
+
+test('an Exact Online column named From must be quoted, and then works', () => {
+  const s = select('select "From", [To], t.[From] from exchangerates t');
+  assert.deepEqual(strip(s.items.map((i) => i.expr)), [col('From'), col('To'), col('From', 't')]);
+  assert.match(sqlError(() => select('select From from t')).message, /expected an expression after "select", found "From"/);
 });
