@@ -151,3 +151,30 @@ test('login: authorize URL, redirect with code and state, code exchanged, tokens
     env.cleanup();
   }
 });
+
+test('a scan is cancelled through its AbortSignal', async () => {
+  const sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 600, latencyMs: 200, rateLimits: false });
+  const env = testEnv();
+  const c = await connectSim(sim, env);
+  try {
+    const [p] = await c.partitions(signal);
+    const controller = new AbortController();
+    const plan = c.plan(table(c, 'Accounts'), { columns: ['ID'], conjuncts: [], limit: 600, orderBy: [{ column: 'Code', descending: false }] });
+    let batches = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of c.scan(plan, p, { signal: controller.signal })) {
+          batches++;
+          controller.abort(new Error('stopped by the user'));
+        }
+      })(),
+      /stopped by the user/,
+    );
+    assert.equal(batches, 1);
+    assert.ok(env.calls.filter((x) => x.url.includes('crm/Accounts')).length <= 2, 'no further pages were fetched');
+  } finally {
+    await c.close();
+    await sim.close();
+    env.cleanup();
+  }
+});
