@@ -648,7 +648,8 @@ export class Parser {
         this.advance();
         return { kind: 'Star', qualifier: parts, span: this.span(start) };
       }
-      parts.push(this.identifier('a column name'));
+      // After a dot only a name can follow, so even a reserved word is one (t.From).
+      parts.push(this.anyName('a column name'));
     }
     if (parts.length > 1 && this.isOp('(')) {
       return this.functionCall(parts.join('.').toLowerCase(), start);

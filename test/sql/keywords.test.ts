@@ -88,5 +88,7 @@ test('platform column names that are keywords: Date, Timestamp, Year, Day, To, A
 test('an Exact Online column named From must be quoted, and then works', () => {
   const s = select('select "From", [To], t.[From] from exchangerates t');
   assert.deepEqual(strip(s.items.map((i) => i.expr)), [col('From'), col('To'), col('From', 't')]);
+  const q = select('select t.From, t.select from exchangerates t');
+  assert.deepEqual(strip(q.items.map((i) => i.expr)), [col('From', 't'), col('select', 't')]);
   assert.match(sqlError(() => select('select From from t')).message, /expected an expression after "select", found "From"/);
 });
