@@ -117,6 +117,8 @@ export class ExactHttp {
     let reauth = false;
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason;
+      // May refuse (budget share spent) before anything is spent.
+      opts.onCall?.();
       const token = await tokens.accessToken(opts.signal);
       const release = await governor.acquire(opts.division, { endpoint: opts.endpoint, signal: opts.signal });
       const started = Date.now();
@@ -125,7 +127,6 @@ export class ExactHttp {
       let text = '';
       let netError: unknown;
       try {
-        opts.onCall?.();
         const res = await request(url, {
           method,
           dispatcher: this.agent,
