@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseScript, printScript, tokenize } from '../../src/sql/index.js';
+import { parseExpression, parseScript, printExpr, printScript, tokenize, type Expr } from '../../src/sql/index.js';
 import { SluiceError } from '../../src/util/errors.js';
 import { DIALECT_EXAMPLES, FEATURE_EXAMPLES, SEED_001_SCRIPT } from './corpus.js';
 import { strip } from './helpers.js';
@@ -100,6 +100,65 @@ test('corpus statements with characters deleted, inserted or replaced only raise
         else s = s.slice(0, at) + e.ch + s.slice(at + 1);
       }
       return parsesCleanly(s);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+// ---------------------------------------------------------------------------
+// Trees built in code (as the server does) print to text that parses back to them.
+
+const NAMES = ['a', 'Code', 'number', 'date', 'from', 'my col', 'x"y', 'select', 'sysdate', 'Division'];
+const name = fc.constantFrom(...NAMES);
+const leaf: fc.Arbitrary<Expr> = fc.oneof(
+  fc.record({ kind: fc.constant('Literal' as const), type: fc.constant('number' as const), value: fc.constantFrom('0', '1', '12.50', '1e3') }),
+  fc.record({ kind: fc.constant('Literal' as const), type: fc.constant('string' as const), value: fc.constantFrom('', "it's", 'x -- y', '/*') }),
+  fc.record({ kind: fc.constant('Literal' as const), type: fc.constant('null' as const), value: fc.constant('') }),
+  fc.record({ kind: fc.constant('Literal' as const), type: fc.constant('boolean' as const), value: fc.constantFrom('true', 'false') }),
+  fc.record({ kind: fc.constant('Literal' as const), type: fc.constant('date' as const), value: fc.constant('2024-01-31') }),
+  fc.record({ kind: fc.constant('IntervalLiteral' as const), value: fc.constant('3'), unit: fc.constantFrom('day' as const, 'year' as const) }),
+  fc.record({ kind: fc.constant('ColumnRef' as const), qualifier: fc.array(name, { maxLength: 2 }), name }),
+  fc.record({ kind: fc.constant('Parameter' as const), name: fc.constantFrom('p', 'id') }),
+);
+
+const { tree } = fc.letrec<{ tree: Expr }>((tie) => {
+  const e = (): fc.Arbitrary<Expr> => tie('tree');
+  return {
+    tree: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc.record({ kind: fc.constant('Unary' as const), op: fc.constantFrom('-' as const, '+' as const, 'not' as const), operand: e() }),
+      fc.record({
+        kind: fc.constant('Binary' as const),
+        op: fc.constantFrom('=' as const, '<>' as const, '<' as const, '>=' as const, '+' as const, '-' as const, '*' as const, '/' as const, '%' as const, '||' as const, 'and' as const, 'or' as const),
+        left: e(),
+        right: e(),
+      }),
+      fc.record({ kind: fc.constant('Like' as const), expr: e(), pattern: e(), not: fc.boolean(), caseInsensitive: fc.boolean() }),
+      fc.record({ kind: fc.constant('Between' as const), expr: e(), low: e(), high: e(), not: fc.boolean() }),
+      fc.record({ kind: fc.constant('InList' as const), expr: e(), list: fc.array(e(), { minLength: 1, maxLength: 3 }), not: fc.boolean() }),
+      fc.record({ kind: fc.constant('IsNull' as const), expr: e(), not: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('FunctionCall' as const),
+        name: fc.constantFrom('nvl', 'substr', 'left', 'count', 'to_char'),
+        args: fc.array(e(), { maxLength: 3 }),
+        distinct: fc.constant(false),
+        star: fc.constant(false),
+      }),
+      fc.record(
+        { kind: fc.constant('Case' as const), operand: e(), whens: fc.array(fc.record({ when: e(), then: e() }), { minLength: 1, maxLength: 2 }), else: e() },
+        { requiredKeys: ['kind', 'whens'] },
+      ),
+      fc.record({ kind: fc.constant('Cast' as const), expr: e(), type: fc.constant({ kind: 'TypeName' as const, name: 'varchar', args: [10] }) }),
+    ),
+  };
+});
+
+test('expression trees built in code print to text that parses back to the same tree', () => {
+  fc.assert(
+    fc.property(tree, (e) => {
+      const printed = printExpr(e);
+      assert.deepEqual(strip(parseExpression(printed)), strip(e), printed);
     }),
     { numRuns: 500 },
   );
