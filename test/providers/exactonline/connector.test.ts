@@ -169,6 +169,35 @@ describe('ExactOnlineAll against the simulator', () => {
     assert.equal(r.rows.length, all.rows.filter((x) => x[2] === year).length);
   });
 
+  test('mandatory filtering that no endpoint can satisfy names the columns to filter on', () => {
+    // ShopOrder is not in the sync twin, so only a filter makes the read possible.
+    assert.throws(
+      () => c.plan(table(c, 'TransactionLines'), { columns: ['ID', 'ShopOrder'], conjuncts: [] }),
+      (e: SluiceError) => e.code === 'EOL072' && /filter on one of ID, Modified, Date, FinancialYear, EntryID, Account, GLAccount/.test(e.message),
+    );
+    const ok = c.plan(table(c, 'TransactionLines'), { columns: ['ID', 'ShopOrder'], conjuncts: [{ kind: 'compare', column: 'FinancialYear', op: '=', value: 2025 }] });
+    assert.match(ok.explain.join('\n'), /FinancialYear eq 2025/);
+  });
+
+  test('revoked tokens give a clear error that says to log in again', async () => {
+    const sim2 = await startExactSimulator({ port: 0, divisions: 1, rateLimits: false });
+    const env2 = testEnv();
+    const c2 = await connectSim(sim2, env2);
+    try {
+      const [p] = await c2.partitions(signal);
+      sim2.revokeTokens();
+      const r = await readAll(c2, 'Accounts', { columns: ['ID'] }, [p]);
+      assert.equal(r.failures.length, 1);
+      const e = r.failures[0].error as SluiceError;
+      assert.equal(e.code, 'EOL020');
+      assert.match(e.format(), /sluice login eol/);
+    } finally {
+      await c2.close();
+      await sim2.close();
+      env2.cleanup();
+    }
+  });
+
   test('select * of a table with nested lines still reads through the bulk endpoint', async () => {
     const t = table(c, 'SalesInvoices');
     const plan = c.plan(t, { columns: t.columns.map((x) => x.name), conjuncts: [] });
