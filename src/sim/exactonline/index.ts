@@ -41,6 +41,8 @@ export interface ExactSimulatorOptions {
   bareArrayOnTop?: boolean;
   /** The OAuth redirect URI registered for the test app. */
   redirectUri?: string;
+  /** Generated rows kept in memory for reuse (default 50,000; 0: generate every time). */
+  rowCacheSize?: number;
 }
 
 export interface ExactSimulator {
@@ -101,6 +103,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     mandatoryFiltering: options.mandatoryFiltering ?? true,
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
+    rowCacheSize: options.rowCacheSize ?? 50_000,
     baseUrl: '',
   });
   const server: Server = createServer({ keepAlive: true }, (req, res) => app.handle(req, res));

@@ -42,9 +42,9 @@ function token(prefix: string): string {
   return `${prefix}${randomBytes(24).toString('base64url')}`;
 }
 
-/** Codes carry characters that must be URL-encoded (`!`, `+`, `/`), as Exact's do. */
+/** Codes always carry characters that must be URL-encoded (`+`, often `/` and `=`), as Exact's do. */
 function authCode(): string {
-  return `stampNL001.${randomBytes(6).toString('base64')}!${randomBytes(18).toString('base64')}`;
+  return `stampNL001.${randomBytes(6).toString('base64')}!IAAAA+${randomBytes(17).toString('base64')}`;
 }
 
 export class OAuthServer {

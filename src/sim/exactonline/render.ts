@@ -11,7 +11,7 @@ export interface ColPlan {
   readonly name: string;
   readonly edm: string;
   readonly nav: boolean;
-  readonly jsonKey: string;
+  readonly date: boolean;
 }
 
 export function isNavigation(c: ExactColumn): boolean {
@@ -19,7 +19,7 @@ export function isNavigation(c: ExactColumn): boolean {
 }
 
 export function planColumns(cols: readonly ExactColumn[]): ColPlan[] {
-  return cols.map((c) => ({ name: c.name, edm: c.edmType, nav: isNavigation(c), jsonKey: `${JSON.stringify(c.name)}:` }));
+  return cols.map((c) => ({ name: c.name, edm: c.edmType, nav: isNavigation(c), date: c.edmType === 'Edm.DateTime' }));
 }
 
 /** Exact names its model types in the singular (`Exact.Web.Api.Models.Account`). */
@@ -29,10 +29,23 @@ export function typeName(ep: ExactEndpoint): string {
   return `Exact.Web.Api.Models.${singular}`;
 }
 
+const keyEdmCache = new WeakMap<ExactEndpoint, (string | undefined)[]>();
+
 export function keyLiteral(ep: ExactEndpoint, row: Row): string {
-  const parts = ep.key.map((k) => {
+  let edms = keyEdmCache.get(ep);
+  if (!edms) {
+    edms = ep.key.map((k) => ep.columns.find((c) => c.name === k)?.edmType);
+    keyEdmCache.set(ep, edms);
+  }
+  if (ep.key.length === 1 && edms[0] === 'Edm.Guid') {
+    // The common case, kept cheap: one guid key.
+    const v = row[ep.key[0]];
+    return v === null || v === undefined ? 'null' : `guid'${String(v)}'`;
+  }
+  const types = edms;
+  const parts = ep.key.map((k, i) => {
     const v = row[k];
-    const col = ep.columns.find((c) => c.name === k);
+    const col = { edmType: types[i] };
     if (v === null || v === undefined) return 'null';
     if (col?.edmType === 'Edm.Guid') return `guid'${String(v)}'`;
     if (typeof v === 'number') return col?.edmType === 'Edm.Int64' ? `${v}L` : String(v);
@@ -40,14 +53,6 @@ export function keyLiteral(ep: ExactEndpoint, row: Row): string {
   });
   if (ep.key.length === 1) return parts[0] ?? '';
   return ep.key.map((k, i) => `${k}=${parts[i]}`).join(',');
-}
-
-export function jsonValue(edm: string, v: SimValue | undefined): string {
-  if (v === null || v === undefined) return 'null';
-  if (edm === 'Edm.DateTime') return typeof v === 'number' ? `"\\/Date(${v})\\/"` : JSON.stringify(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return JSON.stringify(v);
 }
 
 export interface RenderContext {
@@ -61,24 +66,58 @@ export interface RenderContext {
   readonly expandCols?: (name: string) => { cols: readonly ColPlan[]; ep: ExactEndpoint; typeName: string } | undefined;
 }
 
-export function rowJson(ctx: RenderContext, row: Row): string {
+type JsonRow = Record<string, unknown>;
+
+/**
+ * A row as the object Exact would serialise. Dates become "/Date(ms)/"
+ * strings; `escapeDates` then writes them as WCF does ("\/Date(ms)\/").
+ * Building objects and calling JSON.stringify once per page is several
+ * times faster than concatenating strings per cell.
+ */
+export function rowObject(ctx: RenderContext, row: Row): JsonRow {
   const uri = `${ctx.entityBase}${ctx.ep.url}(${keyLiteral(ctx.ep, row)})`;
-  let s = `{"__metadata":{"uri":${JSON.stringify(uri)},"type":"${ctx.typeName}"}`;
+  const o: JsonRow = { __metadata: { uri, type: ctx.typeName } };
   for (const c of ctx.cols) {
     if (c.nav) {
       const rows = ctx.expand?.(c.name, row);
       const sub = rows ? ctx.expandCols?.(c.name) : undefined;
       if (rows && sub) {
         const subCtx: RenderContext = { entityBase: ctx.entityBase, ep: sub.ep, cols: sub.cols, typeName: sub.typeName };
-        s += `,${c.jsonKey}{"results":[${rows.map((r) => rowJson(subCtx, r)).join(',')}]}`;
+        o[c.name] = { results: rows.map((r) => rowObject(subCtx, r)) };
       } else {
-        s += `,${c.jsonKey}{"__deferred":{"uri":${JSON.stringify(`${uri}/${c.name}`)}}}`;
+        o[c.name] = { __deferred: { uri: `${uri}/${c.name}` } };
       }
       continue;
     }
-    s += `,${c.jsonKey}${jsonValue(c.edm, row[c.name])}`;
+    const v = row[c.name];
+    if (v === undefined || v === null) o[c.name] = null;
+    else if (c.date && typeof v === 'number') o[c.name] = `/Date(${v})/`;
+    else o[c.name] = v;
   }
-  return `${s}}`;
+  return o;
+}
+
+/**
+ * Write "/Date(ms)/" the way Exact's serializer does: "\/Date(ms)\/".
+ * split/join beats a capturing regex on 100 KB pages; an escaped slash
+ * elsewhere in a string still decodes to the same text.
+ */
+export function escapeDates(json: string): string {
+  return json.includes('"/Date(') ? json.split('"/Date(').join('"\\/Date(').split(')/"').join(')\\/"') : json;
+}
+
+export function rowJson(ctx: RenderContext, row: Row): string {
+  return escapeDates(JSON.stringify(rowObject(ctx, row)));
+}
+
+/** A collection page: {"d":{"results":[…],"__count":"n","__next":"…"}}. */
+export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string | undefined, inlineCount: number | undefined, bare: boolean): string {
+  const results = rows.map((r) => rowObject(ctx, r));
+  if (bare) return escapeDates(JSON.stringify({ d: results }));
+  const d: JsonRow = { results };
+  if (inlineCount !== undefined) d.__count = String(inlineCount);
+  if (next !== undefined) d.__next = next;
+  return escapeDates(JSON.stringify({ d }));
 }
 
 function xmlEscape(s: string): string {

@@ -14,7 +14,7 @@ import { Rng } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
 import { ODataError, parseFilter, parseOrderBy } from './odata.js';
-import { errorJson, errorXml, feedXml, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
+import { errorJson, errorXml, feedXml, pageJson, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
 import { WORLD_TABLE_URLS, datasetFor, worldTable } from './sources.js';
 import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
 import { WORLD_DATE, WRITE_TIMESTAMP_START, World, pad18, round2, type Row, type SimUser, type SimValue, VAT_CODES, VAT_INDEX, JOURNAL_INDEX, GL_INDEX, GL_CHART, ENTITY, invoiceLines } from './world.js';
@@ -38,6 +38,8 @@ export interface ServerConfig {
   readonly mandatoryFiltering: boolean;
   readonly bareArrayOnTop: boolean;
   readonly webhookSecret: string;
+  /** Generated rows kept for reuse (0: none). */
+  readonly rowCacheSize?: number;
   baseUrl: string;
 }
 
@@ -93,7 +95,7 @@ export class ExactServer {
 
   constructor(cfg: ServerConfig) {
     this.cfg = cfg;
-    this.store = new Store(cfg.world);
+    this.store = new Store(cfg.world, cfg.rowCacheSize);
     this.modelled = modelledDatasets(cfg.world);
     this.rng = new Rng(cfg.world.seed ^ 0x5eed);
     for (const ep of cfg.catalog.endpoints) {
@@ -492,6 +494,12 @@ export class ExactServer {
       this.ok(res, call, 200, String(n), 'text/plain; charset=utf-8');
       return;
     }
+    let skipLeft = skip;
+    if (!filter && !inline && skipLeft > 0 && from.phase === 0 && this.store.untouched(datasetFor(ep, this.modelled, this.generic), call.division)) {
+      // Nothing written: positions are plain indexes, so jump instead of generating skipped rows.
+      from = { phase: 0, index: from.index + skipLeft };
+      skipLeft = 0;
+    }
     const limit = Math.min(pageSize, top ?? Infinity);
     const rows: Row[] = [];
     let skipped = 0;
@@ -500,7 +508,7 @@ export class ExactServer {
     for (const x of this.iterRows(call, ep, from)) {
       if (filter && !filter.test(x.row)) continue;
       total++;
-      if (skipped < skip) {
+      if (skipped < skipLeft) {
         skipped++;
         continue;
       }
@@ -548,16 +556,8 @@ export class ExactServer {
       this.ok(res, call, 200, feedXml(ctx, rows, next, call.selfUrl, this.cfg.clock.now()), XML_TYPE);
       return;
     }
-    const parts: string[] = new Array<string>(rows.length);
-    for (let i = 0; i < rows.length; i++) parts[i] = rowJson(ctx, rows[i]);
-    const results = `[${parts.join(',')}]`;
-    if (this.cfg.bareArrayOnTop && call.query.has('$top') && !next) {
-      this.ok(res, call, 200, `{"d":${results}}`, JSON_TYPE);
-      return;
-    }
-    const count = inlineCount !== undefined ? `,"__count":"${inlineCount}"` : '';
-    const nextPart = next ? `,"__next":${JSON.stringify(next)}` : '';
-    this.ok(res, call, 200, `{"d":{"results":${results}${count}${nextPart}}}`, JSON_TYPE);
+    const bare = this.cfg.bareArrayOnTop && call.query.has('$top') && !next;
+    this.ok(res, call, 200, pageJson(ctx, rows, next, inlineCount, bare), JSON_TYPE);
   }
 
   private lookup(call: ApiCall, key: string): Row | undefined {

@@ -91,9 +91,33 @@ export class DivisionStore {
 export class Store {
   readonly world: World;
   private readonly divisions = new Map<number, DivisionStore>();
+  /**
+   * Recently generated base rows (shared, never mutated: writes copy them).
+   * Bounded, so a million-row world stays a few MB; 0 switches it off.
+   */
+  private readonly cache = new Map<number, Row>();
+  private readonly cacheSize: number;
 
-  constructor(world: World) {
+  constructor(world: World, cacheSize = 50_000) {
     this.world = world;
+    this.cacheSize = cacheSize;
+  }
+
+  /** Base row i of a dataset, from the cache when it was generated recently. */
+  baseRow(ds: Dataset, div: number, i: number): Row {
+    if (this.cacheSize === 0 || ds.entity === 0) return ds.row(div, i);
+    const k = (ds.entity * 16_777_216 + div) * 16_777_216 + i;
+    let r = this.cache.get(k);
+    if (r === undefined) {
+      r = ds.row(div, i);
+      if (this.cache.size >= this.cacheSize) {
+        // Evict the oldest entry (Map keeps insertion order): FIFO is enough here.
+        const first = this.cache.keys().next();
+        if (!first.done) this.cache.delete(first.value);
+      }
+      this.cache.set(k, r);
+    }
+    return r;
   }
 
   division(code: number): DivisionStore {
@@ -117,7 +141,7 @@ export class Store {
     if (ds.entity === 0) return undefined;
     const g = decodeGuid(this.world.seed, k);
     if (!g || g.entity !== ds.entity || g.division !== div || g.index >= ds.count(div)) return undefined;
-    return ds.row(div, g.index);
+    return this.baseRow(ds, div, g.index);
   }
 
   /** Base index of a key, when it is a generated row. */
@@ -138,10 +162,10 @@ export class Store {
       const n = ds.count(div);
       for (let i = from.index; i < n; i++) {
         if (!touched) {
-          yield { row: ds.row(div, i), pos: { phase: 0, index: i } };
+          yield { row: this.baseRow(ds, div, i), pos: { phase: 0, index: i } };
           continue;
         }
-        const r = ds.row(div, i);
+        const r = this.baseRow(ds, div, i);
         const k = String(r[ds.key]).toLowerCase();
         if (o.deleted.has(k)) continue;
         const changed = o.rows.get(k);
@@ -169,7 +193,7 @@ export class Store {
       const n = ds.count(div);
       const first = Math.max(0, Math.min(n, Math.floor(after) - baseTimestamp(ds.entity, 0) + 1));
       for (let i = first; i < n; i++) {
-        const r = ds.row(div, i);
+        const r = this.baseRow(ds, div, i);
         if (o) {
           const k = String(r[ds.key]).toLowerCase();
           if (o.deleted.has(k) || o.rows.has(k)) continue;
@@ -183,6 +207,12 @@ export class Store {
       .map(([, r]) => r)
       .sort((a, b) => Number(a.Timestamp) - Number(b.Timestamp));
     yield* written;
+  }
+
+  /** Whether nothing was written to this dataset in this division (positions are plain indexes). */
+  untouched(ds: Dataset, div: number): boolean {
+    const o = this.divisions.get(div)?.peek(ds.name);
+    return o === undefined || (o.rows.size === 0 && o.deleted.size === 0 && o.inserted.length === 0);
   }
 
   /** The position just after a key, for $skiptoken paging. */
