@@ -157,3 +157,16 @@ test('CRLF line endings: columns and source lines are right', () => {
   const e = sqlError(() => parseScript('select a\r\nfrom t\r\nwhere ('));
   assert.deepEqual(e.details.location, { line: 3, column: 8, sourceLine: 'where (' });
 });
+
+test('statement-specific messages name the missing keyword', () => {
+  const cases: [string, string][] = [
+    ['drop t', 'expected TABLE after "drop", found "t"'],
+    ['insert t values (1)', 'expected INTO after "insert", found "t"'],
+    ['synchronize a to b with insert identified code', 'expected BY after "identified", found "code"'],
+    ['create table t (a)', 'expected a type name after "a", found ")"'],
+    ['select * from t where a in 1', 'expected "(" after "in", found "1"'],
+    ['with x as select 1 select 2', 'expected "(" after "as", found "select"'],
+    ['use 123 456', 'expected "," or ";" after "123", found "456"'],
+  ];
+  for (const [sql, message] of cases) assert.equal(sqlError(() => parseScript(sql)).message, message, sql);
+});

@@ -11,8 +11,15 @@ import { col, num, query, select, str, strip } from './helpers.js';
 const stmt = (text: string): unknown => strip(parseStatement(text));
 const tn = (name: string, extra: Record<string, string> = {}): unknown => ({ kind: 'TableName', ...extra, name });
 
-test('every example in the dialect design parses', () => {
-  for (const sql of DIALECT_EXAMPLES) assert.doesNotThrow(() => parseStatement(sql), sql);
+test('every example in the dialect design parses into the statement its first word names', () => {
+  const kindOf: Record<string, string> = {
+    select: 'QueryStatement', with: 'QueryStatement', use: 'Use', set: 'Set', create: 'CreateTable', drop: 'DropTable',
+    insert: 'Insert', update: 'Update', delete: 'Delete', explain: 'Explain', synchronize: 'Synchronize',
+  };
+  for (const sql of DIALECT_EXAMPLES) {
+    const first = sql.split(' ')[0].toLowerCase();
+    assert.equal(parseStatement(sql).kind, kindOf[first], sql);
+  }
 });
 
 test('use: all, default, codes per container, codes alone, queries', () => {
