@@ -117,14 +117,6 @@ function printOrder(o: OrderItem, ctx: PrintContext): string {
   return s;
 }
 
-const PRECEDENCE: Record<string, number> = {
-  or: 1,
-  and: 2,
-  '=': 4, '<>': 4, '<': 4, '<=': 4, '>': 4, '>=': 4,
-  '||': 5,
-  '+': 6, '-': 6,
-  '*': 7, '/': 7, '%': 7,
-};
 
 export function printType(t: TypeName): string {
   const name = t.name.toLowerCase();
@@ -215,7 +207,6 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
         return `nullif(concat(${printExpr(e.left, ctx)}, ${printExpr(e.right, ctx)}), '')`;
       }
       const op = e.op === 'and' ? 'AND' : e.op === 'or' ? 'OR' : e.op;
-      void PRECEDENCE;
       return `(${printExpr(e.left, ctx)} ${op} ${printExpr(e.right, ctx)})`;
     }
     case 'Like': {

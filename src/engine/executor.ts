@@ -21,6 +21,8 @@ export interface RunState {
   partitionsTotal: number;
   scannedRows: number;
   reportedCalls: number;
+  /** When the statement finished (its rows consumed), for the summary's elapsed time. */
+  finishedAt?: number;
   now(): number;
   remoteCalls(): number;
 }

@@ -254,6 +254,14 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
     needArgs(c, 0, 0);
     return localTimestampLiteral(c.now(), true);
   },
+  current_date: (c) => {
+    needArgs(c, 0, 0);
+    return `CAST(${localTimestampLiteral(c.now(), false)} AS DATE)`;
+  },
+  current_timestamp: (c) => {
+    needArgs(c, 0, 0);
+    return localTimestampLiteral(c.now(), false);
+  },
   extract: (c) => {
     needArgs(c, 2, 2);
     const first = c.call.args[0];
@@ -294,4 +302,4 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
 };
 
 /** Bare words that Oracle treats as functions without parentheses. */
-export const NILADIC = new Set(['sysdate', 'sysdateutc']);
+export const NILADIC = new Set(['sysdate', 'sysdateutc', 'current_date', 'current_timestamp']);

@@ -246,11 +246,10 @@ export class SluiceSession implements Session, SessionIntrospection {
   }
 
   private summaryOf(state: RunState, rows: () => number): () => StatementSummary {
-    let elapsed: number | undefined;
     return () => ({
       rows: rows(),
       remoteCalls: state.remoteCalls(),
-      elapsedMs: elapsed ?? this.clock.now() - state.started,
+      elapsedMs: (state.finishedAt ?? this.clock.now()) - state.started,
       failedPartitions: [...state.failedPartitions],
       warnings: [...state.warnings],
     });
@@ -268,8 +267,11 @@ export class SluiceSession implements Session, SessionIntrospection {
     try {
       return await this.dispatch(statement, state, text);
     } catch (e) {
-      await this.releaseTemps(state);
-      if (state.signal.aborted && !(e instanceof SluiceError && e.code !== 'ENG500')) throw cancelled();
+      try {
+        await this.releaseTemps(state);
+      } catch {
+        // The statement's own error is the one worth reporting.
+      }
       if (state.signal.aborted) throw cancelled();
       throw toSluiceError(e, 'ENG999');
     }
@@ -304,6 +306,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         return this.runUpdateOrDelete(statement, state, text);
       case 'Explain': {
         const lines = await this.explain(statement.statement, state, text);
+        state.finishedAt = this.clock.now();
         return { kind: 'explain', statement, lines, summary: this.summaryOf(state, () => 0) };
       }
       case 'Synchronize':
@@ -314,6 +317,7 @@ export class SluiceSession implements Session, SessionIntrospection {
   }
 
   private done(statement: Statement, state: RunState, message: string, rowsAffected?: number): StatementResult {
+    state.finishedAt = this.clock.now();
     const result: StatementResult = {
       kind: 'done',
       statement,
@@ -552,6 +556,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         throw e;
       } finally {
         signal.removeEventListener('abort', onAbort);
+        state.finishedAt = state.now();
         // Dropped at the start of the next statement: the stream may still hold them now.
         pending.push(...temps);
       }

@@ -160,7 +160,8 @@ export class InMemoryContainer implements Container {
         if (request.op === 'insert') {
           await this.db.run(`INSERT INTO ${rel} (${cols.map((c) => this.db.quote(c)).join(', ')}) VALUES (${row.map(sqlLiteral).join(', ')})`);
         } else {
-          const keys = keyCols.length > 0 ? keyCols : cols;
+          // Without a declared key: a delete matches every column given; an update matches on the first column.
+          const keys = keyCols.length > 0 ? keyCols : request.op === 'update' ? cols.slice(0, 1) : cols;
           const where = keys
             .map((k) => {
               const idx = cols.findIndex((c) => c.toLowerCase() === k.toLowerCase());
