@@ -41,7 +41,7 @@ import type {
   WindowSpec,
 } from './ast.js';
 import { SqlErrorCode, sqlError } from './errors.js';
-import { closestKeyword, isReservedKeyword, KEYWORDS, STATEMENT_KEYWORDS } from './keywords.js';
+import { closestKeyword, isReservedKeyword, STATEMENT_KEYWORDS } from './keywords.js';
 import { lex, type Token } from './lexer.js';
 import { SluiceError } from '../util/errors.js';
 
@@ -338,7 +338,6 @@ export class Parser {
 
   tableName(): TableName {
     const { start, parts } = this.dottedName('a table name');
-    if (parts.length === 2 && parts[1] === '') throw this.fail();
     const container = this.container();
     return this.toTableName(start, parts, container);
   }
@@ -1320,7 +1319,9 @@ export class Parser {
         continueOnErrors = this.integer('a number of errors');
         if (!this.acceptWord('errors', null)) this.expectWord('error', 'ERRORS');
       } else {
-        if (t.type === 'word' && ['with', 'identified', 'ignore', 'continue'].includes(t.value)) {
+        // A second WITH that does not list actions starts the next statement (a WITH query).
+        const nextWith = t.type === 'word' && t.value === 'with' && !['insert', 'update', 'delete'].includes(this.peek().value);
+        if (t.type === 'word' && ['with', 'identified', 'ignore', 'continue'].includes(t.value) && !nextWith) {
           throw this.error(SqlErrorCode.unexpectedToken, `the ${t.value.toUpperCase()} clause of synchronize appears twice`, t);
         }
         break;
@@ -1432,4 +1433,3 @@ export function guarded<T>(text: string, run: (p: Parser) => T): T {
   }
 }
 
-export { KEYWORDS };

@@ -190,3 +190,11 @@ test('with: several CTEs with column lists', () => {
   );
   assert.equal(select('select a from t').from.length, 1);
 });
+
+test('a WITH query right after a synchronize starts a new statement', () => {
+  const script = parseScript('synchronize a to b with insert identified by id\nwith x as (select 1 as v) select v from x');
+  assert.deepEqual(
+    script.statements.map((s) => s.kind),
+    ['Synchronize', 'QueryStatement'],
+  );
+});
