@@ -22,7 +22,7 @@ import type {
   WindowFrameBound,
   WindowSpec,
 } from './ast.js';
-import { isReservedKeyword } from './keywords.js';
+import { isReservedKeyword, STATEMENT_KEYWORDS } from './keywords.js';
 import { EXTRACT_FIELDS, NILADIC_FUNCTIONS } from './parser.js';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_$#]*$/;
@@ -294,7 +294,9 @@ function printSettingName(name: string): string {
 }
 
 function printSettingValue(value: string): string {
-  if (/^-?\d+(\.\d+)?$/.test(value) || /^[A-Za-z_][A-Za-z0-9_$#]*$/.test(value)) return value;
+  if (/^-?\d+(\.\d+)?$/.test(value)) return value;
+  // A bare statement keyword would read as the next statement, not as the value.
+  if (/^[A-Za-z_][A-Za-z0-9_$#]*$/.test(value) && !STATEMENT_KEYWORDS.has(value.toLowerCase())) return value;
   return quoteString(value);
 }
 

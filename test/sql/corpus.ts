@@ -135,6 +135,8 @@ export const FEATURE_EXAMPLES: readonly string[] = [
   "set requests-per-second 5",
   "set label 'hello world'",
   'set offset -3',
+  "set mode 'select'",
+  'set "odd name" 1.5',
   'explain explain select 1 from t',
   'explain synchronize a to b with insert identified by id',
   'select a from t where a > all_values',
