@@ -7,7 +7,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseExpression, parseScript, printExpr, printScript, tokenize, type Expr } from '../../src/sql/index.js';
+import {
+  parseExpression,
+  parseScript,
+  parseStatement,
+  printExpr,
+  printScript,
+  printStatement,
+  tokenize,
+  type Expr,
+  type Statement,
+  type TableName,
+  type UseItem,
+} from '../../src/sql/index.js';
 import { SluiceError } from '../../src/util/errors.js';
 import { DIALECT_EXAMPLES, FEATURE_EXAMPLES, SEED_001_SCRIPT } from './corpus.js';
 import { strip } from './helpers.js';
@@ -159,6 +171,67 @@ test('expression trees built in code print to text that parses back to the same 
     fc.property(tree, (e) => {
       const printed = printExpr(e);
       assert.deepEqual(strip(parseExpression(printed)), strip(e), printed);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+// Statements built in code print to text that parses back to them.
+const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined });
+const tableName: fc.Arbitrary<TableName> = fc
+  .record({ catalog: opt(name), schema: opt(name), name, container: opt(name) })
+  .map((t) => strip({ kind: 'TableName', ...t }) as TableName);
+const useItem: fc.Arbitrary<UseItem> = fc.oneof(
+  fc.record({ kind: fc.constant('code' as const), code: fc.constantFrom('123', 'abc', 'all', 'default', "x'y", ''), container: opt(name) }),
+  fc.record({ kind: fc.constantFrom('all' as const, 'default' as const), container: opt(name) }),
+);
+const statementTree: fc.Arbitrary<Statement> = fc.oneof(
+  fc.record({ kind: fc.constant('Use' as const), items: fc.array(useItem, { minLength: 1, maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constant('Set' as const),
+    name: fc.constantFrom('x', 'use-http-disk-cache', 'a b', 'select', 'a.b'),
+    container: opt(name),
+    value: fc.constantFrom('1', '-3', '2.50', 'true', 'select', "it's", '', 'two words'),
+  }),
+  fc.record({ kind: fc.constant('DropTable' as const), ifExists: fc.boolean(), name: tableName }),
+  fc.record({ kind: fc.constant('Delete' as const), table: tableName, alias: opt(name), where: opt(tree) }),
+  fc.record({
+    kind: fc.constant('Update' as const),
+    table: tableName,
+    alias: opt(name),
+    assignments: fc.array(fc.record({ column: name, value: tree }), { minLength: 1, maxLength: 2 }),
+    where: opt(tree),
+  }),
+  fc.record({
+    kind: fc.constant('Insert' as const),
+    table: tableName,
+    columns: fc.array(name, { maxLength: 2 }),
+    source: fc.record({ kind: fc.constant('Values' as const), rows: fc.array(fc.array(tree, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 2 }) }),
+  }),
+  fc.record({
+    kind: fc.constant('Synchronize' as const),
+    source: tableName,
+    target: tableName,
+    direction: fc.constantFrom('to' as const, 'from' as const),
+    actions: fc.array(
+      fc.record({
+        action: fc.constantFrom('insert' as const, 'update' as const, 'delete' as const),
+        cap: opt(fc.record({ mode: fc.constantFrom('exit' as const, 'error' as const), rows: fc.nat(1000) })),
+      }),
+      { maxLength: 3 },
+    ),
+    identifiedBy: fc.array(name, { maxLength: 2 }),
+    ignoreChanges: fc.array(name, { maxLength: 2 }),
+    ignoreNulls: fc.boolean(),
+    continueOnErrors: opt(fc.nat(100)),
+  }),
+);
+
+test('statements built in code print to text that parses back to the same statement', () => {
+  fc.assert(
+    fc.property(statementTree, (s) => {
+      const printed = printStatement(s);
+      assert.deepEqual(strip(parseStatement(printed)), strip(s), printed);
     }),
     { numRuns: 500 },
   );
