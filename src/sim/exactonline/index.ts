@@ -41,7 +41,7 @@ export interface ExactSimulatorOptions {
   bareArrayOnTop?: boolean;
   /** The OAuth redirect URI registered for the test app. */
   redirectUri?: string;
-  /** Generated rows kept in memory for reuse (default 50,000; 0: generate every time). */
+  /** Generated rows kept in memory for reuse (default 10,000; 0: generate every time). */
   rowCacheSize?: number;
 }
 
@@ -103,7 +103,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     mandatoryFiltering: options.mandatoryFiltering ?? true,
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
-    rowCacheSize: options.rowCacheSize ?? 50_000,
+    rowCacheSize: options.rowCacheSize ?? 10_000,
     baseUrl: '',
   });
   const server: Server = createServer({ keepAlive: true }, (req, res) => app.handle(req, res));

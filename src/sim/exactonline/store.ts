@@ -98,7 +98,7 @@ export class Store {
   private readonly cache = new Map<number, Row>();
   private readonly cacheSize: number;
 
-  constructor(world: World, cacheSize = 50_000) {
+  constructor(world: World, cacheSize = 10_000) {
     this.world = world;
     this.cacheSize = cacheSize;
   }
