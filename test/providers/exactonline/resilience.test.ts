@@ -178,3 +178,19 @@ test('a scan is cancelled through its AbortSignal', async () => {
     env.cleanup();
   }
 });
+
+test('a bare {"d":[…]} answer (seen with $top) is read like a results page', async () => {
+  const sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 50, bareArrayOnTop: true, rateLimits: false });
+  const env = testEnv();
+  const c = await connectSim(sim, env);
+  try {
+    const [p] = await c.partitions(signal);
+    const r = await readAll(c, 'Accounts', { columns: ['ID', 'Code', 'Created'], limit: 7, orderBy: [{ column: 'Code', descending: true }] }, [p]);
+    assert.equal(r.rows.length, 7);
+    assert.ok(r.rows.every((row) => row[2] instanceof Date), '/Date(ms)/ becomes a Date');
+  } finally {
+    await c.close();
+    await sim.close();
+    env.cleanup();
+  }
+});
