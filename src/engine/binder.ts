@@ -165,6 +165,8 @@ export class Binder {
   constructor(
     private readonly containers: readonly Container[],
     private readonly text?: string,
+    /** Table-function calls already described for their arguments (see collectTableFunctions). */
+    private readonly functions: ReadonlyMap<TableFunction, ResolvedTable> = new Map(),
   ) {}
 
   bound(): BoundStatement {
@@ -245,7 +247,7 @@ export class Binder {
       }
       case 'TableFunction': {
         for (const a of f.args) this.bindExpr(a, scope, ctes, false);
-        const ref = this.addRef(f, resolveTable(this.containers, f.name, this.text), f.alias ?? f.name.name, select);
+        const ref = this.addRef(f, this.functions.get(f) ?? resolveTable(this.containers, f.name, this.text), f.alias ?? f.name.name, select);
         scope.entries.push({ alias: ref.alias, columns: ref.table.columns.map((c) => c.name), ref });
         return;
       }
@@ -418,4 +420,16 @@ export class Binder {
 export function splitConjuncts(e: Expr): Expr[] {
   if (e.kind === 'Binary' && e.op === 'and') return [...splitConjuncts(e.left), ...splitConjuncts(e.right)];
   return [e];
+}
+
+/** Every table-function call anywhere in a statement (the AST is a tree of plain objects). */
+export function collectTableFunctions(root: unknown, out: TableFunction[] = []): TableFunction[] {
+  if (Array.isArray(root)) {
+    for (const x of root) collectTableFunctions(x, out);
+  } else if (root && typeof root === 'object') {
+    const node = root as { kind?: unknown };
+    if (node.kind === 'TableFunction') out.push(root as TableFunction);
+    for (const [k, v] of Object.entries(root)) if (k !== 'span') collectTableFunctions(v, out);
+  }
+  return out;
 }

@@ -51,7 +51,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { SluiceError, toSluiceError } from '../util/errors.js';
 import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
-import { Binder, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
+import { Binder, collectTableFunctions, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
 import { cancelled, scanAll, type RunState } from './executor.js';
 import type { ExprKind } from './functions.js';
@@ -527,8 +527,20 @@ export class SluiceSession implements Session, SessionIntrospection {
     return { ctx: this.printContext(bound, relation), plans };
   }
 
+  /** A binder for a statement part, with its table-function calls described for their arguments first. */
+  private async binderFor(root: unknown, text: string | undefined): Promise<Binder> {
+    const functions = new Map<TableFunction, { container: Container; table: TableInfo }>();
+    for (const call of collectTableFunctions(root)) {
+      const resolved = resolveTable(this.list, call.name, text);
+      const args = call.args.map((a) => constantOf(a));
+      const table = resolved.container.describe ? await resolved.container.describe(resolved.table, args) : resolved.table;
+      functions.set(call, { container: resolved.container, table });
+    }
+    return new Binder(this.list, text, functions);
+  }
+
   private async prepareQuery(query: Query, state: RunState, text: string | undefined, scan = true): Promise<Prepared> {
-    const binder = new Binder(this.list, text);
+    const binder = await this.binderFor(query, text);
     binder.bindQuery(query);
     const bound = binder.bound();
     const { ctx, plans } = await this.materialize(bound, state, query, new Map(), scan);
@@ -636,7 +648,7 @@ export class SluiceSession implements Session, SessionIntrospection {
     if (statement.source.kind === 'Query') {
       sql = (await this.prepareQuery(statement.source.query, state, text)).sql;
     } else {
-      const binder = new Binder(this.list, text);
+      const binder = await this.binderFor(statement.source.rows, text);
       const empty = { entries: [], itemAliases: new Set<string>() };
       for (const row of statement.source.rows) {
         if (row.length !== columns.length) {
@@ -658,7 +670,7 @@ export class SluiceSession implements Session, SessionIntrospection {
 
   private async runUpdateOrDelete(statement: UpdateStatement | DeleteStatement, state: RunState, text: string | undefined): Promise<StatementResult> {
     const op: WriteOp = statement.kind === 'Update' ? 'update' : 'delete';
-    const binder = new Binder(this.list, text);
+    const binder = await this.binderFor(statement, text);
     const { ref, scope } = binder.bindTarget(statement.table, statement.alias);
     const { container, table } = ref;
     if (!table.writable[op]) {

@@ -8,6 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { openSession } from '../../src/engine/index.js';
 import type { Session } from '../../src/engine/api.js';
 import type { Progress } from '../../src/engine/api.js';
+import type { Container, ScanPlan, ScanRequest, TableInfo } from '../../src/provider/types.js';
 import { SluiceError } from '../../src/util/errors.js';
 import { fakeProvider, ordersOf, rows, runAll, type FakeContainer } from './helpers.js';
 
@@ -270,5 +271,35 @@ describe('data dictionary', () => {
     assert.deepEqual(calls.map((c) => c[1]), ['101', '201']);
     assert.deepEqual(await rows(s, "select value from systemsettings where name = 'parallelism'"), [['8']]);
     assert.deepEqual(await rows(s, "select count(*) from systemcolumns where container = 'eol' and table_name = 'Orders'"), [[5]]);
+  });
+});
+
+describe('table functions', () => {
+  it('describes the call for its arguments, then scans with them', async () => {
+    const fn: TableInfo = {
+      catalog: 'Fn', schema: 'Functions', name: 'series', columns: [], key: [], scope: 'system',
+      writable: { insert: false, update: false, delete: false },
+      parameters: [{ name: 'n', type: 'integer', required: true }],
+    };
+    const seen: unknown[] = [];
+    const container = {
+      alias: 'fn', providerName: 'Fn',
+      tables: () => [fn],
+      partitions: async () => [],
+      describe: async (t: TableInfo, args: readonly unknown[]) => ({ ...t, columns: [{ name: `x${String(args[0])}`, type: 'integer' as const, nullable: false }] }),
+      plan: (table: TableInfo, request: ScanRequest): ScanPlan => {
+        seen.push(request.arguments);
+        return { table, request, conjuncts: request.conjuncts.map(() => 'unsupported' as const), limitApplied: false, orderApplied: false, estimatedCallsPerPartition: 0, explain: [] };
+      },
+      async *scan(plan: ScanPlan) {
+        const n = Number(plan.request.arguments![0]);
+        yield { columns: [plan.table.columns[0].name], rows: Array.from({ length: n }, (_, i) => [i + 1]) };
+      },
+      close: async () => {},
+    } as Container;
+    session = await openSession({ providers: [{ name: 'Fn', connect: async () => container }], containers: [{ alias: 'fn', provider: 'Fn', options: {} }] });
+    assert.deepEqual(await rows(session, 'select sum(x4) from series(4)@fn'), [[10]]);
+    assert.deepEqual(seen, [[4]]);
+    await assert.rejects(runAll(session, 'select y from series(4)@fn'), (e: SluiceError) => e.code === 'ENG023' && /x4/.test(e.details.hint ?? ''));
   });
 });
