@@ -550,12 +550,12 @@ export class SluiceSession implements Session, SessionIntrospection {
   private async runQuery(statement: Statement, query: Query, state: RunState, text: string | undefined): Promise<StatementResult> {
     const prepared = await this.prepareQuery(query, state, text);
     const stream = await this.db.stream(prepared.sql);
-    const temps = state.temps.splice(0);
+    // Dropped at the start of the next statement, by which time the stream is consumed (or abandoned).
+    this.pendingTemps.push(...state.temps.splice(0));
     let rows = 0;
     const signal = state.signal;
     const onAbort = () => this.db.interrupt();
     signal.addEventListener('abort', onAbort, { once: true });
-    const pending = this.pendingTemps;
     async function* batches(): AsyncIterable<RowBatch> {
       try {
         for await (const b of stream.batches) {
@@ -569,8 +569,6 @@ export class SluiceSession implements Session, SessionIntrospection {
       } finally {
         signal.removeEventListener('abort', onAbort);
         state.finishedAt = state.now();
-        // Dropped at the start of the next statement: the stream may still hold them now.
-        pending.push(...temps);
       }
     }
     const columns: ResultColumn[] = stream.columns;

@@ -303,3 +303,24 @@ describe('table functions', () => {
     await assert.rejects(runAll(session, 'select y from series(4)@fn'), (e: SluiceError) => e.code === 'ENG023' && /x4/.test(e.details.hint ?? ''));
   });
 });
+
+describe('seed 001 shapes', () => {
+  it('copies remote rows into in-memory storage with keyword aliases and ||', async () => {
+    const { s } = await open();
+    const res = await runAll(
+      s,
+      `use 102@eol
+
+create or replace table exactaccounts@inmemorystorage
+as
+select to_char(OrderId) number
+,   Customer name
+,   'EOL-' || to_char(OrderId) accountreference
+from  fake..orders@eol
+
+select number, name, accountreference from exactaccounts@inmemorystorage where number = '10200'`,
+    );
+    assert.equal(res[1].message, 'Table exactaccounts@inmemorystorage created with 10 rows.');
+    assert.deepEqual(res[2].rows, [['10200', 'C0', 'EOL-10200']]);
+  });
+});
