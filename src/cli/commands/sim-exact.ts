@@ -102,8 +102,8 @@ export const registerSimExact: RegisterCommand = (program) => {
         });
         await simulator.close();
       } catch (e) {
-        process.stderr.write(`${e instanceof SluiceError ? e.format() : e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 1;
+        // runCli prints the error and sets the exit code.
+        throw e instanceof SluiceError ? e : new SluiceError('SIM013', `The Exact Online simulator could not start: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
 };
