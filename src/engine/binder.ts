@@ -240,6 +240,10 @@ export class Binder {
           scope.entries.push({ alias: f.alias ?? n.name, columns: ctes.get(cteName) });
           return;
         }
+        if (isDual(n) && !this.containers.some((c) => c.tables().some((t) => matches(t, n)))) {
+          scope.entries.push({ alias: f.alias ?? n.name, columns: ['dummy'] });
+          return;
+        }
         const ref = this.addRef(f, resolveTable(this.containers, n, this.text), f.alias ?? n.name, select);
         scope.entries.push({ alias: ref.alias, columns: ref.table.columns.map((c) => c.name), ref });
         if (!nullable) pushable.add(ref);
@@ -415,6 +419,11 @@ export class Binder {
         return;
     }
   }
+}
+
+/** Oracle's one-row table, for `select … from dual` habits; a real table called dual wins. */
+export function isDual(n: TableName): boolean {
+  return !n.container && n.schema === undefined && n.catalog === undefined && n.name.toLowerCase() === 'dual';
 }
 
 export function splitConjuncts(e: Expr): Expr[] {

@@ -51,7 +51,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { SluiceError, toSluiceError } from '../util/errors.js';
 import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
-import { Binder, collectTableFunctions, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
+import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
 import { cancelled, scanAll, type RunState } from './executor.js';
 import type { ExprKind } from './functions.js';
@@ -481,6 +481,7 @@ export class SluiceSession implements Session, SessionIntrospection {
       relation: (ref) => {
         const r = relation.get(ref);
         if (r) return r;
+        if (ref.kind === 'TableRef' && isDual(ref.name)) return `(SELECT 'X' AS ${quoteIdent('dummy')})`;
         return quoteIdent(ref.name.name);
       },
       kindOf,

@@ -69,6 +69,10 @@ describe('engine over inmemorystorage', () => {
     assert.deepEqual(await rows(s, 'select balance from accounts order by balance desc'), [[null], [100.25], [0], [-20]]);
   });
 
+  it('knows Oracle\'s dual', async () => {
+    assert.deepEqual(await rows(s, "select 1 + 1 two, dummy from dual"), [[2, 'X']]);
+  });
+
   it('supports select top n', async () => {
     assert.deepEqual(await rows(s, 'select top 2 nr from invoices order by nr desc'), [[4], [3]]);
   });
