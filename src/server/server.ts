@@ -33,6 +33,8 @@ import { metadataXml, rowWriter, serviceDocument } from './odata/edm.js';
 import type { EntitySet } from './odata/model.js';
 import { countStatement, encodeToken, keyText, pageStatement, parseFeedOptions } from './odata/query.js';
 import type { PageToken } from './odata/query.js';
+import { CursorCache, RowReader } from './cursors.js';
+import type { Cursor } from './cursors.js';
 import { SessionPool } from './sessions.js';
 import type { Lease, SessionFactory } from './sessions.js';
 import type { DatabaseRecord, StateStore, UserRecord } from './state/types.js';
@@ -95,6 +97,8 @@ interface RequestContext {
   rows: number;
   status: number;
   errorCode?: string;
+  /** The feed left its stream open for the next page: the lease belongs to the parked cursor. */
+  cursorParked?: boolean;
 }
 
 /** Writes a body that is buffered (for an ETag) until it grows past a limit, then streamed with backpressure. */
@@ -160,6 +164,7 @@ function responseSink(ctx: RequestContext): NodeJS.WritableStream {
 export class SluiceServer {
   readonly pool: SessionPool;
   readonly cache = new ResponseCache();
+  readonly cursors = new CursorCache();
   private readonly clock: Clock;
   private readonly auth: Authenticator;
   private readonly log: (line: string) => void;
@@ -190,6 +195,7 @@ export class SluiceServer {
       close: async () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        this.cursors.closeAll();
         await this.pool.close();
       },
     };
@@ -316,6 +322,13 @@ export class SluiceServer {
       if (m[2]) throw httpError(400, 'ODATA040', 'Addressing a single entity by key is not supported; use $filter on the key.');
       const countOnly = rest.length === 2 && rest[1] === '$count';
       if (rest.length > 2 || (rest.length === 2 && !countOnly)) throw httpError(404, 'SRV405', 'Not found.');
+      const token = ctx.url.searchParams.get('$skiptoken');
+      const cursor = token && !countOnly ? this.cursors.take(db.name, token) : undefined;
+      if (cursor) {
+        if (cursor.set.name !== m[1]) {
+          this.cursors.park(token as string, cursor);
+        } else return this.resumeFeed(ctx, cursor);
+      }
       return this.cached(ctx, db, (lease) => this.feed(ctx, lease, m[1], countOnly));
     }
     if (area === 'sql' && rest.length === 0) {
@@ -373,6 +386,8 @@ export class SluiceServer {
         return;
       }
     }
+    // Parked cursors hold sessions; a request that would wait for one frees the oldest instead.
+    if (this.pool.saturated(db)) this.cursors.evictOldest(db.name);
     const lease = await this.pool.acquire(db, ctx.abort.signal);
     let reusable = false;
     try {
@@ -386,7 +401,7 @@ export class SluiceServer {
         this.cache.put(key, { status: 200, contentType, body, etag: etagOf(body), storedAt: this.clock.now(), rows: ctx.rows, extraHeaders: extra });
       }
     } finally {
-      lease.release(reusable && !ctx.abort.signal.aborted);
+      if (!ctx.cursorParked) lease.release(reusable && !ctx.abort.signal.aborted);
     }
   }
 
@@ -447,59 +462,124 @@ export class SluiceServer {
     }
     const dbRecord = (await this.options.store.read()).databases.find((d) => d.name === db);
     const page = this.pageSizeFor(ctx, dbRecord ?? { name: db, containers: [], createdAt: '' });
-    const headers: Record<string, string> = { 'Cache-Control': 'no-cache' };
-    if (page.applied) headers['Preference-Applied'] = page.applied;
     if (page.applied) ctx.res.setHeader('Preference-Applied', page.applied);
 
     const count = options.count ? await this.scalar(ctx, lease, countStatement(set, options)) : undefined;
-    const plan = pageStatement(set, options, page.size);
-    const base = this.base(ctx, db);
-    const selectList = options.selectGiven ? `(${options.select.map((p) => p.name).join(',')})` : '';
-    const w = new BodyWriter(ctx, ODATA_JSON, this.etagBuffer, headers);
-    await w.write(`{"@odata.context":${JSON.stringify(`${base}$metadata#${set.name}${selectList}`)}${count !== undefined ? `,"@odata.count":${count}` : ''},"value":[`);
+    // The stream stays open past the page (bounded only by $top) so following pages can continue it.
+    const plan = pageStatement(set, options, page.size, true);
+    const abort = new AbortController();
+    const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: abort.signal });
+    if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
+    const cursor: Cursor = {
+      database: db,
+      set,
+      queryHash: options.queryHash,
+      lease,
+      reader: new RowReader(result.batches[Symbol.asyncIterator]()),
+      abort,
+      slots: plan.slots,
+      keyIndexes: plan.keyIndexes,
+      mode: plan.mode,
+      pageRows: plan.pageRows,
+      ...(count !== undefined ? { count } : {}),
+      position: plan.position,
+      ...(plan.remaining !== undefined ? { remaining: plan.remaining } : {}),
+    };
+    return this.writePage(ctx, cursor, options.carried, page.applied);
+  }
 
-    let sent = 0;
-    let more = false;
-    let last: readonly Value[] | undefined;
-    if (plan.pageRows > 0) {
-      const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: ctx.abort.signal });
-      if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
-      const write = rowWriter(plan.slots);
-      for await (const batch of result.batches) {
+  /** Continue a parked cursor: the request's token was the one it was parked under. */
+  private async resumeFeed(ctx: RequestContext, cursor: Cursor): Promise<void> {
+    let parked = false;
+    let ok = false;
+    try {
+      const options = parseFeedOptions(cursor.set, ctx.url.searchParams);
+      if (options.queryHash !== cursor.queryHash) throw new SluiceError('ODATA030', 'The $skiptoken is not valid for this request.', { status: 400 });
+      const page = this.pageSizeFor(ctx, { name: cursor.database, containers: [], createdAt: '' });
+      if (page.applied) ctx.res.setHeader('Preference-Applied', page.applied);
+      await this.writePage(ctx, cursor, options.carried, page.applied);
+      parked = ctx.cursorParked === true;
+      ok = true;
+    } finally {
+      if (!parked) {
+        if (ctx.abort.signal.aborted) {
+          cursor.abort.abort(ctx.abort.signal.reason);
+          cursor.lease.release(false);
+        } else {
+          await cursor.reader.close().catch(() => undefined);
+          cursor.lease.release(ok);
+        }
+      }
+    }
+  }
+
+  /** Write one page from a cursor; park the cursor when more rows follow, else close its stream. */
+  private async writePage(ctx: RequestContext, cursor: Cursor, carried: readonly [string, string][], applied?: string): Promise<Buffer | undefined> {
+    const { set } = cursor;
+    const base = this.base(ctx, cursor.database);
+    const onAbort = () => cursor.abort.abort(ctx.abort.signal.reason);
+    ctx.abort.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const pageRows = Math.min(cursor.pageRows, cursor.remaining ?? Number.MAX_SAFE_INTEGER);
+      const selectList = carried.some(([k]) => k === '$select') ? `(${cursor.slots.map((p) => p.name).join(',')})` : '';
+      const headers: Record<string, string> = { 'Cache-Control': 'no-cache' };
+      if (applied) headers['Preference-Applied'] = applied;
+      const w = new BodyWriter(ctx, ODATA_JSON, this.etagBuffer, headers);
+      await w.write(`{"@odata.context":${JSON.stringify(`${base}$metadata#${set.name}${selectList}`)}${cursor.count !== undefined ? `,"@odata.count":${cursor.count}` : ''},"value":[`);
+
+      const write = rowWriter(cursor.slots);
+      const reader = cursor.reader;
+      let sent = 0;
+      let last: readonly Value[] | undefined;
+      while (sent < pageRows && (await reader.fill())) {
         let chunk = '';
-        for (const row of batch.rows) {
-          if (sent >= plan.pageRows) {
-            more = true;
-            break;
-          }
-          chunk += (sent > 0 ? ',' : '') + write(row, plan.position + sent + 1);
+        while (reader.available() > 0 && sent < pageRows) {
+          const row = reader.take();
+          chunk += (sent > 0 ? ',' : '') + write(row, cursor.position + sent + 1);
           last = row;
           sent++;
         }
         ctx.rows = sent;
         await w.write(chunk);
-        if (more) break;
       }
-    }
+      cursor.position += sent;
+      if (cursor.remaining !== undefined) cursor.remaining -= sent;
+      const more = sent === pageRows && pageRows > 0 && (cursor.remaining === undefined || cursor.remaining > 0) && (await reader.fill());
 
-    let next: string | undefined;
-    const remaining = plan.remaining === undefined ? undefined : plan.remaining - sent;
-    if (more && last && (remaining === undefined || remaining > 0)) {
-      const position = plan.position + sent;
-      let token: PageToken = { mode: 'offset', offset: position, ...(remaining !== undefined ? { remaining } : {}) };
-      if (plan.mode === 'keyset') {
-        const keyProps = set.key.map((k) => set.properties.find((p) => p.name === k));
-        const values = plan.keyIndexes.map((i) => last?.[i]);
-        if (values.every((v) => v !== null && v !== undefined)) {
-          token = { mode: 'keyset', key: values.map((v, i) => keyText(v as Value, keyProps[i]?.type ?? 'varchar')), offset: position, ...(remaining !== undefined ? { remaining } : {}) };
+      let next: string | undefined;
+      let token: string | undefined;
+      if (more && last) {
+        const remaining = cursor.remaining;
+        let position: PageToken = { mode: 'offset', offset: cursor.position, ...(remaining !== undefined ? { remaining } : {}) };
+        if (cursor.mode === 'keyset') {
+          const keyProps = set.key.map((k) => set.properties.find((p) => p.name === k));
+          const values = cursor.keyIndexes.map((i) => last?.[i]);
+          if (values.every((v) => v !== null && v !== undefined)) {
+            position = { mode: 'keyset', key: values.map((v, i) => keyText(v as Value, keyProps[i]?.type ?? 'varchar')), offset: cursor.position, ...(remaining !== undefined ? { remaining } : {}) };
+          }
         }
+        token = encodeToken(position, cursor.queryHash);
+        const params = new URLSearchParams(carried);
+        params.set('$skiptoken', token);
+        next = `${base}${set.name}?${params.toString().replace(/\+/g, '%20')}`;
       }
-      const params = new URLSearchParams(options.carried);
-      params.set('$skiptoken', encodeToken(token, options.queryHash));
-      next = `${base}${set.name}?${params.toString().replace(/\+/g, '%20')}`;
+      await w.write(`]${next ? `,"@odata.nextLink":${JSON.stringify(next)}` : ''}}`);
+      const body = w.end();
+      if (token && !ctx.abort.signal.aborted) {
+        ctx.cursorParked = true;
+        this.cursors.park(token, cursor);
+      } else {
+        await cursor.reader.close();
+      }
+      return body;
+    } catch (e) {
+      // The page failed or the client left: stop the statement and let the engine's stream unwind.
+      cursor.abort.abort(e);
+      void cursor.reader.close().catch(() => undefined);
+      throw e;
+    } finally {
+      ctx.abort.signal.removeEventListener('abort', onAbort);
     }
-    await w.write(`]${next ? `,"@odata.nextLink":${JSON.stringify(next)}` : ''}}`);
-    return w.end();
   }
 
   // -------------------------------------------------------------------------

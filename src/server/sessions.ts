@@ -134,6 +134,12 @@ export class SessionPool {
     };
   }
 
+  /** Whether a request for this database would have to wait for a session. */
+  saturated(db: DatabaseRecord): boolean {
+    const pool = this.pools.get(db.name.toLowerCase());
+    return pool !== undefined && pool.idle.length === 0 && pool.busy >= this.maxPerDatabase;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const all: Promise<void>[] = [];

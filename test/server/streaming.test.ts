@@ -133,6 +133,22 @@ describe('streaming feeds', () => {
     assert.equal(await after.text(), String(total));
   });
 
+  it('continues the open stream for the next page, and re-runs the query from the token when none is open', async () => {
+    probe.statements.length = 0;
+    const all = await readAll(f, '/acme/odata4/InMemoryStorage_Memory_accounts?$select=code');
+    assert.equal(all.pages, 5);
+    assert.equal(all.rows.length, 23);
+    assert.equal(probe.statements.length, 1, 'one statement served every page');
+
+    const first = (await (await f.get('/acme/odata4/InMemoryStorage_Memory_accounts?$orderby=name')).json()) as { '@odata.nextLink': string };
+    const next = first['@odata.nextLink'];
+    const viaCursor = await (await fetch(next, { headers: { authorization: f.basic('alice', 'alice-pw') } })).json();
+    probe.statements.length = 0;
+    const rerun = await (await fetch(next, { headers: { authorization: f.basic('alice', 'alice-pw') } })).json();
+    assert.equal(probe.statements.length, 1, 'the second use of the link ran the query again');
+    assert.deepEqual(rerun, viaCursor);
+  });
+
   it('serves a bounded burst of concurrent clients on loopback, every page complete and correct', async () => {
     const clients = 20;
     const results = await Promise.all(

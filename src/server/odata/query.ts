@@ -266,8 +266,12 @@ export function countStatement(set: EntitySet, options: FeedOptions): Statement 
   };
 }
 
-/** The statement for the page the options (and token) ask for. */
-export function pageStatement(set: EntitySet, options: FeedOptions, pageSize: number): PagePlan {
+/**
+ * The statement for the page the options (and token) ask for. `continuous`
+ * leaves out the page limit (only `$top` bounds it) so the server can keep the
+ * stream open and serve the following pages from it.
+ */
+export function pageStatement(set: EntitySet, options: FeedOptions, pageSize: number, continuous = false): PagePlan {
   const keyProps = set.syntheticKey ? [] : set.key.map((k) => findProperty(set, k)).filter((p): p is EntityProperty => p !== undefined);
   const mode: 'keyset' | 'offset' = options.token ? options.token.mode : options.orderBy.length === 0 && keyProps.length > 0 ? 'keyset' : 'offset';
 
@@ -327,7 +331,7 @@ export function pageStatement(set: EntitySet, options: FeedOptions, pageSize: nu
     with: [],
     body: { ...body, items, ...(where ? { where } : {}) },
     orderBy,
-    limit: lit('number', String(pageRows + 1)),
+    ...(continuous ? (remaining !== undefined ? { limit: lit('number', String(remaining + 1)) } : {}) : { limit: lit('number', String(pageRows + 1)) }),
     ...(offset > 0 ? { offset: lit('number', String(offset)) } : {}),
   };
   return { statement: { kind: 'QueryStatement', query }, slots, keyIndexes, mode, pageRows, position, remaining };
