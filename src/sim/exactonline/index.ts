@@ -63,6 +63,8 @@ export interface ExactSimulator {
   revokeTokens(): void;
   /** Divisions the default user can open. */
   divisions(): readonly number[];
+  /** Simulate a division move: DivisionMoveDate changes and every sync Timestamp is regenerated (clients must resync). */
+  moveDivision(division: number): void;
   /** The world (users, subscriptions, the foreign division) for tests. */
   readonly world: World;
   close(): Promise<void>;
@@ -173,6 +175,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     },
     revokeTokens: () => oauth.revokeAll(),
     divisions: () => world.accessibleDivisions(),
+    moveDivision: (division) => app.moveDivision(division),
     async close() {
       await Promise.allSettled([...app.pending]);
       await new Promise<void>((resolve) => {

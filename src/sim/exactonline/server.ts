@@ -108,6 +108,12 @@ export class ExactServer {
     }
   }
 
+  /** Simulate a division move: DivisionMoveDate set, every sync Timestamp regenerated higher. */
+  moveDivision(code: number): void {
+    this.cfg.world.moveDates.set(code, this.cfg.clock.now());
+    this.store.moveDivision(code);
+  }
+
   resetStats(): void {
     this.stats.calls = 0;
     this.stats.byDivision = {};
@@ -156,12 +162,22 @@ export class ExactServer {
       send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(this.cfg.faults));
       return;
     }
+    if (what.startsWith('move-division')) {
+      const code = Number(new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('division'));
+      if (!this.cfg.world.divisions.has(code)) {
+        send(res, 404, { 'Content-Type': JSON_TYPE }, errorJson(`No division ${code}.`));
+        return;
+      }
+      this.moveDivision(code);
+      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify({ division: code, DivisionMoveDate: this.cfg.world.moveDates.get(code) }));
+      return;
+    }
     if (what === 'revoke') {
       this.cfg.oauth.revokeAll();
       send(res, 204, {}, '');
       return;
     }
-    send(res, 404, { 'Content-Type': JSON_TYPE }, errorJson('Unknown admin endpoint; use /__sim/stats, /__sim/faults, /__sim/revoke.'));
+    send(res, 404, { 'Content-Type': JSON_TYPE }, errorJson('Unknown admin endpoint; use /__sim/stats, /__sim/faults, /__sim/revoke, /__sim/move-division?division=N.'));
   }
 
   // -------------------------------------------------------------------------

@@ -72,7 +72,7 @@ function divisionRow(w: World, code: number, user: SimUser): Row {
     Legislation: 'NL',
     StartDate: d.startDate,
     ArchiveDate: d.archiveDate,
-    DivisionMoveDate: null,
+    DivisionMoveDate: w.moveDates.get(code) ?? null,
     AddressLine1: d.addressLine1,
     Postcode: d.postcode,
     City: d.city,

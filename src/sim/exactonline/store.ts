@@ -60,6 +60,8 @@ export class DivisionStore {
   readonly division: number;
   private readonly overlays = new Map<string, Overlay>();
   private counter = WRITE_TIMESTAMP_START;
+  /** Added to every base Timestamp; raised when the division "moves" (Timestamps regenerated). */
+  tsOffset = 0;
 
   constructor(division: number) {
     this.division = division;
@@ -72,6 +74,20 @@ export class DivisionStore {
   /** The highest Timestamp handed out so far (writes) — base rows are all below it. */
   lastTimestamp(): number {
     return this.counter;
+  }
+
+  /** Regenerate every Timestamp above all earlier ones, as a division move does. */
+  regenerate(): void {
+    const shift = Math.ceil((this.counter + 1) / WRITE_TIMESTAMP_START) * WRITE_TIMESTAMP_START;
+    this.tsOffset += shift;
+    this.counter += shift;
+    for (const o of this.overlays.values()) {
+      for (const r of o.rows.values()) if (typeof r.Timestamp === 'number') r.Timestamp += shift;
+    }
+  }
+
+  allOverlays(): IterableIterator<Overlay> {
+    return this.overlays.values();
   }
 
   overlay(name: string): Overlay {
@@ -103,13 +119,26 @@ export class Store {
     this.cacheSize = cacheSize;
   }
 
+  private generate(ds: Dataset, div: number, i: number): Row {
+    const r = ds.row(div, i);
+    const offset = this.divisions.get(div)?.tsOffset ?? 0;
+    if (offset !== 0 && typeof r.Timestamp === 'number') r.Timestamp += offset;
+    return r;
+  }
+
+  /** Regenerate a division's Timestamps (a division move): cached rows carry the old ones. */
+  moveDivision(div: number): void {
+    this.division(div).regenerate();
+    this.cache.clear();
+  }
+
   /** Base row i of a dataset, from the cache when it was generated recently. */
   baseRow(ds: Dataset, div: number, i: number): Row {
-    if (this.cacheSize === 0 || ds.entity === 0) return ds.row(div, i);
+    if (this.cacheSize === 0 || ds.entity === 0) return this.generate(ds, div, i);
     const k = (ds.entity * 16_777_216 + div) * 16_777_216 + i;
     let r = this.cache.get(k);
     if (r === undefined) {
-      r = ds.row(div, i);
+      r = this.generate(ds, div, i);
       if (this.cache.size >= this.cacheSize) {
         // Evict the oldest entry (Map keeps insertion order): FIFO is enough here.
         const first = this.cache.keys().next();
@@ -191,7 +220,8 @@ export class Store {
     const o = this.divisions.get(div)?.peek(ds.name);
     if (ds.entity !== 0) {
       const n = ds.count(div);
-      const first = Math.max(0, Math.min(n, Math.floor(after) - baseTimestamp(ds.entity, 0) + 1));
+      const offset = this.divisions.get(div)?.tsOffset ?? 0;
+      const first = Math.max(0, Math.min(n, Math.floor(after) - offset - baseTimestamp(ds.entity, 0) + 1));
       for (let i = first; i < n; i++) {
         const r = this.baseRow(ds, div, i);
         if (o) {

@@ -232,6 +232,8 @@ export class World {
   readonly defaultUser: SimUser;
   /** A division that exists but the default user cannot open (403 NoDivisionAccess). */
   readonly foreignDivision: number;
+  /** DivisionMoveDate per division that was "moved" (its sync Timestamps regenerated). */
+  readonly moveDates = new Map<number, number>();
 
   constructor(options: WorldOptions) {
     this.options = options;

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/util/clock.js';
-import { errorText, results, setup } from './helpers.js';
+import { call, errorText, results, setup } from './helpers.js';
 
 describe('Exact simulator writes', () => {
   let env: Awaited<ReturnType<typeof setup>>;
@@ -169,5 +169,36 @@ describe('Exact simulator writes', () => {
     assert.equal((await env.send('PUT', `/api/v1/${D}/project/Projects(guid'${id}')`, { Description: 'Nieuw' })).status, 204);
     assert.equal((await env.send('DELETE', `/api/v1/${D}/project/Projects(guid'${id}')`)).status, 204);
     assert.deepEqual(results(await env.get(`/api/v1/${D}/project/Projects?$select=ID`)), []);
+  });
+});
+
+describe('Exact simulator division move', () => {
+  it('sets DivisionMoveDate and regenerates every Timestamp above the old ones', async () => {
+    const env = await setup({ accountsPerDivision: 10 });
+    try {
+      const D = 102673;
+      const sync = async (after: number) => results(await env.get(`/api/v1/${D}/sync/CRM/Accounts?$select=ID,Timestamp&$filter=Timestamp gt ${after}L`));
+      const created = await env.send('POST', `/api/v1/${D}/crm/Accounts`, { Name: 'Voor de verhuizing B.V.' });
+      assert.equal(created.status, 201);
+      const before = await sync(0);
+      assert.equal(before.length, 11);
+      const high = Math.max(...before.map((r) => Number(r.Timestamp)));
+      assert.deepEqual(await sync(high), []);
+      const [div0] = results(await env.get(`/api/v1/${D}/system/Divisions?$select=Code,DivisionMoveDate&$filter=Code eq ${D}`));
+      assert.equal(div0.DivisionMoveDate, null);
+      const moved = await call(`${env.sim.baseUrl}/__sim/move-division?division=${D}`, { method: 'POST' });
+      assert.equal(moved.status, 200);
+      const [div1] = results(await env.get(`/api/v1/${D}/system/Divisions?$select=Code,DivisionMoveDate&$filter=Code eq ${D}`));
+      assert.match(String(div1.DivisionMoveDate), /^\/Date\(\d+\)\/$/);
+      const after = await sync(high);
+      assert.equal(after.length, 11, 'a client that kept the old Timestamp sees everything again');
+      assert.deepEqual(after.map((r) => r.ID).sort(), before.map((r) => r.ID).sort());
+      for (const r of after) assert.ok(Number(r.Timestamp) > high);
+      const other = env.sim.divisions().find((d) => d !== D) as number;
+      const untouched = results(await env.get(`/api/v1/${other}/sync/CRM/Accounts?$select=ID,Timestamp&$filter=Timestamp gt ${high}L`));
+      assert.deepEqual(untouched, []);
+    } finally {
+      await env.sim.close();
+    }
   });
 });
