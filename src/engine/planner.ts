@@ -58,6 +58,42 @@ export function literalValue(e: Expr): { ok: true; value: Value } | { ok: false 
   }
 }
 
+/**
+ * A constant as the column's type would compare it, or not ok when the
+ * comparison would need a conversion only DuckDB should decide (a number
+ * against a text column compares numerically in Oracle, not as text).
+ */
+function typedLiteral(e: Expr, ref: BoundRef, column: string): { ok: true; value: Value } | { ok: false } {
+  const v = literalValue(e);
+  if (!v.ok) return v;
+  const type = ref.table.columns.find((c) => c.name === column)?.type;
+  const value = v.value;
+  switch (type) {
+    case 'integer':
+    case 'bigint':
+    case 'double':
+    case 'decimal':
+      if (typeof value === 'number' || typeof value === 'bigint') return v;
+      if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return { ok: true, value: Number(value) };
+      return { ok: false };
+    case 'varchar':
+    case 'guid':
+      return typeof value === 'string' ? v : { ok: false };
+    case 'date':
+    case 'timestamp': {
+      if (value instanceof Date) return v;
+      const m = typeof value === 'string' ? /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$/.exec(value) : null;
+      if (!m) return { ok: false };
+      const d = new Date(`${m[1]}T${m[2] ?? '00:00:00'}Z`);
+      return Number.isNaN(d.getTime()) ? { ok: false } : { ok: true, value: d };
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? v : { ok: false };
+    default:
+      return v;
+  }
+}
+
 /** The column of `table` a reference denotes, when it is this ref's (qualified by its alias, or unqualified and unambiguous). */
 function columnOf(e: Expr, ref: BoundRef, siblings: readonly BoundRef[]): string | undefined {
   if (e.kind !== 'ColumnRef') return undefined;
@@ -90,10 +126,10 @@ export function toPredicates(e: Expr, ref: BoundRef, siblings: readonly BoundRef
       if (!(e.op in FLIP)) return undefined;
       const op = e.op as '=' | '<>' | '<' | '<=' | '>' | '>=';
       let col = columnOf(e.left, ref, siblings);
-      let lit = literalValue(e.right);
+      let lit = col ? typedLiteral(e.right, ref, col) : { ok: false as const };
       if (col && lit.ok) return [{ kind: 'compare', column: col, op, value: lit.value }];
       col = columnOf(e.right, ref, siblings);
-      lit = literalValue(e.left);
+      lit = col ? typedLiteral(e.left, ref, col) : { ok: false as const };
       if (col && lit.ok) return [{ kind: 'compare', column: col, op: FLIP[op], value: lit.value }];
       return undefined;
     }
@@ -102,7 +138,7 @@ export function toPredicates(e: Expr, ref: BoundRef, siblings: readonly BoundRef
       if (!col) return undefined;
       const values: Value[] = [];
       for (const x of e.list) {
-        const v = literalValue(x);
+        const v = typedLiteral(x, ref, col);
         if (!v.ok) return undefined;
         values.push(v.value);
       }
@@ -115,13 +151,14 @@ export function toPredicates(e: Expr, ref: BoundRef, siblings: readonly BoundRef
     case 'Like': {
       const col = columnOf(e.expr, ref, siblings);
       const p = literalValue(e.pattern);
-      if (!col || !p.ok || typeof p.value !== 'string' || e.escape || e.caseInsensitive) return undefined;
+      const type = col ? ref.table.columns.find((c) => c.name === col)?.type : undefined;
+      if (!col || !p.ok || typeof p.value !== 'string' || e.escape || e.caseInsensitive || (type !== 'varchar' && type !== 'guid')) return undefined;
       return [{ kind: 'like', column: col, pattern: p.value, not: e.not }];
     }
     case 'Between': {
       const col = columnOf(e.expr, ref, siblings);
-      const lo = literalValue(e.low);
-      const hi = literalValue(e.high);
+      const lo = col ? typedLiteral(e.low, ref, col) : { ok: false as const };
+      const hi = col ? typedLiteral(e.high, ref, col) : { ok: false as const };
       if (!col || !lo.ok || !hi.ok || e.not) return undefined;
       return [
         { kind: 'compare', column: col, op: '>=', value: lo.value },

@@ -68,6 +68,15 @@ describe('remote scans', () => {
     assert.deepEqual(kinds, ['compare', 'compare', 'in', 'isnull', 'or']);
   });
 
+  it('offers constants in the column\'s type, and keeps type-changing comparisons local', async () => {
+    const { s, fakes } = await open();
+    await rows(s, "select OrderId from orders where amount = '20' and customer = 5 and status like 'o%'");
+    assert.deepEqual(fakes[0].log.scans[0].request.conjuncts, [
+      { kind: 'compare', column: 'Amount', op: '=', value: 20 },
+      { kind: 'like', column: 'Status', pattern: 'o%', not: false },
+    ]);
+  });
+
   it('pushes a limit only when every conjunct is exact in a single-table select', async () => {
     const { s, fakes } = await open();
     assert.equal((await rows(s, 'select OrderId from orders where amount > 10 limit 3')).length, 3);
