@@ -432,6 +432,29 @@ describe('ExactOnlineAll under time pressure (manual clock)', () => {
     }
   });
 
+  test('a scan that runs past the daily share stops before the next call', async () => {
+    const sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 2500, rateLimits: { minutely: 1000, daily: 40 } });
+    const env = testEnv();
+    const c = await connectSim(sim, env);
+    try {
+      const [p] = await c.partitions(signal);
+      await readAll(c, 'Accounts', { columns: ['ID'], limit: 1, orderBy: [{ column: 'Code', descending: false }] }, [p]);
+      assert.equal(c.setOption('exact-daily-budget-share', '0.05'), true);
+      const request = { columns: ['ID'], conjuncts: [{ kind: 'compare' as const, column: 'Code', op: '<>' as const, value: '0' }] };
+      assert.equal(c.plan(table(c, 'Accounts'), request).estimatedCallsPerPartition, 1);
+      sim.resetStats();
+      const r = await readAll(c, 'Accounts', request, [p]);
+      assert.equal(r.failures.length, 1);
+      assert.equal((r.failures[0].error as SluiceError).code, 'EOL043');
+      assert.equal(r.rows.length, 1000, 'the first page arrived');
+      assert.equal(sim.stats().calls, 1, 'the second page was never requested');
+    } finally {
+      await c.close();
+      await sim.close();
+      env.cleanup();
+    }
+  });
+
   test('50 divisions in one go', async () => {
     const sim = await startExactSimulator({ port: 0, divisions: 50, subscriptions: 5, accountsPerDivision: 20, transactionLinesPerDivision: 12 });
     const env = testEnv();
