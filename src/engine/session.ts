@@ -58,6 +58,7 @@ import type { ExprKind } from './functions.js';
 import { LocalDb, quoteIdent } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
 import { loadSettings } from './settings.js';
+import { explainSynchronize, runSynchronize, SyncJournal, type SyncHost } from './synchronize.js';
 
 const WRITE_BATCH = 500;
 
@@ -108,6 +109,7 @@ export class SluiceSession implements Session, SessionIntrospection {
   private readonly selection = new Map<string, readonly Partition[]>();
   private readonly clock: Clock;
   private readonly pendingTemps: string[] = [];
+  private readonly syncJournal = new SyncJournal();
   private closed = false;
 
   private constructor(
@@ -187,7 +189,7 @@ export class SluiceSession implements Session, SessionIntrospection {
   }
 
   journals() {
-    return [];
+    return [this.syncJournal.entry()];
   }
 
   selectedPartitions(alias: string): readonly Partition[] | undefined {
@@ -305,15 +307,45 @@ export class SluiceSession implements Session, SessionIntrospection {
       case 'Delete':
         return this.runUpdateOrDelete(statement, state, text);
       case 'Explain': {
-        const lines = await this.explain(statement.statement, state, text);
+        const lines =
+          statement.statement.kind === 'Synchronize'
+            ? await explainSynchronize(statement.statement, this.syncHost(state, text))
+            : await this.explain(statement.statement, state, text);
+        await this.releaseTemps(state);
         state.finishedAt = this.clock.now();
         return { kind: 'explain', statement, lines, summary: this.summaryOf(state, () => 0) };
       }
-      case 'Synchronize':
-        throw new SluiceError('ENG900', 'synchronize is parsed but not executed yet.', {
-          location: locationOf(statement.span, text),
-        });
+      case 'Synchronize': {
+        const result = await runSynchronize(statement, this.syncHost(state, text));
+        await this.releaseTemps(state);
+        state.warnings.push(...result.warnings);
+        return this.done(statement, state, result.message, result.ok);
+      }
     }
+  }
+
+  /** What synchronize (engine/synchronize.ts) needs of the session: its reads go through the same pipeline as queries. */
+  private syncHost(state: RunState, text: string | undefined): SyncHost {
+    return {
+      containers: this.list,
+      db: this.db,
+      settings: this.settingsMap,
+      journal: this.syncJournal,
+      state,
+      text,
+      now: () => this.clock.now(),
+      read: async (queries, scan) => {
+        // One union query binds and scans every side together, in parallel; each side is then printed on its own.
+        const body = queries.map((x) => x.body).reduce((left, right) => ({ kind: 'SetOperation', op: 'union', all: true, left, right }));
+        const prepared = await this.prepareQuery({ kind: 'Query', with: [], body, orderBy: [] }, state, text, scan);
+        return { sqls: queries.map((x) => printQuery(x, prepared.ctx)), explain: this.explainPlans(prepared.plans, prepared.bound) };
+      },
+      partitions: async (container) => {
+        const all = await this.partitionsOf(container, state.signal);
+        const selected = await this.selectedFor(container, state.signal);
+        return { partitioned: selected.partitioned, all, selected: selected.partitions };
+      },
+    };
   }
 
   private done(statement: Statement, state: RunState, message: string, rowsAffected?: number): StatementResult {

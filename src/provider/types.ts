@@ -76,6 +76,8 @@ export interface TableInfo extends TableIdentity {
   /** For partitioned/subscription tables: the column carrying the partition id (e.g. 'Division'). */
   readonly partitionColumn?: string;
   readonly writable: { readonly insert: boolean; readonly update: boolean; readonly delete: boolean };
+  /** Why an operation `writable` refuses is refused, in the platform's terms (e.g. "Visma.net has no API to delete customers."). */
+  readonly writeRefusals?: Partial<Record<WriteOp, string>>;
   /** Other names the table is known by (e.g. Invantive's short names). */
   readonly aliases?: readonly string[];
   readonly description?: string;

@@ -94,7 +94,9 @@ export class DataDictionaryContainer implements Container {
   ) {}
 
   tables(): readonly TableInfo[] {
-    return TABLES;
+    // Journals the engine keeps (e.g. synchronizeresults) are tables too.
+    const journals = this.session.journals().map((j) => j.table);
+    return journals.length > 0 ? [...TABLES, ...journals] : TABLES;
   }
 
   async partitions(): Promise<readonly Partition[]> {
@@ -117,11 +119,21 @@ export class DataDictionaryContainer implements Container {
     const name = plan.table.name.toLowerCase();
     const partitions = new Map<string, readonly Partition[]>();
     if (name === 'systempartitions') {
-      // Containers cache their partition lists, so asking again costs no remote call after the first.
+      // Providers cache their partition lists, so asking again costs no remote call after the first.
       for (const c of this.session.containers()) {
         if (c === this) continue;
-        partitions.set(c.alias.toLowerCase(), await c.partitions(context.signal));
+        try {
+          partitions.set(c.alias.toLowerCase(), await c.partitions(context.signal));
+        } catch {
+          // A container that cannot list its partitions (misconfigured, offline) shows none rather than hiding the others.
+          if (context.signal.aborted) throw context.signal.reason;
+        }
       }
+    }
+    const journal = this.session.journals().find((j) => j.name.toLowerCase() === name);
+    if (journal) {
+      yield journal.rows();
+      return;
     }
     yield { columns: plan.table.columns.map((c) => c.name), rows: this.rows(name, partitions) };
   }

@@ -150,6 +150,11 @@ export class VismaContainer implements Container {
       scope: 'partitioned',
       partitionColumn: PARTITION_COLUMN,
       writable: { insert: !!t.insert, update: !!t.update, delete: !!t.delete },
+      writeRefusals: {
+        ...(t.insert ? {} : { insert: `Visma.net has no API to create ${plural(t.schema)}.` }),
+        ...(t.update ? {} : { update: `Visma.net has no API to update ${plural(t.schema)}.` }),
+        ...(t.delete ? {} : { delete: `Visma.net has no API to delete ${plural(t.schema)}.` }),
+      },
       description: `GET /v1${t.path} (${t.operationId})${t.deprecated ? ', deprecated' : ''}`,
     };
   }
