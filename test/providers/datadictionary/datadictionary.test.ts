@@ -59,6 +59,19 @@ describe('DataDictionary provider', () => {
     assert.deepEqual(rows.map((r) => [r.partition_id, r.selected, r.state, r.group_id]), [['1', true, 'available', 'g'], ['2', false, 'archived', null]]);
   });
 
+  it('still lists partitions when one container cannot list its own', async () => {
+    const broken = { alias: 'down', providerName: 'X', tables: () => [], partitions: async () => { throw new Error('offline'); } } as unknown as Container;
+    const session: SessionIntrospection = {
+      containers: () => [broken, remote],
+      selectedPartitions: () => undefined,
+      callLog: () => [],
+      journals: () => [],
+      settings: () => ({}),
+    };
+    const dd = new DataDictionaryContainer('datadictionary', session);
+    assert.deepEqual((await scan(dd, 'systempartitions')).map((r) => r.partition_id), ['1', '2']);
+  });
+
   it('lists remote calls and settings', async () => {
     const calls = await scan(dictionary(), 'sessionios');
     assert.equal(calls[0].url, 'https://x/api?access_token=***');
