@@ -1,8 +1,8 @@
 /**
- * How one cell value reads as text in the CLI: the table display and the
- * fallback CSV writer share these rules so a value looks the same whichever
- * way it is shown. Dates are calendar dates (UTC), timestamps ISO-like in
- * UTC, 64-bit integers exact, binary as hex.
+ * How one cell value reads in the table display. Dates and timestamps follow
+ * the same rules as src/formats' CSV writer (calendar dates and
+ * YYYY-MM-DD HH:MM:SS in UTC), so a value looks the same on screen and in a
+ * file; 64-bit integers stay exact; binary shows as hex.
  */
 import type { ColumnType, Value } from '../../provider/types.js';
 
