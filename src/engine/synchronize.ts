@@ -120,6 +120,7 @@ interface SyncColumn {
   readonly sourceName: string;
   readonly targetName: string;
   readonly type: ColumnType;
+  readonly sourceType: ColumnType;
   readonly isKey: boolean;
   readonly compared: boolean;
   readonly insert: boolean;
@@ -196,6 +197,7 @@ function planSync(statement: SynchronizeStatement, host: SyncHost): SyncPlan {
       sourceName: sc.name,
       targetName: tc.name,
       type: tc.type,
+      sourceType: sc.type,
       isKey: key,
       // The target's own key addresses the row in an update; it cannot be changed by one.
       compared: !key && !ignored && !(targetKey && !key),
@@ -251,8 +253,18 @@ const TYPE_WORD: Record<ColumnType, string> = {
   blob: 'binary data',
 };
 
-/** The value of `x` as the target column type would hold it; NULL when it cannot convert. */
-function normalise(x: string, type: ColumnType): string {
+const NUMERIC: readonly ColumnType[] = ['integer', 'bigint', 'double', 'decimal'];
+
+/**
+ * The value of `x` as the target column type would hold it; NULL when it
+ * cannot convert. `from` is the type `x` has: a number going into text is
+ * written without a trailing `.0`, so 2 and '2' compare equal.
+ */
+function normalise(x: string, type: ColumnType, from: ColumnType = type): string {
+  if (type === 'varchar' && NUMERIC.includes(from)) {
+    const d = `CAST(${x} AS DOUBLE)`;
+    return `(CASE WHEN ${d} = ROUND(${d}) AND ABS(${d}) < 9.2e18 THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END)`;
+  }
   const text = `TRIM(CAST(${x} AS VARCHAR))`;
   switch (type) {
     case 'integer':
@@ -318,10 +330,10 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
   const sNorm = temp('sync_sn');
   const problems = plan.columns.map((c) => {
     const raw = q(c.sourceName);
-    return `CASE WHEN ${raw} IS NOT NULL AND ${normalise(raw, c.type)} IS NULL THEN ${quoteString(`${c.targetName}: `)} || ${quoteString("'")} || CAST(${raw} AS VARCHAR) || ${quoteString(`' is not ${TYPE_WORD[c.type]}`)} END`;
+    return `CASE WHEN ${raw} IS NOT NULL AND ${normalise(raw, c.type, c.sourceType)} IS NULL THEN ${quoteString(`${c.targetName}: `)} || ${quoteString("'")} || CAST(${raw} AS VARCHAR) || ${quoteString(`' is not ${TYPE_WORD[c.type]}`)} END`;
   });
   await db.run(
-    `CREATE TEMP TABLE ${sNorm} AS SELECT * FROM (SELECT row_number() OVER () AS __rid, ${plan.columns.map((c) => `${normalise(q(c.sourceName), c.type)} AS ${c.id}`).join(', ')}` +
+    `CREATE TEMP TABLE ${sNorm} AS SELECT * FROM (SELECT row_number() OVER () AS __rid, ${plan.columns.map((c) => `${normalise(q(c.sourceName), c.type, c.sourceType)} AS ${c.id}`).join(', ')}` +
       `${plan.sourcePartitionColumn ? `, CAST(${q(plan.sourcePartitionColumn)} AS VARCHAR) AS __part` : ', CAST(NULL AS VARCHAR) AS __part'}` +
       `, NULLIF(concat_ws('; ', ${problems.length > 0 ? problems.join(', ') : 'NULL'}), '') AS __problem FROM ${sRaw})` +
       // A key that did not convert is reported, never skipped as if it were empty.
@@ -452,7 +464,7 @@ export async function explainSynchronize(statement: SynchronizeStatement, host: 
     if (why) lines.push(`  ${op}: would fail before writing: ${why}`);
     if (n === 0) continue;
     const shape = writeShape(plan, op);
-    const sample = await host.db.all(`SELECT __key, ${shape.select.join(', ')} FROM ${q(c.diff)} WHERE __action = '${op}' ORDER BY __key LIMIT 3`);
+    const sample = await host.db.all(`SELECT __key, ${shape.select.join(', ')} FROM ${c.diff} WHERE __action = '${op}' ORDER BY __key LIMIT 3`);
     lines.push(`  sample ${op}:`);
     for (const row of sample.rows) lines.push(`    ${String(row[0])}: ${shape.columns.map((col, i) => `${col}=${show(row[i + 1])}`).join(', ')}`);
   }
@@ -523,7 +535,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   }
 
   // Rows whose values cannot convert are failures before any write.
-  const problems = await db.all(`SELECT __action, __key, __part, __problem FROM ${q(diff)} WHERE __problem IS NOT NULL AND __action <> 'delete' ORDER BY __key`);
+  const problems = await db.all(`SELECT __action, __key, __part, __problem FROM ${diff} WHERE __problem IS NOT NULL AND __action <> 'delete' ORDER BY __key`);
   for (const row of problems.rows) {
     const op = String(row[0]) as WriteOp;
     if (!plan.allowed.has(op)) continue;
@@ -536,7 +548,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   // Skipped actions (caps with "exit") are journaled row by row too.
   for (const op of exited) {
     const cap = plan.allowed.get(op)!;
-    const rows = await db.all(`SELECT __key, __part FROM ${q(diff)} WHERE __action = '${op}' AND __problem IS NULL ORDER BY __key`);
+    const rows = await db.all(`SELECT __key, __part FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY __key`);
     for (const r of rows.rows) record(op, String(r[0]), r[1] === null ? null : String(r[1]), 'skipped', `Not ${PAST[op]}: ${counts[op]} rows needed it, more than "${op} exit after ${cap.rows} rows" allows.`);
   }
 
@@ -547,7 +559,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   for (const op of active) {
     const shape = writeShape(plan, op);
     const part = op === 'insert' ? '__part' : '__tpart';
-    const res = await db.all(`SELECT __key, ${part}, ${shape.select.join(', ')} FROM ${q(diff)} WHERE __action = '${op}' AND __problem IS NULL ORDER BY ${part}, __key`);
+    const res = await db.all(`SELECT __key, ${part}, ${shape.select.join(', ')} FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY ${part}, __key`);
     for (const row of res.rows) {
       let partition: Partition | undefined;
       if (routed) {
