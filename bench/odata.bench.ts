@@ -57,12 +57,17 @@ async function serverMain(): Promise<void> {
   const secrets = SecretBox.fromPassphrase('bench');
   const tenancy = new Tenancy(store, secrets);
   await tenancy.addUser('bench', { password: 'bench-password' });
-  await tenancy.addDatabase('big', { startupSql: tableSql('big', 1_000_000) });
-  await tenancy.addDatabase('medium', { startupSql: tableSql('medium', 100_000) });
-  await tenancy.grant('bench', 'big');
-  await tenancy.grant('bench', 'medium');
+  const dbs = (process.env.BENCH_DBS ?? '').split(',');
+  if (dbs.includes('big')) {
+    await tenancy.addDatabase('big', { startupSql: tableSql('big', 1_000_000) });
+    await tenancy.grant('bench', 'big');
+  }
+  if (dbs.includes('medium')) {
+    await tenancy.addDatabase('medium', { startupSql: tableSql('medium', 100_000) });
+    await tenancy.grant('bench', 'medium');
+  }
   const pgTable = process.env.BENCH_PG_TABLE;
-  if (pgTable) {
+  if (pgTable && dbs.includes('pg')) {
     await tenancy.addDatabase('pg');
     await tenancy.addContainer('pg', 'pg', 'PostgreSQL', 'host=127.0.0.1;port=5432;database=test;user=root');
     await tenancy.grant('bench', 'pg');
@@ -174,65 +179,89 @@ async function dropPostgres(table: string): Promise<void> {
   await client.end();
 }
 
-async function main(): Promise<void> {
-  const pgTable = await preparePostgres(1_000_000);
+/** A fresh server process per scenario, so each peak RSS is that scenario's own. */
+async function withServer(dbs: string[], pgTable: string | undefined, body: (url: string, child: ChildProcess) => Promise<void>): Promise<void> {
   const child = fork(new URL(import.meta.url).pathname, ['--server'], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...(pgTable ? { BENCH_PG_TABLE: pgTable } : {}) },
+    env: { ...process.env, BENCH_DBS: dbs.join(','), ...(pgTable ? { BENCH_PG_TABLE: pgTable } : {}) },
   });
   try {
     const { url } = await new Promise<{ url: string }>((resolve, reject) => {
       child.once('message', (m) => resolve(m as { url: string }));
       child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
     });
-    console.log(`OData feed benchmark (server process on ${url}, 2-core shared machine)`);
+    await body(url, child);
+  } finally {
+    child.send({ cmd: 'stop' });
+    await new Promise((r) => child.once('exit', r));
+  }
+}
 
-    // Warm-up: opens the session and runs the startup SQL that builds the table.
-    let t0 = performance.now();
-    await (await fetch(`${url}/big/odata4/InMemoryStorage_Memory_big/$count`, { headers: { authorization: AUTH } })).text();
-    console.log(`  (building the 1,000,000-row in-memory table at session start took ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+/** Open the session (startup SQL builds the table) and report how long it took and the RSS after. */
+async function warm(child: ChildProcess, url: string, what: string): Promise<void> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { authorization: AUTH } });
+  await res.text();
+  const { now } = await ask<{ now: number }>(child, 'rss');
+  console.log(`  (${what}: session start ${((performance.now() - t0) / 1000).toFixed(1)} s, server RSS then ${(now / 1024 / 1024).toFixed(0)} MB)`);
+}
 
-    await measure(child, 'in-memory 1M, one stream', 1_000_000, () => readStream(`${url}/big/odata4/InMemoryStorage_Memory_big`));
-    await measure(child, 'in-memory 1M, pages of 5,000 via nextLink', 1_000_000, () => readPaged(`${url}/big/odata4/InMemoryStorage_Memory_big`));
+async function main(): Promise<void> {
+  const pgTable = await preparePostgres(1_000_000);
+  console.log('OData feed benchmark: server and client on loopback, separate processes, a fresh server per line (2-core shared machine)');
+  try {
+    const big = '/big/odata4/InMemoryStorage_Memory_big';
+    await withServer(['big'], undefined, async (url, child) => {
+      await warm(child, `${url}${big}/$count`, 'in-memory 1,000,000-row table built by startup SQL');
+      await measure(child, 'in-memory 1M, one stream', 1_000_000, () => readStream(`${url}${big}`));
+    });
+    await withServer(['big'], undefined, async (url, child) => {
+      await warm(child, `${url}${big}/$count`, 'same, new server');
+      await measure(child, 'in-memory 1M, pages of 5,000 via nextLink', 1_000_000, () => readPaged(`${url}${big}`));
+    });
 
     if (pgTable) {
-      const set = `test_public_${pgTable}`;
-      const svc = (await (await fetch(`${url}/pg/odata4/`, { headers: { authorization: AUTH } })).json()) as { value: { name: string }[] };
-      const name = svc.value.find((s) => s.name.toLowerCase().endsWith(pgTable))?.name ?? set;
-      await measure(child, 'PostgreSQL 1M, one stream', 1_000_000, () => readStream(`${url}/pg/odata4/${name}`));
-      await measure(child, 'PostgreSQL 1M, pages of 5,000 (keyset)', 1_000_000, () => readPaged(`${url}/pg/odata4/${name}`));
+      const name = `test_public_${pgTable}`;
+      await withServer(['pg'], pgTable, async (url, child) => {
+        await warm(child, `${url}/pg/odata4/${name}/$count`, 'PostgreSQL container');
+        await measure(child, 'PostgreSQL 1M, one stream', 1_000_000, () => readStream(`${url}/pg/odata4/${name}`));
+      });
+      await withServer(['pg'], pgTable, async (url, child) => {
+        await warm(child, `${url}/pg/odata4/${name}/$count`, 'PostgreSQL container, new server');
+        await measure(child, 'PostgreSQL 1M, pages of 5,000 via nextLink', 1_000_000, () => readPaged(`${url}/pg/odata4/${name}`));
+      });
     } else {
       console.log('PostgreSQL: not reachable on 127.0.0.1:5432, skipped');
     }
 
     // 50 concurrent clients paging through the 100,000-row table.
-    t0 = performance.now();
-    await (await fetch(`${url}/medium/odata4/InMemoryStorage_Memory_medium/$count`, { headers: { authorization: AUTH } })).text();
-    const latencies: number[] = [];
-    let errors = 0;
-    let rows = 0;
-    await ask(child, 'reset');
-    t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 50 }, async (_, i) => {
-        try {
-          // Each client reads one division's slice (25,000 rows) in pages of 5,000, as refreshes of several reports would.
-          const filter = encodeURIComponent(`division eq ${102673 + (i % 4)}`);
-          rows += await readPaged(`${url}/medium/odata4/InMemoryStorage_Memory_medium?$filter=${filter}&$select=id,code,amount`, latencies);
-        } catch {
-          errors++;
-        }
-      }),
-    );
-    const s = (performance.now() - t0) / 1000;
-    const { peak } = await ask<{ peak: number }>(child, 'rss');
-    console.log(
-      `50 concurrent clients, 100k table: ${latencies.length} page requests, ${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s; ` +
-        `p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms; errors ${errors} (goal 0); server peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB`,
-    );
+    await withServer(['medium'], undefined, async (url, child) => {
+      await warm(child, `${url}/medium/odata4/InMemoryStorage_Memory_medium/$count`, '100,000-row table');
+      const latencies: number[] = [];
+      let errors = 0;
+      let rows = 0;
+      await ask(child, 'reset');
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          try {
+            // Each client reads one division's slice (25,000 rows) in pages of 5,000, as refreshes of several reports would.
+            const filter = encodeURIComponent(`division eq ${102673 + (i % 4)}`);
+            const n = await readPaged(`${url}/medium/odata4/InMemoryStorage_Memory_medium?$filter=${filter}&$select=id,code,amount`, latencies);
+            rows += n;
+          } catch {
+            errors++;
+          }
+        }),
+      );
+      const s = (performance.now() - t0) / 1000;
+      const { peak } = await ask<{ peak: number }>(child, 'rss');
+      console.log(
+        `50 concurrent clients, 100k table: ${latencies.length} page requests, ${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s; ` +
+          `p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms; errors ${errors} (goal 0); server peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB`,
+      );
+    });
   } finally {
-    child.send({ cmd: 'stop' });
-    await new Promise((r) => child.once('exit', r));
     if (pgTable) await dropPostgres(pgTable);
   }
 }
