@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { openSession } from '../../src/engine/index.js';
 import type { Container, Provider, ScanContext, ScanPlan, ScanRequest, TableInfo } from '../../src/provider/types.js';
 import { Shell } from '../../src/cli/shell.js';
-import { Capture } from './helpers.js';
+import { Capture, waitFor } from './helpers.js';
 
 const TABLE: TableInfo = {
   catalog: 'Slow',
@@ -67,7 +67,7 @@ test('Ctrl-C cancels a statement running on the engine and the shell carries on'
     const shell = new Shell({ session, input, output, errorOutput, terminal: false, keywords: [], env: {} });
     const done = shell.run();
     input.write('select count(*) from endless@slow;\n');
-    while (state.scans === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => state.scans > 0, 'the remote scan to start');
     shell.interrupt();
     input.end("select 'still here' answer;\n");
     await done;

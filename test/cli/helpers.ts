@@ -41,3 +41,12 @@ export async function cli(argv: string[], session: FakeSession | Error, stdinTex
   });
   return { code, stdout: stdout.text, stderr: stderr.text, options };
 }
+
+/** Wait until `condition` holds; fail (rather than hang the suite) if it never does. */
+export async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`gave up waiting: ${what}`);
+}

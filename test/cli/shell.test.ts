@@ -8,7 +8,7 @@ import { Shell } from '../../src/cli/shell.js';
 import { endsWithTerminator } from '../../src/cli/statement-end.js';
 import { loadHistory, saveHistory } from '../../src/cli/history.js';
 import { FakeSession, fakeContainer, fakeTable } from './fake-session.js';
-import { Capture } from './helpers.js';
+import { Capture, waitFor } from './helpers.js';
 
 const ACCOUNTS = {
   columns: [
@@ -133,7 +133,7 @@ test('Ctrl-C cancels a running statement and the shell keeps going', async () =>
   const session = makeSession();
   const s = startShell(session);
   s.input.write('select * from slow;\n');
-  while (session.executed.length === 0) await new Promise((r) => setImmediate(r));
+  await waitFor(() => session.executed.length > 0, 'the statement to start');
   s.shell.interrupt();
   assert.match(s.errorOutput.text, /Cancelling… \(Ctrl-C again leaves sluice\)/);
   s.input.end('select code, name from accounts;\n');
@@ -153,7 +153,7 @@ test('a second Ctrl-C while a cancelled statement has not stopped lets the user 
   const shell = new Shell({ session, input, output: new Capture(), errorOutput, terminal: false, keywords: [], env: {}, onForceQuit: () => forced++ });
   const done = shell.run();
   input.write('select * from stuck;\n');
-  while (session.executed.length === 0) await new Promise((r) => setImmediate(r));
+  await waitFor(() => session.executed.length > 0, 'the statement to start');
   shell.interrupt();
   assert.equal(forced, 0);
   shell.interrupt();
@@ -167,7 +167,7 @@ test('Ctrl-C drops a half-typed statement; twice on an empty prompt leaves', asy
   const session = makeSession();
   const s = startShell(session);
   s.input.write('select code, name\n');
-  while (!s.output.text.includes('...>')) await new Promise((r) => setImmediate(r));
+  await waitFor(() => s.output.text.includes('...>'), 'the continuation prompt');
   s.shell.interrupt();
   s.shell.interrupt();
   assert.match(s.output.text, /To leave, press Ctrl-C again/);
@@ -200,7 +200,7 @@ test('in a terminal the shell records typed lines in the history file', async ()
     const shell = new Shell({ session, input, output, errorOutput: new Capture(), terminal: true, keywords: [], historyFile: file, env: {} });
     const done = shell.run();
     input.write('select code, name from accounts;\r');
-    while (session.executed.length === 0) await new Promise((r) => setImmediate(r));
+    await waitFor(() => session.executed.length > 0, 'the statement to start');
     input.write('\\quit\r');
     await done;
     assert.deepEqual(readFileSync(file, 'utf8').split('\n').filter(Boolean), ['select code, name from accounts;', '\\quit']);
