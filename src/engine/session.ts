@@ -399,10 +399,20 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
       return [c];
     };
+    // Without @alias, a container that cannot list its partitions is skipped with a warning, not fatal.
+    const listOf = async (c: Container, explicit: boolean): Promise<readonly Partition[]> => {
+      try {
+        return await this.partitionsOf(c, state.signal);
+      } catch (e) {
+        if (explicit || state.signal.aborted) throw e;
+        state.warnings.push(`Container ${c.alias} was skipped: ${e instanceof Error ? e.message : String(e)}`);
+        return [];
+      }
+    };
     const useCode = async (code: string, alias: string | undefined, span: UseStatement['span']) => {
       let hit = false;
       for (const c of named(alias, span)) {
-        const p = (await this.partitionsOf(c, state.signal)).find((x) => eq(x.id, code));
+        const p = (await listOf(c, alias !== undefined)).find((x) => eq(x.id, code));
         if (p) {
           add(c, [p]);
           hit = true;
@@ -419,13 +429,13 @@ export class SluiceSession implements Session, SessionIntrospection {
       switch (item.kind) {
         case 'all':
           for (const c of named(item.container, item.span)) {
-            const all = await this.partitionsOf(c, state.signal);
+            const all = await listOf(c, item.container !== undefined);
             if (all.length > 0) add(c, all);
           }
           break;
         case 'default':
           for (const c of named(item.container, item.span)) {
-            const all = await this.partitionsOf(c, state.signal);
+            const all = await listOf(c, item.container !== undefined);
             if (all.length > 0) add(c, defaultPartitions(all));
           }
           break;

@@ -169,7 +169,11 @@ export class FakeContainer implements Container {
     return [ORDERS, CUSTOMERS, ME, ENDLESS];
   }
 
+  /** Set to make partitions() fail, like a misconfigured or offline platform. */
+  partitionsError?: Error;
+
   async partitions(): Promise<readonly Partition[]> {
+    if (this.partitionsError) throw this.partitionsError;
     return PARTITIONS;
   }
 

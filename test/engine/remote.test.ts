@@ -177,6 +177,15 @@ describe('remote scans', () => {
     await assert.rejects(runAll(s, 'use 555'), (e: SluiceError) => e.code === 'ENG031');
   });
 
+  it('use all skips, with a warning, a container that cannot list its partitions', async () => {
+    const { s, fakes } = await open(['eol', 'down']);
+    fakes[1].partitionsError = new Error('platform offline');
+    const res = await runAll(s, 'use all; select count(*) from orders@eol');
+    assert.match(res[0].result.summary().warnings.join('\n'), /down was skipped: platform offline/);
+    assert.deepEqual(res[1].rows, [[30]]);
+    await assert.rejects(runAll(s, 'use all@down'), /platform offline/);
+  });
+
   it('explains pushdown, scope, partitions and estimated calls', async () => {
     const { s } = await open();
     const r = await runAll(s, "use 101, 102; explain select OrderId from orders where amount > 10 and status = 'open'");
