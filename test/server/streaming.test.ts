@@ -165,3 +165,45 @@ describe('streaming feeds', () => {
     });
   });
 });
+
+describe('response cache', () => {
+  let f: Fixture;
+  const probe: Probe = { statements: [], batchesPulled: 0, rowsPulled: 0, signals: [], streamsClosed: 0 };
+  before(async () => {
+    f = await fixture({ cacheMaxAgeSeconds: 60, wrapFactory: (base) => probedFactory(base, probe) });
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  it('serves repeated requests from the cache within the max age, fresh with no-cache or after expiry', async () => {
+    const path = `/acme/odata4/InMemoryStorage_Memory_invoices?$filter=${encodeURIComponent('paid eq true')}`;
+    const first = await f.get(path);
+    const body = await first.text();
+    const etag = first.headers.get('etag');
+    assert.equal(probe.statements.length, 1);
+
+    f.clock.advance(30_000);
+    const cached = await f.get(path);
+    assert.equal(await cached.text(), body);
+    assert.equal(cached.headers.get('age'), '30');
+    assert.equal(cached.headers.get('etag'), etag);
+    assert.equal(probe.statements.length, 1, 'answered without running the query');
+    // fetch adds Cache-Control: no-cache to conditional requests: the server re-runs the query and, the data being unchanged, answers 304.
+    const notModified = await f.get(path, { 'if-none-match': etag ?? '' });
+    assert.equal(notModified.status, 304);
+    assert.equal(probe.statements.length, 2);
+
+    const fresh = await f.get(path, { 'cache-control': 'no-cache' });
+    assert.equal(await fresh.text(), body);
+    assert.equal(fresh.headers.get('age'), null);
+    assert.equal(probe.statements.length, 3, 'no-cache ran the query');
+
+    f.clock.advance(61_000);
+    await (await f.get(path)).text();
+    assert.equal(probe.statements.length, 4, 'expired entries are not served');
+    // Other users of the database share the cache; users without a grant never reach it.
+    const other = await fetch(`${f.server.url}${path}`, { headers: { authorization: f.basic('bob', 'bob-pw') } });
+    assert.equal(other.status, 404);
+  });
+});
