@@ -50,11 +50,14 @@ export function tablesInStatement(statement: string, catalog: readonly CatalogEn
 
 /**
  * Completions for the text before the cursor: [candidates, the text they replace],
- * as node:readline's completer returns them.
+ * as node:readline's completer returns them. `context` is the rest of the
+ * statement being typed (earlier lines, and the current line past the cursor),
+ * where the tables whose columns to offer are named.
  */
-export function complete(beforeCursor: string, earlierLines: string, source: CompletionSource): [string[], string] {
+export function complete(beforeCursor: string, context: string, source: CompletionSource): [string[], string] {
   const trimmed = beforeCursor.trimStart();
-  if (earlierLines.trim() === '' && trimmed.startsWith('\\')) {
+  // Backslash commands only at the start of a statement (the context then is just this line, or nothing).
+  if (trimmed.startsWith('\\') && (context.trim() === '' || context.trimStart().startsWith('\\'))) {
     const cmd = /^\\(\w*)$/.exec(trimmed);
     if (cmd) return [BACKSLASH_COMMANDS.filter((c) => c.startsWith(trimmed)), trimmed];
     const arg = /^\\(\w+)\s+(\S*)$/.exec(trimmed);
@@ -79,7 +82,7 @@ export function complete(beforeCursor: string, earlierLines: string, source: Com
     return [unique(aliases.map((a) => `${table}@${a}`)), token];
   }
 
-  const statement = `${earlierLines}\n${beforeCursor}`;
+  const statement = `${context}\n${beforeCursor}`;
   const dot = token.lastIndexOf('.');
   if (dot >= 0) {
     const qualifier = token.slice(0, dot);

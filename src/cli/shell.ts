@@ -85,7 +85,8 @@ export class Shell {
 
   complete(line: string): [string[], string] {
     const session = this.options.session;
-    return complete(line, this.buffer.join('\n'), {
+    // The whole current line counts as context: `select cit<Tab> from accounts` with the cursor moved back.
+    return complete(line, [...this.buffer, this.rl.line].join('\n'), {
       keywords: this.options.keywords,
       catalog: () => catalogEntries(session.containers()),
       containers: () => session.containers().map((c) => c.alias),

@@ -46,6 +46,8 @@ test('columns of the tables in the statement complete, also across lines and aft
   // A FROM earlier on the same line counts too.
   assert.deepEqual(complete('select x from exactaccounts e where e.acc', '', source), [['e.accountreference'], 'e.acc']);
   assert.deepEqual(complete('select accounts.na', 'from accounts', source), [['accounts.name'], 'accounts.na']);
+  // The current line past the cursor is context too: `select ci| from accounts@eolnl`.
+  assert.deepEqual(complete('select ci', 'select ci from accounts@eolnl', source), [['city'], 'ci']);
 });
 
 test('backslash commands, their table arguments and formats complete', () => {
@@ -53,6 +55,7 @@ test('backslash commands, their table arguments and formats complete', () => {
   assert.deepEqual(complete('\\t', '', source)[0], ['\\tables', '\\timing']);
   assert.deepEqual(complete('\\describe exa', '', source), [['exactaccounts'], 'exa']);
   assert.deepEqual(complete('\\format n', '', source), [['ndjson'], 'n']);
+  assert.deepEqual(complete('\\describe exa', '\\describe exa', source), [['exactaccounts'], 'exa']);
 });
 
 test('tables named in a statement are found by name and by alias', () => {
