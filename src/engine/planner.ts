@@ -179,13 +179,28 @@ function partitionIds(p: Predicate, partitionColumn: string): Set<string> | unde
 
 /** Whether the query is a plain single-table select a provider limit can answer. */
 function isSimpleSelect(query: Query | undefined, ref: BoundRef): boolean {
-  if (!query || query.with.length > 0 || query.orderBy.length > 0 || query.body.kind !== 'Select') return false;
+  if (!query || query.with.length > 0 || query.body.kind !== 'Select') return false;
   const s = query.body;
   if (s.distinct || s.groupBy.length > 0 || s.having || s.from.length !== 1 || s.from[0] !== ref.node) return false;
   const hasAggregateOrWindow = (e: Expr): boolean =>
     e.kind === 'FunctionCall' &&
     (e.over !== undefined || e.star || ['count', 'sum', 'min', 'max', 'avg', 'listagg', 'string_agg', 'median', 'stddev', 'variance'].includes(e.name));
   return !s.items.some((i) => hasAggregateOrWindow(i.expr));
+}
+
+function orderOf(query: Query, ref: BoundRef, siblings: readonly BoundRef[]): { column: string; descending: boolean }[] | undefined {
+  const out: { column: string; descending: boolean }[] = [];
+  const items = query.body.kind === 'Select' ? query.body.items : [];
+  for (const o of query.orderBy) {
+    const column = columnOf(o.expr, ref, siblings);
+    // ORDER BY x means the select item named x when there is one; only a plain column item is the column itself.
+    const shadow = o.expr.kind === 'ColumnRef' && o.expr.qualifier.length === 0 ? items.find((i) => i.alias !== undefined && eq(i.alias, (o.expr as ColumnRef).name)) : undefined;
+    if (shadow && !(shadow.expr.kind === 'ColumnRef' && columnOf(shadow.expr, ref, siblings) === column)) return undefined;
+    // Explicit NULLS placement is a promise providers cannot make; keep such orders local.
+    if (!column || o.nulls !== undefined) return undefined;
+    out.push({ column, descending: o.descending });
+  }
+  return out;
 }
 
 function limitOf(query: Query): number | undefined {
@@ -234,12 +249,16 @@ export function planTable(ref: BoundRef, siblings: readonly BoundRef[], options:
   }
 
   const simple = isSimpleSelect(options.query, ref);
-  const limit = simple && options.query ? limitOf(options.query) : undefined;
+  // An ORDER BY travels with the limit only when it names this table's columns; otherwise neither travels.
+  const orderBy = simple && options.query && options.query.orderBy.length > 0 ? orderOf(options.query, ref, siblings) : undefined;
+  const orderOk = !options.query || options.query.orderBy.length === 0 || orderBy !== undefined;
+  const limit = simple && orderOk && options.query ? limitOf(options.query) : undefined;
   const args = options.arguments ? { arguments: options.arguments } : {};
-  let plan = container.plan(table, { columns, conjuncts: predicates, limit, ...args });
+  const ordered = limit !== undefined && orderBy ? { orderBy } : {};
+  let plan = container.plan(table, { columns, conjuncts: predicates, limit, ...ordered, ...args });
   const allExact = plan.conjuncts.every((s) => s === 'exact') && plan.conjuncts.length === predicates.length;
   const unconverted = ref.conjuncts.some((c) => !sources.includes(c));
-  if (limit !== undefined && (!allExact || unconverted)) {
+  if (limit !== undefined && (!allExact || unconverted || (orderBy !== undefined && !plan.orderApplied))) {
     // A remote limit under a filter the provider does not apply exactly would drop qualifying rows.
     plan = container.plan(table, { columns, conjuncts: predicates, ...args });
   }

@@ -158,6 +158,8 @@ export class FakeContainer implements Container {
   readonly providerName = 'Fake';
   readonly log: FakeLog = { scans: [], writes: [], inFlight: 0, maxInFlight: 0, endlessStopped: false };
   pushdown = true;
+  /** When set, the fake sorts remotely and says so. */
+  sortable = false;
   options: Record<string, string> = {};
 
   constructor(
@@ -189,7 +191,7 @@ export class FakeContainer implements Container {
       request,
       conjuncts,
       limitApplied: request.limit !== undefined,
-      orderApplied: false,
+      orderApplied: this.sortable && request.orderBy !== undefined,
       estimatedCallsPerPartition: 2,
       explain: [`GET /fake/${table.name}`],
     };
@@ -228,6 +230,12 @@ export class FakeContainer implements Container {
       plan.request.conjuncts.forEach((p, i) => {
         if (plan.conjuncts[i] === 'exact') out = out.filter((r) => matchCompare(p, r, columns));
       });
+      if (plan.orderApplied && plan.request.orderBy) {
+        for (const o of [...plan.request.orderBy].reverse()) {
+          const i = columns.indexOf(o.column);
+          out = [...out].sort((a, b) => ((a[i] as number) < (b[i] as number) ? -1 : (a[i] as number) > (b[i] as number) ? 1 : 0) * (o.descending ? -1 : 1));
+        }
+      }
       if (plan.limitApplied && plan.request.limit !== undefined) out = out.slice(0, plan.request.limit);
       // Two batches, so appends interleave across partitions.
       yield { columns, rows: out.slice(0, 5) };

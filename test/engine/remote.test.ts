@@ -85,6 +85,18 @@ describe('remote scans', () => {
     assert.equal(fakes[0].log.scans[1].request.limit, undefined);
   });
 
+  it('sends order by with the limit, and keeps both local when the provider cannot sort', async () => {
+    const { s, fakes } = await open();
+    assert.deepEqual(await rows(s, 'select OrderId from orders where amount > 10 order by amount desc limit 2'), [[10109], [10108]]);
+    assert.equal(fakes[0].log.scans[0].request.limit, undefined);
+    fakes[0].sortable = true;
+    assert.deepEqual(await rows(s, 'select OrderId from orders where amount > 10 order by amount desc limit 2'), [[10109], [10108]]);
+    assert.equal(fakes[0].log.scans[1].request.limit, 2);
+    assert.deepEqual(fakes[0].log.scans[1].request.orderBy, [{ column: 'Amount', descending: true }]);
+    await rows(s, 'select -amount amount from orders order by amount limit 2');
+    assert.equal(fakes[0].log.scans[2].request.limit, undefined);
+  });
+
   it('prunes partitions with partition column = and in', async () => {
     const { s, fakes } = await open();
     await runAll(s, 'use all');
