@@ -110,14 +110,38 @@ export function rowJson(ctx: RenderContext, row: Row): string {
   return escapeDates(JSON.stringify(rowObject(ctx, row)));
 }
 
+/**
+ * Rendered JSON per row object, for the column plan and base URL it was
+ * rendered with. Rows are immutable (writes replace them), so a stale entry
+ * cannot be served; the WeakMap lets unused rows go.
+ */
+const rendered = new WeakMap<Row, { cols: readonly ColPlan[]; base: string; json: string }>();
+
+function cachedRowJson(ctx: RenderContext, row: Row): string {
+  const hit = rendered.get(row);
+  if (hit && hit.cols === ctx.cols && hit.base === ctx.entityBase) return hit.json;
+  const json = rowJson(ctx, row);
+  rendered.set(row, { cols: ctx.cols, base: ctx.entityBase, json });
+  return json;
+}
+
 /** A collection page: {"d":{"results":[…],"__count":"n","__next":"…"}}. */
 export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string | undefined, inlineCount: number | undefined, bare: boolean): string {
-  const results = rows.map((r) => rowObject(ctx, r));
-  if (bare) return escapeDates(JSON.stringify({ d: results }));
-  const d: JsonRow = { results };
-  if (inlineCount !== undefined) d.__count = String(inlineCount);
-  if (next !== undefined) d.__next = next;
-  return escapeDates(JSON.stringify({ d }));
+  if (ctx.expand) {
+    const results = rows.map((r) => rowObject(ctx, r));
+    if (bare) return escapeDates(JSON.stringify({ d: results }));
+    const d: JsonRow = { results };
+    if (inlineCount !== undefined) d.__count = String(inlineCount);
+    if (next !== undefined) d.__next = next;
+    return escapeDates(JSON.stringify({ d }));
+  }
+  const parts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) parts[i] = cachedRowJson(ctx, rows[i]);
+  const results = `[${parts.join(',')}]`;
+  if (bare) return `{"d":${results}}`;
+  const count = inlineCount !== undefined ? `,"__count":"${inlineCount}"` : '';
+  const nextPart = next !== undefined ? `,"__next":${JSON.stringify(next)}` : '';
+  return `{"d":{"results":${results}${count}${nextPart}}}`;
 }
 
 function xmlEscape(s: string): string {

@@ -58,6 +58,8 @@ interface EpInfo {
   readonly cols: Map<string, ExactColumn>;
   readonly plan: ColPlan[];
   readonly typeName: string;
+  /** Column plans by $select text, so equal selects share one plan (and the rendered-row cache). */
+  readonly selects: Map<string, ColPlan[]>;
 }
 
 interface ApiCall {
@@ -104,6 +106,7 @@ export class ExactServer {
         cols: new Map(ep.columns.map((c) => [c.name.toLowerCase(), c])),
         plan: planColumns(ep.columns),
         typeName: typeName(ep),
+        selects: new Map(),
       });
     }
   }
@@ -549,12 +552,17 @@ export class ExactServer {
   }
 
   private selectPlan(info: EpInfo, select: string): ColPlan[] {
+    const known = info.selects.get(select);
+    if (known) return known;
     const names = select.split(',').map((s) => s.trim()).filter(Boolean);
-    return names.map((n) => {
+    const plan = names.map((n) => {
       const c = info.cols.get(n.toLowerCase());
       if (!c) throw new ODataError(400, `No property '${n}' exists in type '${info.typeName}'.`);
       return planColumns([c])[0];
     });
+    if (info.selects.size >= 64) info.selects.clear();
+    info.selects.set(select, plan);
+    return plan;
   }
 
   private nextLink(call: ApiCall, changes: Record<string, string | null>): string {

@@ -81,8 +81,9 @@ export class DivisionStore {
     const shift = Math.ceil((this.counter + 1) / WRITE_TIMESTAMP_START) * WRITE_TIMESTAMP_START;
     this.tsOffset += shift;
     this.counter += shift;
+    // Rows are replaced, never changed in place: rendered JSON is cached per row object.
     for (const o of this.overlays.values()) {
-      for (const r of o.rows.values()) if (typeof r.Timestamp === 'number') r.Timestamp += shift;
+      for (const [k, r] of o.rows) if (typeof r.Timestamp === 'number') o.rows.set(k, { ...r, Timestamp: r.Timestamp + shift });
     }
   }
 

@@ -75,6 +75,8 @@ describe('Exact simulator writes', () => {
     const put = await env.send('PUT', `/api/v1/${D}/crm/Accounts(guid'${String(acc.ID)}')`, { Name: 'Hernoemd B.V.' });
     assert.equal(put.status, 204);
     assert.equal(put.text, '');
+    // The same query as before the change shows the new value (no stale rendering).
+    assert.deepEqual(results(await env.get(`/api/v1/${D}/crm/Accounts?$select=ID,Name&$top=1`)).map((x) => x.Name), ['Hernoemd B.V.']);
     const after1 = await env.get(`/api/v1/${D}/sync/CRM/Accounts?$select=ID,Name,Timestamp&$filter=Timestamp gt ${before}L`);
     const changed = results(after1);
     assert.deepEqual(changed.map((x) => [x.ID, x.Name]), [[acc.ID, 'Hernoemd B.V.']]);
