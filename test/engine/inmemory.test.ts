@@ -138,10 +138,6 @@ describe('engine over inmemorystorage', () => {
     });
   });
 
-  it('refuses synchronize for now with ENG900', async () => {
-    await assert.rejects(runAll(s, 'synchronize accounts@inmemorystorage to zw@inmemorystorage with insert identified by code'), (e: SluiceError) => e.code === 'ENG900');
-  });
-
   it('runs nothing when the script has a syntax error', async () => {
     await assert.rejects(runAll(s, "insert into zw@inmemorystorage (code, name) values ('Z', 'z'); select from"));
     assert.deepEqual(await rows(s, "select count(*) from zw where code = 'Z'"), [[0]]);

@@ -72,6 +72,20 @@ describe('DataDictionary provider', () => {
     assert.deepEqual((await scan(dd, 'systempartitions')).map((r) => r.partition_id), ['1', '2']);
   });
 
+  it('shows the session\'s journals as tables', async () => {
+    const table: TableInfo = { catalog: 'DataDictionary', schema: 'Sluice', name: 'SyncLog', columns: [{ name: 'action', type: 'varchar', nullable: false }], key: [], scope: 'system', writable: { insert: false, update: false, delete: false } };
+    const session: SessionIntrospection = {
+      containers: () => [],
+      selectedPartitions: () => undefined,
+      callLog: () => [],
+      journals: () => [{ name: 'SyncLog', table, rows: () => ({ columns: ['action'], rows: [['insert'], ['update']] }) }],
+      settings: () => ({}),
+    };
+    const dd = new DataDictionaryContainer('datadictionary', session);
+    assert.ok(dd.tables().some((t) => t.name === 'SyncLog'));
+    assert.deepEqual(await scan(dd, 'synclog'), [{ action: 'insert' }, { action: 'update' }]);
+  });
+
   it('lists remote calls and settings', async () => {
     const calls = await scan(dictionary(), 'sessionios');
     assert.equal(calls[0].url, 'https://x/api?access_token=***');
