@@ -303,6 +303,16 @@ interface Compared {
 
 async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: SyncHost, scan: boolean): Promise<{ compared?: Compared; explain: string[] }> {
   const db = host.db;
+  if (plan.allowed.has('insert') && plan.targetPartitionColumn && !plan.sourcePartitionColumn) {
+    const target = await host.partitions(plan.target.container);
+    if (target.partitioned && target.selected.length > 1) {
+      throw new SluiceError('SYN022', `Rows to insert in ${plan.target.label} do not say their partition and ${target.selected.length} partitions of ${plan.target.container.alias} are selected; nothing was written.`, {
+        container: plan.target.container.alias,
+        table: plan.target.table.name,
+        hint: `Give the source a column ${plan.targetPartitionColumn}, or use exactly one partition of ${plan.target.container.alias}.`,
+      });
+    }
+  }
   const sourceCols = unique([...plan.columns.map((c) => c.sourceName), ...(plan.sourcePartitionColumn ? [plan.sourcePartitionColumn] : [])]);
   const targetCols = unique([...plan.columns.map((c) => c.targetName), ...plan.address, ...(plan.targetPartitionColumn ? [plan.targetPartitionColumn] : [])]);
   const { sqls, explain } = await host.read(
@@ -347,12 +357,14 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
       (statement.ignoreNulls ? ` WHERE NOT (${allNullKey})` : ''),
   );
 
-  // A key must pair at most one row on each side.
+  // A key must pair at most one row on each side. When the source names each
+  // row's partition, a key pairs rows within one partition only.
+  const byPartition = plan.sourcePartitionColumn !== undefined;
   for (const [rel, side, lab] of [
     [sNorm, 'source', plan.source.label],
     [tNorm, 'target', plan.target.label],
   ] as const) {
-    const keyCols = plan.keys.map((k) => k.id).join(', ');
+    const keyCols = [...plan.keys.map((k) => k.id), ...(byPartition ? ['__part'] : [])].join(', ');
     const dups = await db.all(`SELECT ${keyText('')} AS k, count(*) AS n FROM ${rel} GROUP BY ${keyCols} HAVING count(*) > 1 ORDER BY n DESC, k LIMIT 5`);
     if (dups.rows.length > 0) {
       const total = await db.all(`SELECT count(*) FROM (SELECT 1 FROM ${rel} GROUP BY ${keyCols} HAVING count(*) > 1)`);
@@ -366,7 +378,7 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
     }
   }
 
-  const join = plan.keys.map((k) => `s.${k.id} IS NOT DISTINCT FROM t.${k.id}`).join(' AND ');
+  const join = [...plan.keys.map((k) => `s.${k.id} IS NOT DISTINCT FROM t.${k.id}`), ...(byPartition ? ['s.__part IS NOT DISTINCT FROM t.__part'] : [])].join(' AND ');
   const compared = plan.columns.filter((c) => c.compared);
   const differs = compared.length > 0 ? compared.map((c) => `s.${c.id} IS DISTINCT FROM t.${c.id}`).join(' OR ') : 'FALSE';
   const diff = temp('sync_diff');
