@@ -99,11 +99,11 @@ export function rowObject(ctx: RenderContext, row: Row): JsonRow {
 
 /**
  * Write "/Date(ms)/" the way Exact's serializer does: "\/Date(ms)\/".
- * split/join beats a capturing regex on 100 KB pages; an escaped slash
+ * replaceAll with plain strings beats a capturing regex; an escaped slash
  * elsewhere in a string still decodes to the same text.
  */
 export function escapeDates(json: string): string {
-  return json.includes('"/Date(') ? json.split('"/Date(').join('"\\/Date(').split(')/"').join(')\\/"') : json;
+  return json.includes('"/Date(') ? json.replaceAll('"/Date(', '"\\/Date(').replaceAll(')/"', ')\\/"') : json;
 }
 
 export function rowJson(ctx: RenderContext, row: Row): string {

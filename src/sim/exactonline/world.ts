@@ -83,13 +83,22 @@ export function pad18(code: string | number): string {
 }
 
 /** Base GUID: hash, entity, division and index laid out so they can be read back. */
+const guidMiddles = new Map<number, string>();
+
 export function baseGuid(seed: number, entity: number, division: number, index: number): string {
   const h = hash32(seed, entity, division, index).toString(16).padStart(8, '0');
-  const e = entity.toString(16).padStart(4, '0');
-  const dh = ((division >>> 12) & 0xfff).toString(16).padStart(3, '0');
-  const dl = (division & 0xfff).toString(16).padStart(3, '0');
-  const idx = index.toString(16).padStart(12, '0');
-  return `${h}-${e}-4${dh}-8${dl}-${idx}`;
+  // The entity/division part repeats for every row of a division: build it once.
+  const mk = entity * 16_777_216 + division;
+  let middle = guidMiddles.get(mk);
+  if (middle === undefined) {
+    const e = entity.toString(16).padStart(4, '0');
+    const dh = ((division >>> 12) & 0xfff).toString(16).padStart(3, '0');
+    const dl = (division & 0xfff).toString(16).padStart(3, '0');
+    middle = `-${e}-4${dh}-8${dl}-`;
+    if (guidMiddles.size > 100_000) guidMiddles.clear();
+    guidMiddles.set(mk, middle);
+  }
+  return h + middle + index.toString(16).padStart(12, '0');
 }
 
 /** Read a base GUID back; undefined when it is not one this seed made. */
