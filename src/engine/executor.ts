@@ -5,9 +5,9 @@
  * and left out (or fails the statement with `partition-failure = error`);
  * cancellation aborts every scan in flight.
  */
-import type { Partition, RowBatch, Value } from '../provider/types.js';
+import type { Partition, Value } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
-import type { LocalDb, TableLoader } from './local.js';
+import type { LocalDb, TableLoader, TempColumn } from './local.js';
 import type { TablePlan } from './planner.js';
 
 export interface RunState {
@@ -49,10 +49,11 @@ export async function runBounded(tasks: readonly (() => Promise<void>)[], limit:
   if (failure) throw failure.e;
 }
 
-function withPartitionColumn(batch: RowBatch, column: string, value: Value): RowBatch {
-  if (batch.columns.some((c) => c.toLowerCase() === column.toLowerCase())) return batch;
-  return { columns: [...batch.columns, column], rows: batch.rows.map((r) => [...r, value]) };
-}
+/**
+ * A hidden column tagging each row with the scan (partition) it came from,
+ * so the rows of a partition that fails halfway can be taken out again.
+ */
+const TAG = '__sluice_scan';
 
 /**
  * Scan every planned table into its own temp table; returns the temp table
@@ -63,6 +64,8 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
   const failFast = (settings['partition-failure'] ?? 'skip').toLowerCase() === 'error';
   const names: string[] = [];
   const loaders: TableLoader[] = [];
+  /** Per temp table with a tag column: the tags of scans that failed. */
+  const failedTags = new Map<string, number[]>();
   const tasks: (() => Promise<void>)[] = [];
   const inner = new AbortController();
   const onOuterAbort = () => inner.abort(state.signal.reason);
@@ -74,17 +77,25 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
     names.push(name);
     state.temps.push(name);
     const types = new Map(tp.ref.table.columns.map((c) => [c.name.toLowerCase(), c.type]));
-    const loader = await db.createLoader(
-      name,
-      tp.columns.map((c) => ({ name: c, type: types.get(c.toLowerCase()) ?? 'varchar' })),
-    );
+    const tagged = tp.partitions.length > 1;
+    const columns: TempColumn[] = tp.columns.map((c) => ({ name: c, type: types.get(c.toLowerCase()) ?? 'varchar' }));
+    // count(*) needs no column, but a table needs one.
+    if (columns.length === 0) columns.push({ name: '__sluice_none', type: 'integer' });
+    if (tagged) {
+      columns.push({ name: TAG, type: 'integer' });
+      failedTags.set(name, []);
+    }
+    const loader = await db.createLoader(name, columns);
     loaders.push(loader);
     state.partitionsTotal += tp.partitions.length;
-    const partitionColumn = tp.ref.table.partitionColumn;
-    const needsPartitionColumn = partitionColumn !== undefined && tp.columns.some((c) => c.toLowerCase() === partitionColumn.toLowerCase());
-    for (const partition of tp.partitions) {
-      tasks.push(() => scanOne(tp, partition, loader, needsPartitionColumn ? partitionColumn : undefined));
-    }
+    const partitionColumn = tp.ref.table.partitionColumn?.toLowerCase();
+    tp.partitions.forEach((partition, i) => {
+      // Batches should carry the partition column; when one does not, the partition's id fills it.
+      const constants = new Map<string, Value>();
+      if (partitionColumn && partition) constants.set(partitionColumn, partition.id);
+      if (tagged) constants.set(TAG, i);
+      tasks.push(() => scanOne(tp, partition, loader, constants, () => failedTags.get(name)?.push(i)));
+    });
   }
 
   const report = () =>
@@ -96,7 +107,7 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
       elapsedMs: state.now() - state.started,
     });
 
-  async function scanOne(tp: TablePlan, partition: Partition | undefined, loader: TableLoader, partitionColumn: string | undefined): Promise<void> {
+  async function scanOne(tp: TablePlan, partition: Partition | undefined, loader: TableLoader, constants: ReadonlyMap<string, Value>, onFailed: () => void): Promise<void> {
     const container = tp.ref.container;
     try {
       const iterable = container.scan(tp.plan, partition, {
@@ -108,7 +119,7 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
       });
       for await (const batch of iterable) {
         if (inner.signal.aborted) throw inner.signal.reason ?? cancelled();
-        loader.append(partitionColumn && partition ? withPartitionColumn(batch, partitionColumn, partition.id) : batch);
+        loader.append(batch, constants);
         state.scannedRows += batch.rows.length;
         report();
       }
@@ -131,6 +142,7 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
         inner.abort(fatal);
         throw fatal;
       }
+      onFailed();
       state.failedPartitions.push({ container: container.alias, partition: partition.id, message });
       state.warnings.push(`Partition ${partition.id} of ${container.alias} failed reading ${tp.ref.table.name}: ${message}`);
       state.partitionsDone += 1;
@@ -148,5 +160,10 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
     for (const l of loaders) l.close();
   }
   if (state.signal.aborted) throw cancelled();
+  for (const [name, failed] of failedTags) {
+    const table = `temp.main.${db.quote(name)}`;
+    if (failed.length > 0) await db.run(`DELETE FROM ${table} WHERE ${db.quote(TAG)} IN (${failed.join(', ')})`);
+    await db.run(`ALTER TABLE ${table} DROP COLUMN ${db.quote(TAG)}`);
+  }
   return names;
 }

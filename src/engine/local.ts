@@ -219,8 +219,12 @@ export class TableLoader {
     return this.rowsLoaded;
   }
 
-  /** Append a batch; its columns are matched to the table's by name (case-insensitive); missing ones are NULL. */
-  append(batch: RowBatch): void {
+  /**
+   * Append a batch; its columns are matched to the table's by name
+   * (case-insensitive). A column the batch lacks takes its value from
+   * `constants` (lower-cased name → value), else NULL.
+   */
+  append(batch: RowBatch, constants?: ReadonlyMap<string, Value>): void {
     const n = batch.rows.length;
     if (n === 0) return;
     const index = new Map<string, number>();
@@ -236,7 +240,8 @@ export class TableLoader {
         const type = this.columns[j].type;
         const col: DuckDBValue[] = new Array<DuckDBValue>(end - start);
         if (src === undefined) {
-          col.fill(null);
+          const constant = constants?.get(this.columns[j].name.toLowerCase());
+          col.fill(constant === undefined ? null : coerce(constant, type));
         } else if (type === 'varchar' || type === 'double' || type === 'guid') {
           // The common cases: values already of the right JS type pass straight through.
           for (let r = start; r < end; r++) {

@@ -220,8 +220,8 @@ export class FakeContainer implements Container {
         yield { columns: ['UserName', 'CurrentDivision'], rows: [['jan', 101]] };
         return;
       }
-      if (partition?.id === '999') throw new Error('HTTP 500 from the platform');
       if (table === 'Customers') {
+        if (partition?.id === '999') throw new Error('HTTP 500 from the platform');
         yield { columns: ['Division', 'Code', 'Name'], rows: [[Number(partition!.id), `K-${partition!.group}`, `Customer of ${partition!.group}`]] };
         return;
       }
@@ -240,6 +240,8 @@ export class FakeContainer implements Container {
       // Two batches, so appends interleave across partitions.
       yield { columns, rows: out.slice(0, 5) };
       await new Promise((r) => setTimeout(r, 2));
+      // The broken division fails on its second page, after rows have already arrived.
+      if (partition?.id === '999') throw new Error('HTTP 500 from the platform');
       yield { columns, rows: out.slice(5) };
     } finally {
       this.log.inFlight -= 1;

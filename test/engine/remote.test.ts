@@ -126,7 +126,7 @@ describe('remote scans', () => {
     assert.equal(fakes[0].log.maxInFlight, 1);
   });
 
-  it('reports a failing partition and still returns the others', async () => {
+  it('reports a failing partition, leaves out the rows it sent before failing, and returns the others', async () => {
     const { s } = await open();
     const res = await runAll(s, 'use all; select count(*) from orders');
     assert.deepEqual(res[1].rows, [[30]]);
