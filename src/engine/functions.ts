@@ -76,6 +76,9 @@ export function oracleDateMask(mask: string): string {
   ];
   let out = '';
   let rest = mask;
+  // FM ("fill mode") toggles dropping the leading zeros of the numeric fields that follow.
+  let fill = false;
+  const unpadded: Record<string, string> = { '%m': '%-m', '%d': '%-d', '%H': '%-H', '%I': '%-I', '%M': '%-M', '%S': '%-S', '%j': '%-j' };
   outer: while (rest.length > 0) {
     if (rest[0] === '"') {
       const close = rest.indexOf('"', 1);
@@ -87,7 +90,8 @@ export function oracleDateMask(mask: string): string {
     for (const [re, rep] of tokens) {
       const m = re.exec(rest);
       if (m) {
-        out += rep;
+        if (/^FM$/i.test(m[0])) fill = !fill;
+        out += fill ? (unpadded[rep] ?? rep) : rep;
         rest = rest.slice(m[0].length);
         continue outer;
       }

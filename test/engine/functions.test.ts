@@ -18,6 +18,7 @@ const CASES: [string, unknown][] = [
   ["to_char(1234567.891, 'FM9,999,990.00')", '1,234,567.89'],
   ['to_char(7)', '7'],
   ["to_char(date '2024-03-05', 'YYYY-MM-DD')", '2024-03-05'],
+  ["to_char(date '2024-03-05', 'FMDD-MM-YYYY')", '5-3-2024'],
   ["to_char(timestamp '2024-03-05 14:07:09', 'DD-MM-YYYY HH24:MI:SS')", '05-03-2024 14:07:09'],
   ["to_date('05-03-2024', 'DD-MM-YYYY')", d('2024-03-05T00:00:00Z')],
   ["to_number('12.50')", 12.5],
@@ -106,5 +107,6 @@ describe('function library', () => {
   it('translates Oracle date masks to strftime', () => {
     assert.equal(oracleDateMask('YYYY-MM-DD HH24:MI:SS'), '%Y-%m-%d %H:%M:%S');
     assert.equal(oracleDateMask('DD "of" MONTH'), '%d of %B');
+    assert.equal(oracleDateMask('FMDD-MM-YYYY'), '%-d-%-m-%Y');
   });
 });
