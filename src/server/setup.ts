@@ -4,10 +4,12 @@
  * else the JSON file in the sluice home), the SecretBox (SLUICE_MASTER_KEY or
  * the key file), and the demo tenancy (`serve --demo`).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoScript } from '../cli/demo.js';
+import { loadSettings } from '../engine/index.js';
+import { startExactSimulator } from '../sim/exactonline/index.js';
 import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { FileStateStore } from './state/file.js';
@@ -20,6 +22,10 @@ export interface ServerSetup {
   readonly store: StateStore;
   readonly secrets: SecretBox;
   readonly tenancy: Tenancy;
+  /** What else was started for this setup (the demo's simulators), to stop on shutdown. */
+  readonly stop?: () => Promise<void>;
+  /** Lines describing the setup for the start-up banner. */
+  readonly notes?: readonly string[];
 }
 
 export function openSetup(env: NodeJS.ProcessEnv = process.env, dataDir: string = sluiceHome()): ServerSetup {
@@ -37,8 +43,10 @@ export const DEMO_PASSWORD = 'demo';
  * A throw-away setup for `serve --demo`: state in a temporary directory (the
  * user's own state is left alone), database `demo` whose startup SQL creates
  * the demo tables in in-memory storage, and user demo / demo granted on it.
+ * With `exactOnline` (the default for the command) the Exact Online simulator
+ * runs in-process and the database gets an authorised `eol` container on it.
  */
-export async function demoSetup(): Promise<ServerSetup> {
+export async function demoSetup(options: { readonly exactOnline?: boolean } = {}): Promise<ServerSetup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-serve-demo-'));
   const store = FileStateStore.inDirectory(dataDir);
   const secrets = SecretBox.fromPassphrase(`demo-${process.pid}-${Date.now()}`);
@@ -46,5 +54,26 @@ export async function demoSetup(): Promise<ServerSetup> {
   await tenancy.addDatabase(DEMO_DATABASE, { startupSql: demoScript() });
   await tenancy.addUser(DEMO_USER, { password: DEMO_PASSWORD });
   await tenancy.grant(DEMO_USER, DEMO_DATABASE);
-  return { dataDir, store, secrets, tenancy };
+  if (!options.exactOnline) return { dataDir, store, secrets, tenancy };
+
+  const simulator = await startExactSimulator({ divisions: 4, subscriptions: 2, accountsPerDivision: 40, transactionLinesPerDivision: 200, rateLimits: false });
+  try {
+    const file = join(dataDir, 'exact-sim-settings.xml');
+    await simulator.writeSettings(file, 'eol');
+    for (const c of loadSettings(file)) await tenancy.addContainerConfig(DEMO_DATABASE, c);
+    // Every division the simulated accountant can open, as an accountant's startup SQL would select them.
+    await tenancy.setStartupSql(DEMO_DATABASE, `${demoScript()}use all`);
+    rmSync(file, { force: true });
+  } catch (e) {
+    await simulator.close();
+    throw e;
+  }
+  return {
+    dataDir,
+    store,
+    secrets,
+    tenancy,
+    stop: () => simulator.close(),
+    notes: [`Exact Online simulator on ${simulator.baseUrl}: container eol (divisions ${simulator.divisions().join(', ')}), e.g. ExactOnlineREST_CRM_Accounts`],
+  };
 }

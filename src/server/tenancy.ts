@@ -121,8 +121,14 @@ export class Tenancy {
   }
 
   async addContainer(database: string, alias: string, provider: string, connectionString: string): Promise<void> {
+    await this.addContainerConfig(database, { alias, provider, options: parseConnectionString(connectionString) });
+  }
+
+  /** Add a container given as parsed options (secrets are sealed here). */
+  async addContainerConfig(database: string, plain: ContainerConfig): Promise<void> {
+    const { alias } = plain;
     checkName('container alias', alias);
-    const config = sealContainer({ alias, provider, options: parseConnectionString(connectionString) }, this.box);
+    const config = sealContainer(plain, this.box);
     await this.changeDatabase(database, (d) => {
       if (d.containers.some((c) => same(c.alias, alias))) throw new SluiceError('SRV204', `The database "${database}" already has a container "${alias}".`);
       return { ...d, containers: [...d.containers, config] };

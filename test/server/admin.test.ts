@@ -91,10 +91,19 @@ describe('sluice serve --demo', () => {
       const auth = { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` };
       const svc = (await (await fetch(url, { headers: auth })).json()) as { value: { name: string }[] };
       const names = svc.value.map((v) => v.name);
-      assert.ok(names.includes('InMemoryStorage_Memory_accounts') && names.includes('InMemoryStorage_Memory_invoices') && names.includes('InMemoryStorage_Memory_divisions'), names.join());
+      assert.ok(names.includes('InMemoryStorage_Memory_accounts') && names.includes('InMemoryStorage_Memory_invoices') && names.includes('InMemoryStorage_Memory_divisions'));
+      assert.ok(names.includes('ExactOnlineREST_CRM_Accounts'));
       const divisions = (await (await fetch(`${url}InMemoryStorage_Memory_divisions?$select=code,description&$orderby=code`, { headers: auth })).json()) as { value: { code: number }[] };
       assert.equal(divisions.value[0].code, 102673);
       assert.equal((await fetch(url)).status, 401);
+      // The simulated Exact Online container: every division selected by the startup SQL, a Division filter narrows to one.
+      const eol = `${url}ExactOnlineREST_CRM_Accounts?$select=Division,Code,Name`;
+      const all = (await (await fetch(`${eol}&$top=1000`, { headers: auth })).json()) as { value: { Division: number }[] };
+      const eolDivisions = [...new Set(all.value.map((r) => r.Division))];
+      assert.ok(eolDivisions.length >= 2, `accounts of several divisions: ${eolDivisions.join()}`);
+      const one = (await (await fetch(`${eol}&$filter=${encodeURIComponent(`Division eq ${eolDivisions[1]}`)}`, { headers: auth })).json()) as { value: { Division: number }[] };
+      assert.ok(one.value.length > 0 && one.value.every((r) => r.Division === eolDivisions[1]));
+      assert.equal(one.value.length, all.value.filter((r) => r.Division === eolDivisions[1]).length);
     } finally {
       child.kill('SIGTERM');
     }

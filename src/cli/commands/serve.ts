@@ -35,7 +35,7 @@ export function registerServe(program: Command): void {
     .option('--public-url <url>', 'the URL clients use, when behind a proxy')
     .option('--quiet', 'no request log lines on stdout')
     .action(async (flags: ServeFlags) => {
-      const setup = flags.demo ? await demoSetup() : openSetup();
+      const setup = flags.demo ? await demoSetup({ exactOnline: true }) : openSetup();
       const server = await startServer({
         store: setup.store,
         secrets: setup.secrets,
@@ -55,6 +55,7 @@ export function registerServe(program: Command): void {
           `  ${base}/${DEMO_DATABASE}/odata4/`,
           `  Authentication: Basic — user name "${DEMO_USER}", password "${DEMO_PASSWORD}"`,
           '',
+          ...(setup.notes ?? []),
           `Try: curl -u ${DEMO_USER}:${DEMO_PASSWORD} '${base}/${DEMO_DATABASE}/odata4/InMemoryStorage_Memory_accounts?$top=3'`,
         );
       } else {
@@ -68,5 +69,6 @@ export function registerServe(program: Command): void {
       });
       await server.close();
       await setup.store.close();
+      await setup.stop?.();
     });
 }
