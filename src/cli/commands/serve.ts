@@ -16,6 +16,7 @@ interface ServeFlags {
   readonly pageSize?: string;
   readonly publicUrl?: string;
   readonly quiet?: boolean;
+  readonly sessions?: string;
 }
 
 function intFlag(name: string, text: string | undefined, fallback: number): number {
@@ -33,6 +34,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for all)')
     .option('--page-size <rows>', 'rows per OData page (default 5000)')
     .option('--public-url <url>', 'the URL clients use, when behind a proxy')
+    .option('--sessions <n>', 'engine sessions per database, i.e. concurrent requests per database (default 4)')
     .option('--quiet', 'no request log lines on stdout')
     .action(async (flags: ServeFlags) => {
       const setup = flags.demo ? await demoSetup({ exactOnline: true }) : openSetup();
@@ -43,6 +45,7 @@ export function registerServe(program: Command): void {
         port: intFlag('--port', flags.port, 5480),
         host: flags.host ?? '127.0.0.1',
         pageSize: intFlag('--page-size', flags.pageSize, 5000),
+        maxSessionsPerDatabase: Math.max(1, intFlag('--sessions', flags.sessions, 4)),
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         ...(flags.quiet ? { log: () => undefined } : {}),
       });
