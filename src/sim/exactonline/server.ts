@@ -137,7 +137,13 @@ export class ExactServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/';
     const qAt = rawUrl.indexOf('?');
-    const path = decodeURIComponent(qAt < 0 ? rawUrl : rawUrl.slice(0, qAt));
+    let path: string;
+    try {
+      path = decodeURIComponent(qAt < 0 ? rawUrl : rawUrl.slice(0, qAt));
+    } catch {
+      send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson('Bad Request - Invalid URL'));
+      return;
+    }
     const query = new URLSearchParams(qAt < 0 ? '' : rawUrl.slice(qAt + 1));
     const lower = path.toLowerCase();
     if (lower.startsWith('/__sim/')) return this.admin(req, res, lower.slice(7));
@@ -159,7 +165,13 @@ export class ExactServer {
     }
     if (what === 'faults') {
       if (body) {
-        const f = JSON.parse(body) as Partial<FaultProfile>;
+        let f: Partial<FaultProfile>;
+        try {
+          f = JSON.parse(body) as Partial<FaultProfile>;
+        } catch {
+          send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson('POST a JSON object such as {"errorRate":0.05}.'));
+          return;
+        }
         this.cfg.faults = { ...this.cfg.faults, ...f };
       }
       send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(this.cfg.faults));

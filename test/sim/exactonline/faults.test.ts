@@ -64,3 +64,20 @@ describe('Exact simulator faults and admin', () => {
     }
   });
 });
+
+describe('Exact simulator hostile input', () => {
+  it('answers malformed URLs and admin bodies with 400, not a crash', async () => {
+    const env = await setup();
+    try {
+      assert.equal((await env.get('/api/v1/102673/crm/Acc%E0%A4%A')).status, 400);
+      assert.equal((await call(`${env.sim.baseUrl}/__sim/faults`, { method: 'POST', body: '{nope' })).status, 400);
+      const bad = await env.send('POST', '/api/v1/102673/crm/Accounts', undefined, { 'Content-Type': 'application/json' });
+      assert.equal(bad.status, 500, 'an empty body misses the mandatory Name');
+      const notJson = await call(`${env.sim.baseUrl}/api/v1/102673/crm/Accounts`, { method: 'POST', headers: { Authorization: `Bearer ${env.token}`, Accept: 'application/json' }, body: '{"Name":' });
+      assert.equal(notJson.status, 400);
+      assert.equal((await env.get('/api/v1/102673/crm/Accounts?$top=1')).status, 200);
+    } finally {
+      await env.sim.close();
+    }
+  });
+});
