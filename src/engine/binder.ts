@@ -203,7 +203,9 @@ export class Binder {
   private bindSelect(s: SelectCore, parent: Scope | undefined, ctes: Map<string, readonly string[] | undefined>) {
     const scope: Scope = { entries: [], itemAliases: new Set(s.items.filter((i) => i.alias).map((i) => i.alias!.toLowerCase())), parent };
     const pushable = new Set<BoundRef>();
-    for (const f of s.from) this.bindFrom(f, scope, ctes, s, pushable, false);
+    const onConjuncts: Expr[] = [];
+    for (const f of s.from) this.bindFrom(f, scope, ctes, s, pushable, false, onConjuncts);
+    for (const c of onConjuncts) for (const r of pushable) r.conjuncts.push(c);
     if (s.where) {
       this.bindExpr(s.where, scope, ctes, false);
       for (const c of splitConjuncts(s.where)) for (const r of pushable) r.conjuncts.push(c);
@@ -231,7 +233,15 @@ export class Binder {
     return { columns: unknown ? undefined : out, scope };
   }
 
-  private bindFrom(f: FromItem, scope: Scope, ctes: Map<string, readonly string[] | undefined>, select: SelectCore, pushable: Set<BoundRef>, nullable: boolean): void {
+  private bindFrom(
+    f: FromItem,
+    scope: Scope,
+    ctes: Map<string, readonly string[] | undefined>,
+    select: SelectCore,
+    pushable: Set<BoundRef>,
+    nullable: boolean,
+    onConjuncts: Expr[],
+  ): void {
     switch (f.kind) {
       case 'TableRef': {
         const n = f.name;
@@ -263,9 +273,13 @@ export class Binder {
       case 'Join': {
         const leftNullable = nullable || f.type === 'right' || f.type === 'full';
         const rightNullable = nullable || f.type === 'left' || f.type === 'full';
-        this.bindFrom(f.left, scope, ctes, select, pushable, leftNullable);
-        this.bindFrom(f.right, scope, ctes, select, pushable, rightNullable);
-        if (f.on) this.bindExpr(f.on, scope, ctes, false);
+        this.bindFrom(f.left, scope, ctes, select, pushable, leftNullable, onConjuncts);
+        this.bindFrom(f.right, scope, ctes, select, pushable, rightNullable, onConjuncts);
+        if (f.on) {
+          this.bindExpr(f.on, scope, ctes, false);
+          // In a tree of inner joins outside any outer join, an ON condition filters exactly like WHERE.
+          if (!nullable && innerOnly(f)) onConjuncts.push(...splitConjuncts(f.on));
+        }
         for (const u of f.using) this.markColumn(u, scope);
         return;
       }
@@ -419,6 +433,11 @@ export class Binder {
         return;
     }
   }
+}
+
+function innerOnly(f: FromItem): boolean {
+  if (f.kind !== 'Join') return true;
+  return (f.type === 'inner' || f.type === 'cross') && innerOnly(f.left) && innerOnly(f.right);
 }
 
 /** Oracle's one-row table, for `select … from dual` habits; a real table called dual wins. */

@@ -61,6 +61,17 @@ describe('remote scans', () => {
     assert.ok(expected.length > 0);
   });
 
+  it('pushes inner-join ON conditions like WHERE, but nothing into the nullable side of an outer join', async () => {
+    const { s, fakes } = await open();
+    await runAll(s, "create table k@inmemorystorage (code varchar); insert into k@inmemorystorage values ('C1')");
+    const inner = await rows(s, 'select count(*) from orders o join k on k.code = o.customer and o.amount >= 50');
+    assert.deepEqual(fakes[0].log.scans[0].request.conjuncts, [{ kind: 'compare', column: 'Amount', op: '>=', value: 50 }]);
+    assert.deepEqual(inner, [[2]]);
+    const outer = await rows(s, 'select count(o.OrderId) from k left join orders o on k.code = o.customer and o.amount >= 50');
+    assert.deepEqual(fakes[0].log.scans[1].request.conjuncts, []);
+    assert.deepEqual(outer, [[2]]);
+  });
+
   it('translates between, in, is null and or into predicates', async () => {
     const { s, fakes } = await open();
     await rows(s, "select OrderId from orders where amount between 20 and 40 and status in ('open', 'x') and customer is not null and (amount = 1 or amount = 2)");
