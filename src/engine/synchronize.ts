@@ -204,7 +204,16 @@ function planSync(statement: SynchronizeStatement, host: SyncHost): SyncPlan {
       insert: !tc.readOnly,
     });
   }
-  const keys = statement.identifiedBy.map((k) => columns.find((c) => eq(c.targetName, k))!);
+  const keys = statement.identifiedBy.map((k) => {
+    const c = columns.find((x) => eq(x.targetName, k));
+    if (!c) {
+      throw new SluiceError('SYN005', `"${k}" is the partition column of ${target.label}; it routes rows and cannot identify them.`, {
+        location: where,
+        hint: 'Identify rows by columns inside the partition; rows go to the partition their source column names.',
+      });
+    }
+    return c;
+  });
   const address = target.table.key.length > 0 ? [...target.table.key] : keys.map((k) => k.targetName);
   const allowed = new Map<WriteOp, { mode: 'exit' | 'error'; rows: number } | undefined>();
   for (const a of statement.actions) allowed.set(a.action, a.cap);
