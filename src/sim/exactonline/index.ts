@@ -43,6 +43,8 @@ export interface ExactSimulatorOptions {
   redirectUri?: string;
   /** Generated rows kept in memory for reuse (default 10,000; 0: generate every time). */
   rowCacheSize?: number;
+  /** Divisions that are blocked (BlockingStatus 1): listed, but their data answers 403 `Reason: DivisionBlocked`. */
+  blockedDivisions?: readonly number[];
 }
 
 export interface ExactSimulator {
@@ -65,6 +67,8 @@ export interface ExactSimulator {
   divisions(): readonly number[];
   /** Simulate a division move: DivisionMoveDate changes and every sync Timestamp is regenerated (clients must resync). */
   moveDivision(division: number): void;
+  /** Block (status 1–6) or unblock (0) a division: its data answers 403 `Reason: DivisionBlocked`. */
+  blockDivision(division: number, blockingStatus?: number): void;
   /** The world (users, subscriptions, the foreign division) for tests. */
   readonly world: World;
   close(): Promise<void>;
@@ -84,6 +88,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     accountsPerDivision: options.accountsPerDivision ?? 150,
     transactionLinesPerDivision: options.transactionLinesPerDivision ?? 2000,
   });
+  for (const d of options.blockedDivisions ?? []) world.blocked.set(d, 1);
   const clientId = baseGuid(seed, 0xa99, 0, 1);
   const clientSecret = `sim-secret-${hash32(seed, 0x5ec).toString(36)}`;
   const redirectUri = options.redirectUri ?? 'http://localhost/sluice/oauth/callback';
@@ -176,6 +181,10 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     revokeTokens: () => oauth.revokeAll(),
     divisions: () => world.accessibleDivisions(),
     moveDivision: (division) => app.moveDivision(division),
+    blockDivision: (division, blockingStatus = 1) => {
+      if (blockingStatus === 0) world.blocked.delete(division);
+      else world.blocked.set(division, blockingStatus);
+    },
     async close() {
       await Promise.allSettled([...app.pending]);
       await new Promise<void>((resolve) => {

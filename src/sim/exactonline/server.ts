@@ -339,6 +339,11 @@ export class ExactServer {
       fail(403, 'Forbidden', { Reason: 'NoDivisionAccess' });
       return;
     }
+    // System-wide tables stay readable from a blocked division's URL; its own data does not.
+    if (cfg.world.blocked.has(division) && info?.ep.scope !== 'system') {
+      fail(403, 'Forbidden', { Reason: 'DivisionBlocked' });
+      return;
+    }
     const limit = cfg.limiter.take(grant.clientId, division);
     if (!limit.ok) {
       this.stats.status429++;

@@ -60,7 +60,7 @@ function divisionRow(w: World, code: number, user: SimUser): Row {
     CustomerCode: sub.customerCode,
     CustomerName: sub.customerName,
     Status: d.status,
-    BlockingStatus: d.blockingStatus,
+    BlockingStatus: w.blocked.get(code) ?? d.blockingStatus,
     Current: code === user.currentDivision,
     Hid: d.hid,
     IsMainDivision: d.isMain,

@@ -243,6 +243,8 @@ export class World {
   readonly foreignDivision: number;
   /** DivisionMoveDate per division that was "moved" (its sync Timestamps regenerated). */
   readonly moveDates = new Map<number, number>();
+  /** BlockingStatus (1–6) of blocked divisions: listed in SystemDivisions, 403 DivisionBlocked on use. */
+  readonly blocked = new Map<number, number>();
 
   constructor(options: WorldOptions) {
     this.options = options;

@@ -300,3 +300,24 @@ describe('Exact simulator world', () => {
     }
   });
 });
+
+describe('Exact simulator blocked divisions', () => {
+  it('lists a blocked division with its BlockingStatus and answers its data with 403 DivisionBlocked', async () => {
+    const env = await setup();
+    try {
+      const other = env.sim.divisions().find((d) => d !== 102673) as number;
+      env.sim.blockDivision(other, 3);
+      const divs = results(await env.get('/api/v1/102673/system/Divisions?$select=Code,BlockingStatus'));
+      assert.equal(divs.find((d) => d.Code === other)?.BlockingStatus, 3);
+      assert.equal(divs.find((d) => d.Code === 102673)?.BlockingStatus, 0);
+      const r = await env.get(`/api/v1/${other}/crm/Accounts?$top=1`);
+      assert.equal(r.status, 403);
+      assert.equal(r.headers.get('reason'), 'DivisionBlocked');
+      assert.equal((await env.get(`/api/v1/${other}/system/Divisions`)).status, 200, 'system tables stay readable');
+      env.sim.blockDivision(other, 0);
+      assert.equal((await env.get(`/api/v1/${other}/crm/Accounts?$top=1`)).status, 200);
+    } finally {
+      await env.sim.close();
+    }
+  });
+});
