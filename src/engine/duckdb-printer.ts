@@ -206,6 +206,16 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
         // Oracle: NULL behaves as '' in concatenation, and an empty result is NULL.
         return `nullif(concat(${printExpr(e.left, ctx)}, ${printExpr(e.right, ctx)}), '')`;
       }
+      if ((e.op === '+' || e.op === '-') && ctx.kindOf) {
+        // Oracle date arithmetic: date ± number of (fractional) days; date - date = days between.
+        const l = ctx.kindOf(e.left);
+        const r = ctx.kindOf(e.right);
+        const left = printExpr(e.left, ctx);
+        const right = printExpr(e.right, ctx);
+        if (l === 'date' && r === 'number') return `(CAST(${left} AS TIMESTAMP) ${e.op} to_microseconds(CAST(round((${right}) * 86400000000) AS BIGINT)))`;
+        if (e.op === '+' && l === 'number' && r === 'date') return `(CAST(${right} AS TIMESTAMP) + to_microseconds(CAST(round((${left}) * 86400000000) AS BIGINT)))`;
+        if (e.op === '-' && l === 'date' && r === 'date') return `((epoch(CAST(${left} AS TIMESTAMP)) - epoch(CAST(${right} AS TIMESTAMP))) / 86400.0)`;
+      }
       const op = e.op === 'and' ? 'AND' : e.op === 'or' ? 'OR' : e.op;
       return `(${printExpr(e.left, ctx)} ${op} ${printExpr(e.right, ctx)})`;
     }

@@ -512,7 +512,9 @@ export class SluiceSession implements Session, SessionIntrospection {
         case 'Binary':
           if (['+', '-'].includes(e.op)) {
             const l = kindOf(e.left);
-            return l === 'date' || kindOf(e.right) === 'date' ? 'date' : l;
+            const r = kindOf(e.right);
+            if (e.op === '-' && l === 'date' && r === 'date') return 'number';
+            return l === 'date' || r === 'date' ? 'date' : l;
           }
           return ['*', '/', '%'].includes(e.op) ? 'number' : 'unknown';
         default:

@@ -68,6 +68,10 @@ const CASES: [string, unknown][] = [
   ['null || null', null],
   ["'a' || 'b' || 3", 'ab3'],
   ['mod(7, 3)', 1],
+  ["date '2024-03-01' - 1", d('2024-02-29T00:00:00Z')],
+  ["date '2024-03-01' + 0.5", d('2024-03-01T12:00:00Z')],
+  ["timestamp '2024-03-02 12:00:00' - date '2024-03-01'", 1.5],
+  ["trunc(timestamp '2024-03-02 12:00:00' - date '2024-03-01')", 1],
   ["'' is null", true],
 ];
 
@@ -97,6 +101,7 @@ describe('function library', () => {
   it('uses column types to choose date or number behaviour', async () => {
     await runAll(s, "create table f@inmemorystorage (d date, n number(10,2)); insert into f@inmemorystorage values (date '2024-07-19', 12.345)");
     assert.deepEqual(await rows(s, "select trunc(d), trunc(n), to_char(d), to_char(n, 'FM990.0') from f"), [[d('2024-07-19T00:00:00Z'), 12, '2024-07-19 00:00:00', '12.3']]);
+    assert.deepEqual(await rows(s, "select d + 1, d - date '2024-07-01' from f"), [[d('2024-07-20T00:00:00Z'), 18]]);
   });
 
   it('passes standard aggregates and window functions through', async () => {
