@@ -613,7 +613,35 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   const container = plan.target.container;
   let stop: { error: unknown } | undefined;
   let written = 0;
-  for (let b = 0; b < batches.length; b++) {
+  // Storage inside the engine's DuckDB (in-memory tables) is changed set-based straight from the diff:
+  // one statement per action, matching on every addressing column (write() there matches on one).
+  const local = container.localRelation?.(plan.target.table);
+  for (const op of local ? active : []) {
+    const rowsOf = work.filter((w) => w.op === op);
+    if (stop || tally.failed > budget || signal.aborted) {
+      for (const w of rowsOf) record(w.op, w.key, null, 'skipped', 'Not attempted: the write stopped on an earlier failure.');
+      continue;
+    }
+    const shape = writeShape(plan, op);
+    const match = plan.address.map((a, i) => `t.${q(a)} IS NOT DISTINCT FROM d.a${i}`).join(' AND ');
+    const pick = `d.__action = '${op}' AND d.__problem IS NULL`;
+    const set = shape.columns.map((c, i) => ({ c, v: shape.select[i] })).filter((x) => !plan.address.some((a) => eq(a, x.c)));
+    const sql =
+      op === 'insert'
+        ? `INSERT INTO ${local} (${shape.columns.map(q).join(', ')}) SELECT ${shape.select.map((x) => `d.${x}`).join(', ')} FROM ${diff} AS d WHERE ${pick}`
+        : op === 'update'
+          ? `UPDATE ${local} AS t SET ${set.map((x) => `${q(x.c)} = d.${x.v}`).join(', ')} FROM ${diff} AS d WHERE ${pick} AND ${match}`
+          : `DELETE FROM ${local} AS t USING ${diff} AS d WHERE ${pick} AND ${match}`;
+    try {
+      if (op !== 'update' || set.length > 0) await db.run(sql);
+      for (const w of rowsOf) record(w.op, w.key, null, 'ok', null);
+    } catch (e) {
+      const m = e instanceof Error ? e.message : String(e);
+      for (const w of rowsOf) record(w.op, w.key, null, 'failed', m);
+      stop = { error: e };
+    }
+  }
+  for (let b = 0; b < (local ? 0 : batches.length); b++) {
     const batch = batches[b];
     if (stop || tally.failed > budget || signal.aborted) {
       const why = signal.aborted ? 'Not attempted: the statement was cancelled.' : stop ? 'Not attempted: the write stopped on an earlier failure.' : `Not attempted: more than ${budget} error(s).`;

@@ -163,6 +163,27 @@ describe('synchronize over in-memory storage', () => {
     ]);
   });
 
+  it('a key of several columns pairs on all of them (in-memory targets are changed set-based)', async () => {
+    await runAll(
+      s,
+      `create or replace table ls@inmemorystorage (division int, code varchar, name varchar);
+insert into ls@inmemorystorage values (1, 'A', 'one A'), (1, 'B', 'one B new'), (2, 'A', 'two A');
+create or replace table lt@inmemorystorage (division int, code varchar, name varchar);
+insert into lt@inmemorystorage values (1, 'A', 'one A'), (1, 'B', 'one B'), (2, 'A', 'two A'), (2, 'C', 'two C')`,
+    );
+    const r = await last(s, 'synchronize lt@inmemorystorage from ls@inmemorystorage with insert or update or delete identified by division, code');
+    assert.match(r.message ?? '', /inserted 0, updated 1, deleted 1, failed 0/);
+    assert.deepEqual(await rows(s, 'select division, code, name from lt@inmemorystorage order by division, code'), [
+      [1, 'A', 'one A'],
+      [1, 'B', 'one B new'],
+      [2, 'A', 'two A'],
+    ]);
+    assert.deepEqual(await rows(s, "select action, rowkey, status from synchronizeresults@datadictionary order by action"), [
+      ['delete', 'division=2, code=C', 'ok'],
+      ['update', 'division=1, code=B', 'ok'],
+    ]);
+  });
+
   it('unknown key columns are clear errors', async () => {
     await rejects(last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert identified by nope'), 'SYN003', /"nope" is not a column of the source src@inmemorystorage/);
   });
