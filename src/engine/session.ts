@@ -458,7 +458,7 @@ export class SluiceSession implements Session, SessionIntrospection {
     const parts: string[] = [];
     for (const [alias, m] of chosen) {
       this.selection.set(alias, [...m.values()]);
-      parts.push(`${m.size} on ${alias}`);
+      parts.push(`${m.size} partition${m.size === 1 ? '' : 's'} on ${alias}`);
     }
     return parts.length > 0 ? `Using ${parts.join(', ')}.` : 'No partitioned containers: nothing to select.';
   }
@@ -909,7 +909,9 @@ export class SluiceSession implements Session, SessionIntrospection {
       plan.request.conjuncts.forEach((p, i) => {
         const answer = plan.conjuncts[i] ?? 'unsupported';
         const local = answer === 'exact' ? 'done remotely' : 're-applied locally';
-        lines.push(`  filter: ${describePredicate(p)} — ${answer} (${local})`);
+        const pc = ref.table.partitionColumn;
+        const prunes = pc && ((p.kind === 'compare' && p.op === '=' && eq(p.column, pc)) || (p.kind === 'in' && !p.not && eq(p.column, pc)));
+        lines.push(`  filter: ${describePredicate(p)} — ${answer} (${local}${prunes ? '; selects the partitions scanned' : ''})`);
       });
       if (plan.request.limit !== undefined) lines.push(`  limit ${plan.request.limit}: ${plan.limitApplied ? 'pushed down' : 'applied locally'}`);
       else lines.push('  limit: not pushed down');

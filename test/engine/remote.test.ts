@@ -218,6 +218,7 @@ describe('remote scans', () => {
     assert.match(text, /Amount > 10 — exact/);
     assert.match(text, /Status = 'open' — inexact \(re-applied locally\)/);
     assert.match(text, /estimated remote calls: 4 \(2 × 2 scans\)/);
+    assert.equal(r[0].message, 'Using 2 partitions on eol.');
     assert.match(text, /GET \/fake\/Orders/);
   });
 
