@@ -1,152 +1,129 @@
 /**
- * `sluice demo` (what `npm start` runs): a small, realistic data set in the
- * in-memory container — Dutch company administrations (divisions), their
- * relations (accounts) and sales invoices — created with ordinary SQL, and a
- * banner with queries to try. Deterministic: the same rows every run.
+ * `sluice demo` (what `npm start` runs): the Exact Online and Visma.net
+ * simulators, the OData server and the shell, all in this process and
+ * without an account or network (demo/platforms.ts starts them), plus a
+ * small deterministic data set in the in-memory container — company
+ * administrations (divisions), relations (accounts) and sales invoices —
+ * created with ordinary SQL. The same script is the startup SQL of the
+ * server's demo database (src/server/setup.ts). program.ts calls runDemo.
  */
+import type { Writable } from 'node:stream';
 import type { Session, SessionOptions } from '../engine/api.js';
+import { createDemoData, DEMO_CONTAINER, EXACT_ALIAS, SEED_COMPANY, SEED_DIVISION, VISMA_ALIAS } from './demo/data.js';
+import type { DemoPlatforms } from './demo/platforms.js';
 
-export const DEMO_CONTAINER = 'inmemorystorage';
+export { createDemoData, DEMO_CONTAINER, demoScript } from './demo/data.js';
 
-/** Session options for the demo: the built-in containers, nothing from the user's settings unless --settings is given. */
-export function demoSessionOptions(): SessionOptions {
-  return {};
+/** The first query across every division: what an accountant does first. */
+export const QUERY_ALL_DIVISIONS = `use all;
+select division, count(*) accounts
+from   exactonlinerest..accounts@${EXACT_ALIAS}
+group  by division
+order  by 1;`;
+
+/** Seed 001: every Exact Online account of one division becomes a Visma.net customer, in one statement. */
+export const SEED_001_SCRIPT = `use ${SEED_DIVISION}@${EXACT_ALIAS}, ${SEED_COMPANY}@${VISMA_ALIAS};
+create or replace table exactaccounts@inmemorystorage as
+select to_char(code) number, name, 'EOL-' || to_char(code) accountreference
+from   exactonlinerest..accounts@${EXACT_ALIAS};
+synchronize exactaccounts@inmemorystorage
+to     customer_getall@${VISMA_ALIAS}
+with   insert
+identified by accountreference ignore nulls;`;
+
+/** Exact and Visma.net in one query: which accounts are a Visma.net customer (all of them, after seed 001). */
+export const QUERY_EXACT_JOIN_VISMA = `select a.code, a.name, c.number visma_customer
+from   exactonlinerest..accounts@${EXACT_ALIAS} a
+left
+join   customer_getall@${VISMA_ALIAS} c
+on     c.accountreference = 'EOL-' || a.code
+order  by a.code
+limit  5;`;
+
+const indent = (text: string): string => text.replace(/^/gm, '  ');
+
+/** What is running, for both the banner and the piped note. */
+function running(p: DemoPlatforms): string[] {
+  const companies = p.visma.companies().map((c) => c.id);
+  return [
+    `  Exact Online simulator   ${p.exact.baseUrl}  as @${EXACT_ALIAS} (ExactOnlineAll), divisions ${p.exact.divisions().join(', ')}`,
+    `  Visma.net simulator      ${p.visma.baseUrl}  as @${VISMA_ALIAS} (VismaNet), companies ${companies.join(', ')}`,
+    `  In-memory demo tables    divisions, accounts, invoices in @${DEMO_CONTAINER}`,
+    '',
+    '  OData feed for Power BI / Excel (Get Data → OData feed), while this runs:',
+    `    ${p.feedUrl}`,
+    `    Authentication: Basic — user name "${p.user}", password "${p.password}"`,
+  ];
 }
 
-/** A small deterministic generator (mulberry32), so the demo data never changes between runs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** What piped runs of the demo say instead of the banner (on stderr, so stdout stays data). */
+export function demoNote(p: DemoPlatforms): string {
+  return [`Sluice demo: tables divisions, accounts and invoices in @${DEMO_CONTAINER}, simulated Exact Online and Visma.net; running the SQL from stdin.`, ...running(p), ''].join('\n');
 }
 
-const DIVISIONS = [
-  { code: 102673, description: 'Van Dam Holding B.V.', city: 'Amsterdam', customer: 'VDH' },
-  { code: 102674, description: 'Bakkerij Van Dam B.V.', city: 'Utrecht', customer: 'VDH' },
-  { code: 215001, description: 'Noorderlicht Installatietechniek Drenthe B.V.', city: 'Assen', customer: 'NLI' },
-  { code: 345345, description: 'Groene Vallei Hoveniers V.O.F.', city: 'Zwolle', customer: 'GVH' },
-];
+export function demoBanner(p: DemoPlatforms): string {
+  return `Sluice demo — Exact Online and Visma.net Financials, simulated on this machine (no account, no network).
 
-const PREFIXES = ['Bakkerij', 'Installatiebedrijf', 'Hoveniersbedrijf', 'Autobedrijf', 'Drukkerij', 'Transportbedrijf', 'Schildersbedrijf', 'Administratiekantoor', 'Kapsalon', 'Fietsenwinkel', 'Bouwbedrijf', 'Dierenkliniek'];
-const SURNAMES = ['De Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'De Boer', 'Mulder', 'De Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'Van Leeuwen', 'Dekker', 'Brouwer', 'De Wit', 'Dijkstra', 'Smits', 'De Graaf', 'Van der Meer', 'Kok', 'Jacobs', 'Van den Berg'];
-const FORMS = ['B.V.', 'V.O.F.', '', 'Holding B.V.', '& Zn.'];
-const CITIES = [
-  ['Amsterdam', '1012'], ['Rotterdam', '3011'], ['Utrecht', '3511'], ['Groningen', '9711'], ['Assen', '9401'],
-  ['Emmen', '7811'], ['Zwolle', '8011'], ['Hoogeveen', '7901'], ['Meppel', '7941'], ['Eindhoven', '5611'],
-  ['Leeuwarden', '8911'], ['Apeldoorn', '7311'],
-];
-const ITEMS = ['Onderhoud', 'Levering', 'Advies', 'Installatie', 'Reparatie', 'Abonnement', 'Projectwerk'];
-const MONTHS = ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus', 'september', 'oktober', 'november', 'december'];
-
-function quote(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-function isoDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}
-
-/** The demo script: CREATE TABLEs and INSERTs (a few hundred rows). */
-export function demoScript(): string {
-  const rnd = random(20260101);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const c = DEMO_CONTAINER;
-  const parts: string[] = [];
-
-  parts.push(`create or replace table divisions@${c} (code integer, description varchar, city varchar, customercode varchar, status integer)`);
-  parts.push(
-    `insert into divisions@${c} (code, description, city, customercode, status) values\n` +
-      DIVISIONS.map((d) => `(${d.code}, ${quote(d.description)}, ${quote(d.city)}, ${quote(d.customer)}, 1)`).join(',\n'),
-  );
-
-  parts.push(
-    `create or replace table accounts@${c} (division integer, code integer, name varchar, city varchar, postcode varchar, country varchar, vatnumber varchar, status varchar)`,
-  );
-  const accounts: { division: number; code: number; name: string }[] = [];
-  const accountRows: string[] = [];
-  for (const d of DIVISIONS) {
-    for (let n = 0; n < 45; n++) {
-      const code = 1000 + n * 7 + Math.floor(rnd() * 7);
-      const name = [pick(PREFIXES), pick(SURNAMES), pick(FORMS)].filter((s) => s).join(' ');
-      const [city, pc] = pick(CITIES);
-      const postcode = `${pc} ${String.fromCharCode(65 + Math.floor(rnd() * 26))}${String.fromCharCode(65 + Math.floor(rnd() * 26))}`;
-      const vat = rnd() < 0.8 ? quote(`NL${String(Math.floor(rnd() * 1e9)).padStart(9, '0')}B01`) : 'null';
-      const status = rnd() < 0.7 ? 'C' : rnd() < 0.6 ? 'S' : 'P';
-      accounts.push({ division: d.code, code, name });
-      accountRows.push(`(${d.code}, ${code}, ${quote(name)}, ${quote(city)}, ${quote(postcode)}, 'NL', ${vat}, '${status}')`);
-    }
-  }
-  parts.push(`insert into accounts@${c} (division, code, name, city, postcode, country, vatnumber, status) values\n${accountRows.join(',\n')}`);
-
-  parts.push(
-    `create or replace table invoices@${c} (division integer, invoicenumber integer, accountcode integer, invoicedate date, duedate date, amount decimal(12,2), vatamount decimal(12,2), currency varchar, status varchar, description varchar)`,
-  );
-  const invoiceRows: string[] = [];
-  const start = Date.UTC(2026, 0, 1);
-  for (const d of DIVISIONS) {
-    const mine = accounts.filter((a) => a.division === d.code);
-    let number = 26000001;
-    for (let n = 0; n < 80; n++) {
-      const account = pick(mine);
-      const day = Math.floor(rnd() * 320);
-      const date = new Date(start + day * 86400000);
-      const due = new Date(date.getTime() + (rnd() < 0.5 ? 14 : 30) * 86400000);
-      const amount = Math.round((50 + rnd() * rnd() * 9500) * 100) / 100;
-      const vat = Math.round(amount * 0.21 * 100) / 100;
-      const paid = day < 250 ? rnd() < 0.9 : rnd() < 0.3;
-      const description = `${pick(ITEMS)} ${MONTHS[date.getUTCMonth()]} 2026`;
-      invoiceRows.push(
-        `(${d.code}, ${number++}, ${account.code}, date '${isoDate(date)}', date '${isoDate(due)}', ${amount.toFixed(2)}, ${vat.toFixed(2)}, 'EUR', '${paid ? 'paid' : 'open'}', ${quote(description)})`,
-      );
-    }
-  }
-  parts.push(
-    `insert into invoices@${c} (division, invoicenumber, accountcode, invoicedate, duedate, amount, vatamount, currency, status, description) values\n${invoiceRows.join(',\n')}`,
-  );
-  return parts.join(';\n') + ';\n';
-}
-
-/** Create the demo tables in the session; their messages are not shown (the banner says what is there). */
-export async function createDemoData(session: Session): Promise<void> {
-  for await (const result of session.execute(demoScript())) {
-    if (result.kind === 'rows') for await (const _ of result.batches) void _;
-  }
-}
-
-export const DEMO_QUERIES = [
-  `select d.description, count(*) invoices, round(sum(i.amount), 2) total
-from   invoices i
-join   divisions d on d.code = i.division
-group  by d.description
-order  by total desc;`,
-  `select name, city, postcode from accounts where city = 'Assen' order by name;`,
-  `select a.name, count(*) open_invoices, round(sum(i.amount + i.vatamount), 2) open_amount
-from   invoices i
-join   accounts a on a.division = i.division and a.code = i.accountcode
-where  i.status = 'open'
-group  by a.name
-order  by open_amount desc
-limit  5;`,
-];
-
-/** What piped runs of the demo say instead of the banner. */
-export const DEMO_NOTE = `Sluice demo: tables divisions, accounts and invoices in @${DEMO_CONTAINER}; running the SQL from stdin.`;
-
-export function demoBanner(): string {
-  return `Sluice demo — an in-memory SQL database with demo data for four Dutch companies:
-  divisions (${DIVISIONS.length} company administrations), accounts (relations), invoices (sales invoices 2026),
-  all in the container @${DEMO_CONTAINER}.
+Running:
+${running(p).join('\n')}
 
 Try:
-${DEMO_QUERIES.map((q) => q.replace(/^/gm, '  ')).join('\n\n')}
+  -- 1. every division the accountant can open, in one query
+${indent(QUERY_ALL_DIVISIONS)}
+
+  -- 2. seed 001: every Exact account of division ${SEED_DIVISION} becomes a Visma.net customer
+${indent(SEED_001_SCRIPT)}
+
+  -- 3. Exact Online and Visma.net in one query
+${indent(QUERY_EXACT_JOIN_VISMA)}
 
 End a statement with ; or an empty line. Tab completes keywords, tables and columns.
 Type \\help for shell commands, \\tables to list tables, \\quit to leave.
 
 `;
+}
+
+export interface DemoIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** The shell (banner on stdout) rather than piped SQL (a short note on stderr). */
+  readonly interactive: boolean;
+}
+
+/** Opens the session with the given options, calls `prepare` on it, then runs the shell or the piped SQL. */
+export type DemoBody = (options: SessionOptions, prepare: (session: Session) => Promise<void>) => Promise<void>;
+
+/**
+ * Start the simulated platforms and the server, hand the demo's session
+ * options to `body`, and stop everything when it returns or throws. SIGTERM
+ * (and SIGINT, which reaches the process only when no shell reads the
+ * terminal) stop the platforms and remove the temporary files before exiting.
+ */
+export async function runDemo(io: DemoIo, body: DemoBody): Promise<void> {
+  // Loaded here, not at the top: the server's setup imports this module for demoScript.
+  const { startDemoPlatforms } = await import('./demo/platforms.js');
+  const platforms = await startDemoPlatforms();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    // Do not wait on a statement that may never finish: a bounded close, then leave.
+    const timer = setTimeout(() => {
+      platforms.removeFiles();
+      process.exit(code);
+    }, 2000);
+    timer.unref();
+    void platforms.close().finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await body(platforms.sessionOptions, async (session) => {
+      await createDemoData(session);
+      if (io.interactive) io.stdout.write(demoBanner(platforms));
+      else io.stderr.write(demoNote(platforms));
+    });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await platforms.close();
+  }
 }

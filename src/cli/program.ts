@@ -13,7 +13,7 @@ import type { Session, SessionOptions } from '../engine/api.js';
 import { sluiceHome } from '../util/paths.js';
 import { SluiceError } from '../util/errors.js';
 import type { RegisterCommand } from './commands/index.js';
-import { createDemoData, DEMO_NOTE, demoBanner, demoSessionOptions } from './demo.js';
+import { runDemo } from './demo.js';
 import type { OpenSession } from './engine.js';
 import { KEYWORDS } from './keywords.js';
 import { createOutput, OUTPUT_FORMATS, parseFormat, type OutputFormat } from './output/index.js';
@@ -185,19 +185,20 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
 
   program
     .command('demo')
-    .description('the shell on built-in demo data (what `npm start` runs); with piped input, run that SQL on it')
+    .description('simulated Exact Online and Visma.net, the OData feed and the shell on them (what `npm start` runs); with piped input, run that SQL')
     .addOption(formatOption())
     .addOption(outputOption())
     .addOption(settingsOption())
     .action(async (flags: OutputFlags, cmd: Command) => {
       checkFlags(flags);
-      await withSession({ ...demoSessionOptions(), ...settingsOf(cmd) }, async (session) => {
-        await createDemoData(session);
-        // Piped input: one line on stderr, so stdout stays data and CI logs stay short.
-        if (ctx.stdin.isTTY) stdout.write(demoBanner());
-        else stderr.write(`${DEMO_NOTE}\n`);
-        return shellOrPipe(session, flags);
-      });
+      // The demo's containers are exactly its own; the user's settings (and their tokens) stay out of it.
+      if (settingsOf(cmd).settingsPath) stderr.write('note: the demo uses only its simulated containers; --settings is ignored.\n');
+      await runDemo({ stdout, stderr, interactive: ctx.stdin.isTTY === true }, (options, prepare) =>
+        withSession(options, async (session) => {
+          await prepare(session);
+          return shellOrPipe(session, flags);
+        }),
+      );
     });
 
   for (const register of await loadCommandModules(stderr, ctx.env)) register(program);
