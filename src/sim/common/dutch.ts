@@ -28,6 +28,8 @@ const COMPANY_TAILS = [
   'logistiek', 'zorg', 'consult', 'makers', 'werk', 'fabriek', 'import', 'export', 'projecten', 'partners',
 ];
 const LEGAL_FORMS = ['B.V.', 'B.V.', 'B.V.', 'V.O.F.', 'Holding B.V.', 'N.V.', ''];
+/** Last names without their prefix ("de Vries" → "Vries"), for company names; computed once. */
+const BARE_LAST_NAMES: readonly string[] = [];
 
 /** [postcode digits prefix, city] pairs; the letters are generated. */
 export const CITIES: readonly (readonly [number, string])[] = [
@@ -53,14 +55,21 @@ export function personName(rng: Rng): { first: string; last: string; full: strin
   return { first, last, full: `${first} ${last}`, initials: `${first.charAt(0)}.` };
 }
 
+function bareLastName(rng: Rng): string {
+  if (BARE_LAST_NAMES.length === 0) {
+    (BARE_LAST_NAMES as string[]).push(...LAST_NAMES.map((n) => n.replace(/^(de|van( de[nr]?)?) /, '')));
+  }
+  return rng.pick(BARE_LAST_NAMES);
+}
+
 export function companyName(rng: Rng): string {
   const form = rng.pick(LEGAL_FORMS);
   const style = rng.int(0, 3);
   let base: string;
-  if (style === 0) base = `${rng.pick(LAST_NAMES).replace(/^(de|van( de[nr]?)?) /, '')} ${rng.pick(COMPANY_TAILS)}`;
+  if (style === 0) base = `${bareLastName(rng)} ${rng.pick(COMPANY_TAILS)}`;
   else if (style === 1) base = `${rng.pick(COMPANY_STEMS)}${rng.pick(COMPANY_TAILS)}`;
   else if (style === 2) base = `${rng.pick(COMPANY_STEMS)} & ${rng.pick(COMPANY_STEMS)}`;
-  else base = `${rng.pick(LAST_NAMES).replace(/^(de|van( de[nr]?)?) /, '')} en Zonen`;
+  else base = `${bareLastName(rng)} en Zonen`;
   base = base.charAt(0).toUpperCase() + base.slice(1);
   return form ? `${base} ${form}` : base;
 }
@@ -81,10 +90,22 @@ export function phone(rng: Rng): string {
   return rng.chance(0.5) ? `06-${rng.int(10000000, 99999999)}` : `0${rng.int(10, 79)}-${rng.int(1000000, 9999999)}`;
 }
 
+const domains = new Map<string, string>();
+
+/** The e-mail domain for a company name (`Kadezorg B.V.` → `kadezorg.nl`); names repeat, so it is memoised. */
+export function domainFor(company: string): string {
+  let d = domains.get(company);
+  if (d === undefined) {
+    d = `${company.toLowerCase().replace(/\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|holding)\b/g, '').replace(/[^a-z]+/g, '') || 'example'}.nl`;
+    if (domains.size > 20_000) domains.clear();
+    domains.set(company, d);
+  }
+  return d;
+}
+
 export function emailFor(name: string, domainHint: string): string {
-  const local = name.toLowerCase().replace(/[^a-z]+/g, '.').replace(/^\.|\.$/g, '');
-  const domain = domainHint.toLowerCase().replace(/\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|holding)\b/g, '').replace(/[^a-z]+/g, '') || 'example';
-  return `${local || 'info'}@${domain}.nl`;
+  const local = name === 'info' ? 'info' : name.toLowerCase().replace(/[^a-z]+/g, '.').replace(/^\.|\.$/g, '');
+  return `${local || 'info'}@${domainFor(domainHint)}`;
 }
 
 /** ISO 7064 mod 97-10 check digits for a country + BBAN. */

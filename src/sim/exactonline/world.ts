@@ -10,7 +10,7 @@
  * deleted rows) that the query layer merges over the base. Base GUIDs encode
  * (entity, division, index) so a key lookup is O(1).
  */
-import { address, companyName, emailFor, iban, kvkNumber, personName, phone, vatNumber } from '../common/dutch.js';
+import { address, companyName, domainFor, emailFor, iban, kvkNumber, personName, phone, vatNumber } from '../common/dutch.js';
 import { Rng, hash32 } from '../common/prng.js';
 
 /** One cell: strings (guids lower-case), numbers (DateTime as epoch ms, Int64 as number), booleans, null. */
@@ -474,7 +474,7 @@ export function accountRow(w: World, div: number, i: number): Row {
     CountryName: 'Nederland',
     Email: emailFor('info', name),
     Phone: phone(rng),
-    Website: `www.${emailFor('x', name).split('@')[1]}`,
+    Website: `www.${domainFor(name)}`,
     VATNumber: vatNumber(rng),
     ChamberOfCommerce: kvkNumber(rng),
     Language: 'NL',
