@@ -594,13 +594,20 @@ export class SluiceSession implements Session, SessionIntrospection {
 
   private async runQuery(statement: Statement, query: Query, state: RunState, text: string | undefined): Promise<StatementResult> {
     const prepared = await this.prepareQuery(query, state, text);
-    const stream = await this.db.stream(prepared.sql);
+    const signal = state.signal;
+    // Registered before DuckDB starts: a blocking aggregate can run a while before the first chunk.
+    const onAbort = () => this.db.interrupt();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let stream: Awaited<ReturnType<LocalDb['stream']>>;
+    try {
+      stream = await this.db.stream(prepared.sql);
+    } catch (e) {
+      signal.removeEventListener('abort', onAbort);
+      throw e;
+    }
     // Dropped at the start of the next statement, by which time the stream is consumed (or abandoned).
     this.pendingTemps.push(...state.temps.splice(0));
     let rows = 0;
-    const signal = state.signal;
-    const onAbort = () => this.db.interrupt();
-    signal.addEventListener('abort', onAbort, { once: true });
     async function* batches(): AsyncIterable<RowBatch> {
       try {
         for await (const b of stream.batches) {
