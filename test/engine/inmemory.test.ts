@@ -138,6 +138,27 @@ describe('engine over inmemorystorage', () => {
     });
   });
 
+  it('cancels a long local query while its rows stream, and the session stays usable', async () => {
+    await runAll(s, 'create table big@inmemorystorage (x integer); insert into big@inmemorystorage select 1 from dual');
+    for (let i = 0; i < 14; i++) await runAll(s, 'insert into big@inmemorystorage select x from big');
+    const controller = new AbortController();
+    let seen = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const r of s.execute('select a.x, b.x from big a, big b', { signal: controller.signal })) {
+          if (r.kind !== 'rows') continue;
+          for await (const b of r.batches) {
+            seen += b.rows.length;
+            if (seen > 5000) controller.abort();
+          }
+        }
+      })(),
+      (e: SluiceError) => e.code === 'ENG400',
+    );
+    assert.ok(seen < 16384 * 16384);
+    assert.deepEqual(await rows(s, 'select count(*) from big'), [[16384]]);
+  });
+
   it('runs nothing when the script has a syntax error', async () => {
     await assert.rejects(runAll(s, "insert into zw@inmemorystorage (code, name) values ('Z', 'z'); select from"));
     assert.deepEqual(await rows(s, "select count(*) from zw where code = 'Z'"), [[0]]);
