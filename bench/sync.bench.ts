@@ -40,10 +40,10 @@ const MIRRORED = 5_000;
 const LOAD = Number(process.argv[2] ?? 250);
 const COMPANY = '1896329';
 
-async function run(session: Session, script: string): Promise<{ last: StatementResult; ms: number; rows: unknown[][] }> {
+async function run(session: Session, script: string): Promise<{ last: StatementResult; ms: number; rows: (readonly unknown[])[] }> {
   const started = performance.now();
   let last: StatementResult | undefined;
-  const rows: unknown[][] = [];
+  const rows: (readonly unknown[])[] = [];
   for await (const r of session.execute(script)) {
     if (r.kind === 'rows') for await (const b of r.batches) rows.push(...b.rows);
     last = r;
