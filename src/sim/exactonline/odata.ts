@@ -387,6 +387,11 @@ function compile(e: Expr): Fn {
   }
 }
 
+/** The columns an `$orderby` sorts on, as the API spells them. */
+export function orderByColumns(src: string, columns: ReadonlyMap<string, ExactColumn>): string[] {
+  return src.split(',').map((part) => columns.get((part.trim().split(/\s+/)[0] ?? '').toLowerCase())?.name ?? '').filter(Boolean);
+}
+
 /** `$orderby=Name desc,Code` → comparator; unknown properties are 400s. */
 export function parseOrderBy(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): (a: Row, b: Row) => number {
   const keys = src.split(',').map((part) => {

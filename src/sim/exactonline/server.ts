@@ -13,7 +13,7 @@ import { drawLatency, readBody, send, type FaultProfile, type Latency } from '..
 import { Rng } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
-import { ODataError, parseFilter, parseOrderBy } from './odata.js';
+import { ODataError, orderByColumns, parseFilter, parseOrderBy } from './odata.js';
 import { errorJson, errorXml, feedXml, pageJson, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
 import { WORLD_TABLE_URLS, datasetFor, worldTable } from './sources.js';
 import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
@@ -496,17 +496,37 @@ export class ExactServer {
     }
 
     if (isWorld || orderby) {
-      let all = isWorld ? worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()) : [...this.iterRows(call, ep, { phase: 0, index: 0 })].map((x) => x.row);
-      if (filter) all = all.filter((r) => filter.test(r));
+      const compare = orderby ? parseOrderBy(orderby, call.info.cols, call.info.typeName) : undefined;
+      // For datasets keep only the key and the sort values per row, not the row:
+      // sorting a million transaction lines must not hold a million rows.
+      let all: { key?: string; row: Row }[];
+      const ds = isWorld ? undefined : datasetFor(ep, this.modelled, this.generic);
+      if (ds) {
+        const sortCols = orderby ? orderByColumns(orderby, call.info.cols) : [];
+        all = [];
+        for (const x of this.store.scan(ds, call.division)) {
+          if (filter && !filter.test(x.row)) continue;
+          const slim: Row = {};
+          for (const c of sortCols) slim[c] = x.row[c] ?? null;
+          all.push({ key: String(x.row[ds.key]), row: slim });
+        }
+      } else {
+        all = worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now())
+          .filter((r) => !filter || filter.test(r))
+          .map((row) => ({ row }));
+      }
       if (call.count) {
         this.ok(res, call, 200, String(all.length), 'text/plain; charset=utf-8');
         return;
       }
-      if (orderby) all.sort(parseOrderBy(orderby, call.info.cols, call.info.typeName));
+      if (compare) all.sort((a, b) => compare(a.row, b.row));
       const total = all.length;
       const offset = skip + (skiptoken && /^\d+$/.test(skiptoken) ? Number(skiptoken) : 0);
       const limit = Math.min(pageSize, top ?? Infinity);
-      const rows = all.slice(offset, offset + limit);
+      const rows = all
+        .slice(offset, offset + limit)
+        .map((e) => (ds && e.key !== undefined ? this.store.get(ds, call.division, e.key) : e.row))
+        .filter((r): r is Row => r !== undefined);
       const more = offset + rows.length < total && (top === undefined || top > rows.length);
       const next = more ? this.nextLink(call, { $skip: String(offset + rows.length), $skiptoken: null, $top: top !== undefined ? String(top - rows.length) : null }) : undefined;
       this.writePage(res, call, ctx, rows, next, inline ? total : undefined);

@@ -132,6 +132,25 @@ describe('Exact simulator reads', () => {
     assert.equal(counted.d.__count, '130');
   });
 
+  it('pages an ordered query to the end in order, without duplicates', async () => {
+    const rows: Record<string, unknown>[] = [];
+    let url: string | undefined = `/api/v1/${D}/crm/Accounts?$select=ID,City,Name&$orderby=City,Name desc`;
+    while (url) {
+      const r: Reply = await env.get(url);
+      assert.equal(r.status, 200);
+      rows.push(...results(r));
+      url = (r.json as Page).d.__next;
+    }
+    assert.equal(rows.length, 130);
+    assert.equal(new Set(rows.map((r) => r.ID)).size, 130);
+    for (let i = 1; i < rows.length; i++) {
+      const [a, b] = [rows[i - 1], rows[i]];
+      const city = String(a.City).toLowerCase().localeCompare(String(b.City).toLowerCase());
+      assert.ok(String(a.City).toLowerCase() <= String(b.City).toLowerCase(), `${String(a.City)} before ${String(b.City)}`);
+      if (city === 0) assert.ok(String(a.Name).toLowerCase() >= String(b.Name).toLowerCase());
+    }
+  });
+
   it('requires $select on bulk and sync endpoints and "$select or $top=1" on the heavy regular ones', async () => {
     const bulk = await env.get(`/api/v1/${D}/bulk/CRM/Accounts`);
     assert.equal(bulk.status, 400);
