@@ -34,9 +34,7 @@ identified by accountreference ignore nulls;`;
 /** Exact and Visma.net in one query: which accounts are a Visma.net customer (all of them, after seed 001). */
 export const QUERY_EXACT_JOIN_VISMA = `select a.code, a.name, c.number visma_customer
 from   exactonlinerest..accounts@${EXACT_ALIAS} a
-left
-join   customer_getall@${VISMA_ALIAS} c
-on     c.accountreference = 'EOL-' || a.code
+left   join customer_getall@${VISMA_ALIAS} c on c.accountreference = 'EOL-' || a.code
 order  by a.code
 limit  5;`;
 
