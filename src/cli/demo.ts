@@ -111,8 +111,11 @@ export async function runDemo(io: DemoIo, body: DemoBody): Promise<void> {
     timer.unref();
     void platforms.close().finally(() => process.exit(code));
   };
+  // Any other way out (the shell's forced quit after a stuck statement calls process.exit) still removes the files.
+  const onExit = (): void => platforms.removeFiles();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  process.once('exit', onExit);
   try {
     await body(platforms.sessionOptions, async (session) => {
       await createDemoData(session);
@@ -123,5 +126,6 @@ export async function runDemo(io: DemoIo, body: DemoBody): Promise<void> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await platforms.close();
+    process.off('exit', onExit);
   }
 }

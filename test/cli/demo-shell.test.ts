@@ -1,7 +1,7 @@
 /**
  * `sluice demo` at a terminal, in-process: runCli over the real engine with
  * a stdin that says it is a TTY, so the demo prints its banner and opens the
- * shell; leaving the shell (\quit, or Ctrl-C twice at the prompt) stops the
+ * shell; leaving the shell (\quit, Ctrl-D, or Ctrl-C twice at the prompt) stops the
  * server and simulators and removes the demo's temporary files.
  */
 import { test, after } from 'node:test';
@@ -72,6 +72,16 @@ test('at a terminal: Ctrl-C twice at the prompt leaves the demo and cleans up', 
   io.stdin.write('\x03');
   await waitFor(() => io.stdout.text.includes('To leave, press Ctrl-C again'), 'the hint after one Ctrl-C');
   io.stdin.write('\x03');
+  assert.equal(await done, 0);
+  assert.deepEqual(demoFiles(), []);
+});
+
+test('at a terminal: Ctrl-D on an empty prompt leaves the demo and cleans up', async () => {
+  const io = terminal();
+  const done = runCli(['demo'], { ...io, env: {}, openSession: openEngineSession });
+  await waitFor(() => io.stdout.text.includes('sluice> '), 'the shell prompt');
+  assert.equal(demoFiles().length, 2);
+  io.stdin.write('\x04');
   assert.equal(await done, 0);
   assert.deepEqual(demoFiles(), []);
 });

@@ -168,6 +168,14 @@ test('the demo stops on SIGTERM, removing its temporary files', async () => {
   assertNothingLeft(demo);
 });
 
+test('SIGINT while the piped demo waits for its SQL stops it (exit 130) and removes its temporary files', async () => {
+  const demo = startDemo();
+  await demo.waitForStderr(/password "demo"/);
+  demo.child.kill('SIGINT');
+  assert.equal(await demo.exited, 130);
+  assertNothingLeft(demo);
+});
+
 test('a failing statement in piped SQL exits 1 and still cleans up', async () => {
   const demo = startDemo();
   demo.child.stdin.end('select * from nosuchtable@eol;\n');
