@@ -176,10 +176,11 @@ test('SIGINT while the piped demo waits for its SQL stops it (exit 130) and remo
   assertNothingLeft(demo);
 });
 
-test('a failing statement in piped SQL exits 1 and still cleans up', async () => {
-  const demo = startDemo();
+test('a failing statement in piped SQL exits 1 and still cleans up; --settings is ignored, saying so', async () => {
+  const demo = startDemo(['--settings', join(base, 'user-settings.xml')]);
   demo.child.stdin.end('select * from nosuchtable@eol;\n');
   assert.equal(await demo.exited, 1);
+  assert.match(demo.stderr(), /the demo uses only its simulated containers; --settings is ignored/);
   assert.match(demo.stderr(), /nosuchtable/);
   assert.doesNotMatch(demo.stderr(), /at .*\.ts:\d+/);
   assertNothingLeft(demo);
