@@ -699,9 +699,9 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     throw fail('SYN030', budget === 0 ? 'a row failed' : `more than ${budget} rows failed`, hintRerun);
   }
   const warnings = firstFailures.map((f) => `synchronize failed row ${f}`);
-  const left = ORDER.filter((o) => !plan.allowed.has(o) && counts[o] > 0).map((o) => `${counts[o]} to ${o} (not allowed)`);
+  const notAsked = ORDER.filter((o) => !plan.allowed.has(o) && counts[o] > 0).map((o) => `${counts[o]} to ${o}`);
   const exitedText = exited.map((o) => `${o} skipped: ${counts[o]} rows exceed the cap`);
-  const extra = [...exitedText, ...left];
+  const extra = [...exitedText, ...(notAsked.length > 0 ? [`Left alone (not in the with clause): ${notAsked.join(', ')}`] : [])];
   return {
     message: `Synchronized ${plan.source.label} to ${plan.target.label}: ${summary()}.${extra.length > 0 ? ` ${extra.join('; ')}.` : ''}`,
     ok: tally.ok,
