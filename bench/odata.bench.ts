@@ -11,87 +11,29 @@
  * 3. 50 concurrent clients paging through a 100,000-row table: p50 / p99
  *    latency per page request, and errors (goal: none).
  *
- * The server process is this file started with `--server`; it reports its
- * peak RSS over IPC.
+ * The server process is bench/odata-server.mjs, run by plain node on the
+ * built output (dist/) when there is one — `npm run build` first, as a user
+ * runs `sluice serve` — else under tsx from src/ (said in the first line). It
+ * reports its peak RSS over IPC: the larger of 20 ms samples and the kernel's
+ * VmHWM (reset before each measurement).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
-import { engineSessionFactory } from '../src/server/engine-sessions.js';
-import { startServer } from '../src/server/server.js';
-import { FileStateStore } from '../src/server/state/file.js';
-import { Tenancy } from '../src/server/tenancy.js';
-import { SecretBox } from '../src/util/secrets.js';
+
+/**
+ * The server runs from the built output (dist/, what `sluice serve` runs) as
+ * plain node when it has been built (`npm run build`); tsx's transpiler would
+ * add RSS a user never pays. BENCH_SERVER=src runs it from src/ under tsx.
+ */
+const FROM_DIST = process.env.BENCH_SERVER !== 'src' && existsSync(new URL('../dist/server/server.js', import.meta.url));
+/** BENCH_ONLY=memory,pg,clients (any of them) runs only those parts. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,pg,clients').split(','));
 
 const PG_URL = 'postgres://root@127.0.0.1:5432/test';
 const AUTH = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
-
-/** Startup SQL building `rows` rows by doubling (the dialect has no row generator). */
-function tableSql(name: string, rows: number): string {
-  const seed = 1000;
-  const parts = [
-    `create table ${name}@inmemorystorage (id integer, division integer, code varchar, description varchar, amount double, created date)`,
-    `insert into ${name}@inmemorystorage (id, division, code, description, amount, created) values ` +
-      Array.from({ length: seed }, (_, i) => `(${i}, ${102673 + (i % 4)}, 'C${String(i).padStart(6, '0')}', 'Omschrijving regel ${i}', ${(i * 1.25).toFixed(2)}, date '2024-${String((i % 12) + 1).padStart(2, '0')}-15')`).join(', '),
-  ];
-  let have = seed;
-  while (have * 2 <= rows) {
-    parts.push(`insert into ${name}@inmemorystorage (id, division, code, description, amount, created) select id + ${have}, division, code, description, amount, created from ${name}@inmemorystorage`);
-    have *= 2;
-  }
-  if (have < rows) {
-    parts.push(`insert into ${name}@inmemorystorage (id, division, code, description, amount, created) select id + ${have}, division, code, description, amount, created from ${name}@inmemorystorage where id < ${rows - have}`);
-  }
-  return parts.join(';\n');
-}
-
-// ---------------------------------------------------------------------------
-// Server process
-
-async function serverMain(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-odata-'));
-  const store = FileStateStore.inDirectory(dir);
-  const secrets = SecretBox.fromPassphrase('bench');
-  const tenancy = new Tenancy(store, secrets);
-  await tenancy.addUser('bench', { password: 'bench-password' });
-  const dbs = (process.env.BENCH_DBS ?? '').split(',');
-  if (dbs.includes('big')) {
-    await tenancy.addDatabase('big', { startupSql: tableSql('big', 1_000_000) });
-    await tenancy.grant('bench', 'big');
-  }
-  if (dbs.includes('medium')) {
-    await tenancy.addDatabase('medium', { startupSql: tableSql('medium', 100_000) });
-    await tenancy.grant('bench', 'medium');
-  }
-  const pgTable = process.env.BENCH_PG_TABLE;
-  if (pgTable && dbs.includes('pg')) {
-    await tenancy.addDatabase('pg');
-    await tenancy.addContainer('pg', 'pg', 'PostgreSQL', 'host=127.0.0.1;port=5432;database=test;user=root');
-    await tenancy.grant('bench', 'pg');
-  }
-  const server = await startServer({ store, secrets, sessionFactory: engineSessionFactory(dir, secrets), maxPageSize: 1_000_000, log: () => undefined });
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  process.on('message', (m: unknown) => {
-    const cmd = (m as { cmd?: string }).cmd;
-    if (cmd === 'rss') process.send?.({ peak, now: process.memoryUsage().rss });
-    if (cmd === 'reset') {
-      peak = process.memoryUsage().rss;
-      process.send?.({ ok: true });
-    }
-    if (cmd === 'stop') {
-      clearInterval(timer);
-      void server.close().then(() => {
-        rmSync(dir, { recursive: true, force: true });
-        process.exit(0);
-      });
-    }
-  });
-  process.send?.({ url: server.url });
-}
 
 // ---------------------------------------------------------------------------
 // Client side
@@ -145,7 +87,8 @@ async function measure(child: ChildProcess, label: string, expected: number, run
   const t0 = performance.now();
   const rows = await run();
   const s = (performance.now() - t0) / 1000;
-  const { peak } = await ask<{ peak: number }>(child, 'rss');
+  const { peak: sampled, hwm } = await ask<{ peak: number; hwm: number }>(child, 'rss');
+  const peak = Math.max(sampled, hwm);
   const rate = rows / s;
   const mb = peak / 1024 / 1024;
   const ok = rows === expected ? '' : `  (EXPECTED ${expected} ROWS)`;
@@ -181,9 +124,10 @@ async function dropPostgres(table: string): Promise<void> {
 
 /** A fresh server process per scenario, so each peak RSS is that scenario's own. */
 async function withServer(dbs: string[], pgTable: string | undefined, body: (url: string, child: ChildProcess) => Promise<void>): Promise<void> {
-  const child = fork(new URL(import.meta.url).pathname, ['--server'], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_DBS: dbs.join(','), ...(pgTable ? { BENCH_PG_TABLE: pgTable } : {}) },
+  const source = FROM_DIST ? {} : { SLUICE_BENCH_ROOT: new URL('../src/', import.meta.url).href, SLUICE_BENCH_EXT: '.ts' };
+  const child = fork(new URL('./odata-server.mjs', import.meta.url).pathname, [], {
+    execArgv: FROM_DIST ? [] : ['--import', 'tsx'],
+    env: { ...process.env, BENCH_DBS: dbs.join(','), ...(pgTable ? { BENCH_PG_TABLE: pgTable } : {}), ...source },
   });
   try {
     const { url } = await new Promise<{ url: string }>((resolve, reject) => {
@@ -207,15 +151,19 @@ async function warm(child: ChildProcess, url: string, what: string): Promise<voi
 }
 
 async function main(): Promise<void> {
-  const pgTable = await preparePostgres(1_000_000);
-  console.log('OData feed benchmark: server and client on loopback, separate processes, a fresh server per line (2-core shared machine)');
+  const pgTable = ONLY.has('pg') ? await preparePostgres(1_000_000) : undefined;
+  console.log(
+    `OData feed benchmark: server and client on loopback, separate processes, a fresh server per line (2-core shared machine); ` +
+      (FROM_DIST ? 'server: node on the built dist/ (as `sluice serve` runs)' : 'server: src/ under tsx (no dist/ built; `npm run build` to measure what users run)'),
+  );
+  console.log(`  (machine load average at start: ${loadavg().map((l) => l.toFixed(2)).join(', ')})`);
   try {
     const big = '/big/odata4/InMemoryStorage_Memory_big';
-    await withServer(['big'], undefined, async (url, child) => {
+    if (ONLY.has('memory')) await withServer(['big'], undefined, async (url, child) => {
       await warm(child, `${url}${big}/$count`, 'in-memory 1,000,000-row table built by startup SQL');
       await measure(child, 'in-memory 1M, one stream', 1_000_000, () => readStream(`${url}${big}`));
     });
-    await withServer(['big'], undefined, async (url, child) => {
+    if (ONLY.has('memory')) await withServer(['big'], undefined, async (url, child) => {
       await warm(child, `${url}${big}/$count`, 'same, new server');
       await measure(child, 'in-memory 1M, pages of 5,000 via nextLink', 1_000_000, () => readPaged(`${url}${big}`));
     });
@@ -230,12 +178,12 @@ async function main(): Promise<void> {
         await warm(child, `${url}/pg/odata4/${name}/$count`, 'PostgreSQL container, new server');
         await measure(child, 'PostgreSQL 1M, pages of 5,000 via nextLink', 1_000_000, () => readPaged(`${url}/pg/odata4/${name}`));
       });
-    } else {
+    } else if (ONLY.has('pg')) {
       console.log('PostgreSQL: not reachable on 127.0.0.1:5432, skipped');
     }
 
     // 50 concurrent clients paging through the 100,000-row table.
-    await withServer(['medium'], undefined, async (url, child) => {
+    if (ONLY.has('clients')) await withServer(['medium'], undefined, async (url, child) => {
       await warm(child, `${url}/medium/odata4/InMemoryStorage_Memory_medium/$count`, '100,000-row table');
       const latencies: number[] = [];
       let errors = 0;
@@ -255,7 +203,8 @@ async function main(): Promise<void> {
         }),
       );
       const s = (performance.now() - t0) / 1000;
-      const { peak } = await ask<{ peak: number }>(child, 'rss');
+      const { peak: sampled, hwm } = await ask<{ peak: number; hwm: number }>(child, 'rss');
+      const peak = Math.max(sampled, hwm);
       console.log(
         `50 concurrent clients, 100k table: ${latencies.length} page requests, ${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s; ` +
           `p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms; errors ${errors} (goal 0); server peak RSS ${(peak / 1024 / 1024).toFixed(0)} MB`,
@@ -266,5 +215,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--server')) await serverMain();
-else await main();
+await main();
