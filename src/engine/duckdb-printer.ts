@@ -30,6 +30,8 @@ export interface PrintContext {
   kindOf?(expr: Expr): ExprKind;
   /** Whether a bare name is a column in scope (so `sysdate` as a column is not the function). */
   isColumn?(name: string): boolean;
+  /** Best-effort: whether an expression is an exact decimal (so `avg` of it stays decimal). */
+  isDecimal?(expr: Expr): boolean;
   now(): number;
 }
 
@@ -266,6 +268,8 @@ function printCall(f: FunctionCall, ctx: PrintContext): string {
   s += ')';
   if (f.filter) s += ` FILTER (WHERE ${printExpr(f.filter, ctx)})`;
   if (f.over) s += ` OVER (${printWindow(f.over, ctx)})`;
+  // DuckDB averages a DECIMAL as a DOUBLE; keep averages of decimals decimal (10 places) so they print cleanly.
+  if (f.name === 'avg' && f.args.length === 1 && ctx.isDecimal?.(f.args[0])) s = `CAST(${s} AS DECIMAL(38, 10))`;
   return s;
 }
 

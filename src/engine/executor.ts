@@ -76,9 +76,12 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
     const name = db.newTempName();
     names.push(name);
     state.temps.push(name);
-    const types = new Map(tp.ref.table.columns.map((c) => [c.name.toLowerCase(), c.type]));
+    const infos = new Map(tp.ref.table.columns.map((c) => [c.name.toLowerCase(), c]));
     const tagged = tp.partitions.length > 1;
-    const columns: TempColumn[] = tp.columns.map((c) => ({ name: c, type: types.get(c.toLowerCase()) ?? 'varchar' }));
+    const columns: TempColumn[] = tp.columns.map((c) => {
+      const info = infos.get(c.toLowerCase());
+      return { name: c, type: info?.type ?? 'varchar', precision: info?.precision, scale: info?.scale };
+    });
     // count(*) needs no column, but a table needs one.
     if (columns.length === 0) columns.push({ name: '__sluice_none', type: 'integer' });
     if (tagged) {

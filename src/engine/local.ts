@@ -11,11 +11,13 @@ import {
   BLOB,
   BOOLEAN,
   DATE,
+  DECIMAL,
   DOUBLE,
   DuckDBBlobValue,
   DuckDBConnection,
   DuckDBDataChunk,
   DuckDBDateValue,
+  DuckDBDecimalValue,
   DuckDBInstance,
   DuckDBTimestampValue,
   DuckDBTypeId,
@@ -27,6 +29,7 @@ import {
 import type { DuckDBResult, DuckDBType, DuckDBValue, DuckDBValueConverter } from '@duckdb/node-api';
 import type { ColumnType, LocalDatabase, RowBatch, Value } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
+import { decimalTextToValue, toScaledDecimal } from './decimal.js';
 
 /** Quote an identifier for DuckDB (always quoted: keeps case, spaces and keywords safe). */
 export function quoteIdent(name: string): string {
@@ -37,7 +40,23 @@ export function quoteString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-export function duckTypeName(type: ColumnType): string {
+/**
+ * Decimals are stored as DuckDB DECIMAL so sums and comparisons are exact.
+ * A 'decimal' column that states no precision (Exact's Edm.Decimal amounts,
+ * most platforms) becomes DECIMAL(38,10): 28 digits before the point, 10
+ * after — room for amounts, quantities and exchange rates alike.
+ */
+export const DEFAULT_DECIMAL = { precision: 38, scale: 10 } as const;
+
+/** The precision and scale a decimal column is stored with (clamped to what DuckDB allows). */
+export function decimalShape(precision?: number, scale?: number): { precision: number; scale: number } {
+  if (precision === undefined) return { ...DEFAULT_DECIMAL };
+  const p = Math.max(1, Math.min(38, Math.trunc(precision)));
+  const s = Math.max(0, Math.min(p, Math.trunc(scale ?? 0)));
+  return { precision: p, scale: s };
+}
+
+export function duckTypeName(type: ColumnType, precision?: number, scale?: number): string {
   switch (type) {
     case 'boolean':
       return 'BOOLEAN';
@@ -45,8 +64,11 @@ export function duckTypeName(type: ColumnType): string {
       return 'INTEGER';
     case 'bigint':
       return 'BIGINT';
+    case 'decimal': {
+      const d = decimalShape(precision, scale);
+      return `DECIMAL(${d.precision}, ${d.scale})`;
+    }
     case 'double':
-    case 'decimal':
       return 'DOUBLE';
     case 'date':
       return 'DATE';
@@ -60,7 +82,7 @@ export function duckTypeName(type: ColumnType): string {
   }
 }
 
-function duckType(type: ColumnType): DuckDBType {
+function duckType(type: ColumnType, precision?: number, scale?: number): DuckDBType {
   switch (type) {
     case 'boolean':
       return BOOLEAN;
@@ -68,8 +90,11 @@ function duckType(type: ColumnType): DuckDBType {
       return INTEGER;
     case 'bigint':
       return BIGINT;
+    case 'decimal': {
+      const d = decimalShape(precision, scale);
+      return DECIMAL(d.precision, d.scale);
+    }
     case 'double':
-    case 'decimal':
       return DOUBLE;
     case 'date':
       return DATE;
@@ -125,10 +150,16 @@ export function columnTypeOf(type: DuckDBType): ColumnType {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
-/** DuckDB value → provider Value: bigint only beyond 2^53, decimals as numbers, nested values as JSON text. */
+/**
+ * DuckDB value → provider Value: bigint only beyond 2^53, decimals as numbers
+ * that print exactly as stored (else their digits as a string, see
+ * decimal.ts), nested values as JSON text.
+ */
 const toValue: DuckDBValueConverter<Value> = (value, type) => {
   if (value === null) return null;
   switch (type.typeId) {
+    case DuckDBTypeId.DECIMAL:
+      return decimalTextToValue((value as DuckDBDecimalValue).toString());
     case DuckDBTypeId.BIGINT:
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.HUGEINT:
@@ -156,9 +187,13 @@ const toValue: DuckDBValueConverter<Value> = (value, type) => {
 const DAY_MS = 86_400_000;
 
 /** Coerce one provider value into the DuckDBValue a column of `type` takes; lenient because platforms are. */
-function coerce(value: Value, type: ColumnType): DuckDBValue {
+function coerce(value: Value, type: ColumnType, decimal = DEFAULT_DECIMAL_SHAPE): DuckDBValue {
   if (value === null || value === undefined) return null;
   switch (type) {
+    case 'decimal': {
+      const scaled = toScaledDecimal(value, decimal.precision, decimal.scale);
+      return scaled === null ? null : new DuckDBDecimalValue(scaled, decimal.precision, decimal.scale);
+    }
     case 'varchar':
     case 'guid':
       if (typeof value === 'string') return value;
@@ -166,8 +201,7 @@ function coerce(value: Value, type: ColumnType): DuckDBValue {
       if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
       return String(value);
     case 'integer':
-    case 'double':
-    case 'decimal': {
+    case 'double': {
       if (typeof value === 'number') return value;
       if (typeof value === 'boolean') return value ? 1 : 0;
       const n = Number(value instanceof Date ? value.getTime() : value);
@@ -199,20 +233,27 @@ function coerce(value: Value, type: ColumnType): DuckDBValue {
   }
 }
 
+const DEFAULT_DECIMAL_SHAPE = decimalShape();
+
 export interface TempColumn {
   readonly name: string;
   readonly type: ColumnType;
+  /** For 'decimal': the declared precision and scale (default DECIMAL(38,10)). */
+  readonly precision?: number;
+  readonly scale?: number;
 }
 
 /** Receives row batches for one temp table and appends them through data chunks. */
 export class TableLoader {
   private readonly types: DuckDBType[];
+  private readonly shapes: { precision: number; scale: number }[];
   private rowsLoaded = 0;
   constructor(
     private readonly appender: Awaited<ReturnType<DuckDBConnection['createAppender']>>,
     readonly columns: readonly TempColumn[],
   ) {
-    this.types = columns.map((c) => duckType(c.type));
+    this.types = columns.map((c) => duckType(c.type, c.precision, c.scale));
+    this.shapes = columns.map((c) => decimalShape(c.precision, c.scale));
   }
 
   get rows(): number {
@@ -241,7 +282,7 @@ export class TableLoader {
         const col: DuckDBValue[] = new Array<DuckDBValue>(end - start);
         if (src === undefined) {
           const constant = constants?.get(this.columns[j].name.toLowerCase());
-          col.fill(constant === undefined ? null : coerce(constant, type));
+          col.fill(constant === undefined ? null : coerce(constant, type, this.shapes[j]));
         } else if (type === 'varchar' || type === 'double' || type === 'guid') {
           // The common cases: values already of the right JS type pass straight through.
           for (let r = start; r < end; r++) {
@@ -249,7 +290,8 @@ export class TableLoader {
             col[r - start] = (type === 'double' ? typeof v === 'number' : typeof v === 'string') ? (v as DuckDBValue) : coerce(v, type);
           }
         } else {
-          for (let r = start; r < end; r++) col[r - start] = coerce(batch.rows[r][src], type);
+          const shape = this.shapes[j];
+          for (let r = start; r < end; r++) col[r - start] = coerce(batch.rows[r][src], type, shape);
         }
         cols.push(col);
       }
@@ -336,7 +378,7 @@ export class LocalDb implements LocalDatabase {
   /** Create a temp table with the given columns and a loader appending into it. */
   async createLoader(table: string, columns: readonly TempColumn[]): Promise<TableLoader> {
     const cols = columns.length > 0 ? columns : [{ name: '__dummy', type: 'integer' as ColumnType }];
-    await this.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} (${cols.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type)}`).join(', ')})`);
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} (${cols.map((c) => `${quoteIdent(c.name)} ${duckTypeName(c.type, c.precision, c.scale)}`).join(', ')})`);
     const appender = await this.connection.createAppender(table, 'main', 'temp');
     return new TableLoader(appender, cols);
   }

@@ -55,7 +55,7 @@ import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitC
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
 import { cancelled, scanAll, type RunState } from './executor.js';
 import type { ExprKind } from './functions.js';
-import { LocalDb, quoteIdent } from './local.js';
+import { duckTypeName, LocalDb, quoteIdent } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
 import { loadSettings } from './settings.js';
 import { explainSynchronize, runSynchronize, SyncJournal, type SyncHost } from './synchronize.js';
@@ -81,12 +81,26 @@ export function columnTypeOfTypeName(t: TypeName): ColumnType {
   return 'varchar';
 }
 
+/** A column declared in SQL → its provider column type, with precision and scale for `number(p, s)`. */
+export function columnShapeOfTypeName(t: TypeName): Pick<ColumnInfo, 'type' | 'precision' | 'scale'> {
+  const type = columnTypeOfTypeName(t);
+  return type === 'decimal' ? { type, precision: t.args[0], scale: t.args[1] } : { type };
+}
+
+/** A DuckDB type as DESCRIBE prints it → the provider column type (DECIMAL keeps its precision and scale). */
+function columnShapeOfDuckName(t: string): Pick<ColumnInfo, 'type' | 'precision' | 'scale'> {
+  const m = /^DECIMAL\((\d+),\s*(\d+)\)$/i.exec(t.trim());
+  if (m) return { type: 'decimal', precision: Number(m[1]), scale: Number(m[2]) };
+  return { type: columnTypeOfDuckName(t) };
+}
+
 function columnTypeOfDuckName(t: string): ColumnType {
   const u = t.toUpperCase();
   if (u === 'BOOLEAN') return 'boolean';
   if (['INTEGER', 'SMALLINT', 'TINYINT', 'UTINYINT', 'USMALLINT'].includes(u)) return 'integer';
   if (['BIGINT', 'HUGEINT', 'UINTEGER', 'UBIGINT'].includes(u)) return 'bigint';
-  if (['DOUBLE', 'FLOAT', 'REAL'].includes(u) || u.startsWith('DECIMAL')) return 'double';
+  if (u.startsWith('DECIMAL')) return 'decimal';
+  if (['DOUBLE', 'FLOAT', 'REAL'].includes(u)) return 'double';
   if (u === 'DATE') return 'date';
   if (u.startsWith('TIMESTAMP')) return 'timestamp';
   if (u === 'UUID') return 'guid';
@@ -521,7 +535,25 @@ export class SluiceSession implements Session, SessionIntrospection {
           return 'unknown';
       }
     };
+    const isDecimal = (e: Expr): boolean => {
+      switch (e.kind) {
+        case 'ColumnRef':
+          return bound.columnTypes.get(e.name.toLowerCase()) === 'decimal';
+        case 'Cast':
+          return columnTypeOfTypeName(e.type) === 'decimal';
+        case 'Unary':
+          return e.op === '-' && isDecimal(e.operand);
+        case 'Binary':
+          // DuckDB keeps + - * of decimals decimal; division yields a double.
+          return ['+', '-', '*'].includes(e.op) && (isDecimal(e.left) || isDecimal(e.right)) && kindOf(e.left) === 'number' && kindOf(e.right) === 'number';
+        case 'FunctionCall':
+          return ['sum', 'min', 'max', 'abs', 'round', 'trunc', 'nvl', 'coalesce', 'any_value', 'first', 'last'].includes(e.name) && e.args.length > 0 && isDecimal(e.args[0]);
+        default:
+          return false;
+      }
+    };
     return {
+      isDecimal,
       relation: (ref) => {
         const r = relation.get(ref);
         if (r) return r;
@@ -651,8 +683,9 @@ export class SluiceSession implements Session, SessionIntrospection {
     const opts = { orReplace: statement.orReplace, ifNotExists: statement.ifNotExists };
     if (existing && statement.ifNotExists) return this.done(statement, state, `Table ${label} already exists.`, 0);
     if (!statement.query) {
-      const columns: ColumnInfo[] = statement.columns.map((c) => ({ name: c.name, type: columnTypeOfTypeName(c.type), nullable: !c.notNull }));
-      await container.createTable(statement.name.name, columns, opts);
+      const columns: ColumnInfo[] = statement.columns.map((c) => ({ name: c.name, ...columnShapeOfTypeName(c.type), nullable: !c.notNull }));
+      const key = statement.columns.filter((c) => c.primaryKey).map((c) => c.name);
+      await container.createTable(statement.name.name, columns, key.length > 0 ? { ...opts, key } : opts);
       return this.done(statement, state, `Table ${label} created.`, 0);
     }
     const prepared = await this.prepareQuery(statement.query, state, text);
@@ -660,7 +693,7 @@ export class SluiceSession implements Session, SessionIntrospection {
     state.temps.push(staging);
     await this.db.run(`CREATE TEMP TABLE ${quoteIdent(staging)} AS ${prepared.sql}`);
     const described = await this.db.all(`DESCRIBE ${quoteIdent(staging)}`);
-    const columns: ColumnInfo[] = described.rows.map((r) => ({ name: String(r[0]), type: columnTypeOfDuckName(String(r[1])), nullable: true }));
+    const columns: ColumnInfo[] = described.rows.map((r) => ({ name: String(r[0]), ...columnShapeOfDuckName(String(r[1])), nullable: true }));
     const info = await container.createTable(statement.name.name, columns, opts);
     const count = await this.copyInto(container, info, columns.map((c) => c.name), `SELECT * FROM ${quoteIdent(staging)}`, state);
     await this.releaseTemps(state);
@@ -710,9 +743,13 @@ export class SluiceSession implements Session, SessionIntrospection {
       const names = columns.map((_, i) => quoteIdent(`c${i + 1}`)).join(', ');
       sql = `SELECT * FROM (VALUES ${statement.source.rows.map((r) => `(${r.map((v) => printExpr(v, ctx)).join(', ')})`).join(', ')}) AS v(${names})`;
     }
-    const types = new Map(table.columns.map((c) => [c.name.toLowerCase(), c.type]));
+    const infos = new Map(table.columns.map((c) => [c.name.toLowerCase(), c]));
     const positional = columns.map((_, i) => quoteIdent(`c${i + 1}`));
-    const wrapped = `SELECT ${columns.map((c, i) => `CAST(s.${positional[i]} AS ${duckTypeFor(types.get(c.toLowerCase()) ?? 'varchar')}) AS ${quoteIdent(c)}`).join(', ')} FROM (${sql}) AS s(${positional.join(', ')})`;
+    const castTo = (c: string) => {
+      const info = infos.get(c.toLowerCase());
+      return info ? duckTypeName(info.type === 'guid' ? 'varchar' : info.type, info.precision, info.scale) : 'VARCHAR';
+    };
+    const wrapped = `SELECT ${columns.map((c, i) => `CAST(s.${positional[i]} AS ${castTo(c)}) AS ${quoteIdent(c)}`).join(', ')} FROM (${sql}) AS s(${positional.join(', ')})`;
     const count = await this.copyInto(container, table, columns, wrapped, state);
     await this.releaseTemps(state);
     return this.done(statement, state, `${count} row${count === 1 ? '' : 's'} inserted into ${table.name}@${container.alias}.`, count);
@@ -942,28 +979,6 @@ function constantOf(e: Expr): Value {
   if (v.ok) return v.value;
   if (e.kind === 'Literal') return null;
   throw new SluiceError('ENG026', 'Table function arguments must be constants.', e.span ? { location: { line: e.span.start.line, column: e.span.start.column } } : {});
-}
-
-function duckTypeFor(t: ColumnType): string {
-  switch (t) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'integer':
-      return 'INTEGER';
-    case 'bigint':
-      return 'BIGINT';
-    case 'double':
-    case 'decimal':
-      return 'DOUBLE';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'blob':
-      return 'BLOB';
-    default:
-      return 'VARCHAR';
-  }
 }
 
 /** Give unnamed top-level select items the name a user would expect: their Sluice SQL text. */

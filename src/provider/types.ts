@@ -19,6 +19,10 @@ import type { SecretBox } from '../util/secrets.js';
  * One cell value as it flows between providers and the engine.
  * - integers that fit a JS number are numbers; Int64 beyond 2^53 are bigint;
  * - decimals are numbers (or strings when precision matters, typed 'decimal');
+ *   providers may send either. The engine stores 'decimal' columns as exact
+ *   DuckDB DECIMALs and hands results back as a number when the number prints
+ *   as exactly the stored digits (211915.15), else as a string of the exact
+ *   digits (e.g. '12345678901234567.89');
  * - dates and timestamps are Date (UTC instants); guids are lower-case strings.
  */
 export type Value = string | number | bigint | boolean | Date | Uint8Array | null;
@@ -50,6 +54,9 @@ export interface ColumnInfo {
   readonly readOnly?: boolean;
   /** Max length for strings, when the platform states it. */
   readonly maxLength?: number;
+  /** For 'decimal': total digits and digits after the point, when declared (default: 38 and 10). */
+  readonly precision?: number;
+  readonly scale?: number;
   readonly description?: string;
 }
 
@@ -225,7 +232,12 @@ export interface Container {
   write?(table: TableInfo, request: WriteRequest): AsyncIterable<RowResult>;
 
   /** DDL for containers that own their storage (in-memory, PostgreSQL, MariaDB, files). */
-  createTable?(name: string, columns: readonly ColumnInfo[], options: { readonly orReplace: boolean; readonly ifNotExists: boolean }): Promise<TableInfo>;
+  /** `options.key`: the columns declared `primary key`, in order (absent: no key). */
+  createTable?(
+    name: string,
+    columns: readonly ColumnInfo[],
+    options: { readonly orReplace: boolean; readonly ifNotExists: boolean; readonly key?: readonly string[] },
+  ): Promise<TableInfo>;
   dropTable?(name: string, options: { readonly ifExists: boolean }): Promise<void>;
 
   /**

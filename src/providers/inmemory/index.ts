@@ -27,7 +27,9 @@ import { SluiceError } from '../../util/errors.js';
 const CATALOG = 'InMemoryStorage';
 const SCHEMA = 'Memory';
 
-function typeSql(type: ColumnType): string {
+/** The DuckDB type of a column; decimals are exact DECIMAL(p, s), DECIMAL(38, 10) when undeclared. */
+function typeSql(column: ColumnInfo): string {
+  const type: ColumnType = column.type;
   switch (type) {
     case 'boolean':
       return 'BOOLEAN';
@@ -35,8 +37,12 @@ function typeSql(type: ColumnType): string {
       return 'INTEGER';
     case 'bigint':
       return 'BIGINT';
+    case 'decimal': {
+      const p = Math.max(1, Math.min(38, column.precision ?? 38));
+      const s = Math.max(0, Math.min(p, column.precision === undefined ? 10 : (column.scale ?? 0)));
+      return `DECIMAL(${p}, ${s})`;
+    }
     case 'double':
-    case 'decimal':
       return 'DOUBLE';
     case 'date':
       return 'DATE';
@@ -121,14 +127,20 @@ export class InMemoryContainer implements Container {
       });
     }
     if (columns.length === 0) throw new SluiceError('MEM003', `Table ${name} needs at least one column.`, { container: this.alias });
-    const cols = columns.map((c) => `${this.db.quote(c.name)} ${typeSql(c.type)}`).join(', ');
+    const cols = columns.map((c) => `${this.db.quote(c.name)} ${typeSql(c)}`).join(', ');
     await this.db.run(`CREATE OR REPLACE TABLE ${this.relationOf(name)} (${cols})`);
     if (existing) this.byName.delete(name.toLowerCase());
     const info: TableInfo = {
       catalog: CATALOG,
       schema: SCHEMA,
       name,
-      columns: columns.map((c) => ({ name: c.name, type: c.type, nullable: true, filterOperators: [] })),
+      columns: columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        nullable: true,
+        filterOperators: [],
+        ...(c.type === 'decimal' && c.precision !== undefined ? { precision: c.precision, scale: c.scale ?? 0 } : {}),
+      })),
       key: [],
       scope: 'system',
       writable: { insert: true, update: true, delete: true },
