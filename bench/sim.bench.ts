@@ -1,114 +1,153 @@
 /**
  * `npm run bench:sim`: how many 60-row JSON pages per second the Exact
- * Online simulator serves on one core with latency injection off. The
- * simulator runs in this process (one thread); a separate process is the
- * loopback client (undici pool, keep-alive). Reports wall-clock pages/s and
- * pages per CPU-second of the simulator process — the single-core capacity,
- * which stays meaningful on a busy machine. Goal: ≥ 2,000 pages/s. The
- * main cases read the same pages repeatedly (as connector benchmarks do), so
- * the row and rendered-JSON caches are warm; the cold case switches the row
- * cache off to show the cost of generating and rendering every row.
+ * Online simulator serves on one core, latency injection off (issue 3: goal
+ * ≥ 2,000/s). The simulator runs in this process (one thread); a separate
+ * process is the loopback client (undici pool, keep-alive, 16 requests in
+ * flight), so client work is not billed to the simulator.
+ *
+ * The judged figure is COLD pages per CPU-second of the simulator process:
+ * every page is one no client asked for before (a fresh division/offset),
+ * so its rows are generated and rendered for the first time — what a
+ * connector reading a big world really costs. CPU-seconds rather than wall
+ * time because the machine is shared: they measure one core's capacity even
+ * when other work steals the CPU. Warm figures (the same pages again, served
+ * from the row and rendered-row caches) and full-width pages are printed
+ * too, and a last case checks that memory stays bounded on the largest
+ * world (1,000 divisions × 1,000,000 transaction lines).
  */
 import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startExactSimulator } from '../src/sim/exactonline/index.js';
 
 const GOAL = 2000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SELECT = '$select=ID,Code,Name,City,Postcode,Status,IsSupplier,Email,Phone,Modified';
 
+/**
+ * The client. `cold`: page k is division k mod D at offset ⌊k/D⌋·rows, so
+ * no page repeats within a run. `warm`: cycles through a small fixed set.
+ */
 const CLIENT = `
-const workerData = JSON.parse(process.env.SIM_BENCH);
-const { Pool } = require(workerData.undici);
-const pool = new Pool(workerData.origin, { connections: 8, pipelining: 1, keepAliveTimeout: 30000 });
-let pages = 0, bytes = 0, bad = 0, stop = false;
-const headers = { authorization: 'Bearer ' + workerData.token, accept: 'application/json' };
-async function loop(i) {
-  let n = i;
+const w = JSON.parse(process.env.SIM_BENCH);
+const { Pool } = require(w.undici);
+const pool = new Pool(w.origin, { connections: 8, pipelining: 1, keepAliveTimeout: 30000 });
+let pages = 0, bytes = 0, bad = 0, stop = false, k = 0;
+const headers = { authorization: 'Bearer ' + w.token, accept: 'application/json' };
+const D = w.divisions.length;
+function path() {
+  const n = k++;
+  const page = w.mode === 'cold' ? n : n % w.warmSet;
+  const div = w.divisions[page % D];
+  const offset = (Math.floor(page / D) % w.pagesPerDivision) * w.rows;
+  return '/api/v1/' + div + '/' + w.endpoint + '?' + w.query + (w.paging === 'skip' ? '&$skip=' + offset : '&$filter=Timestamp%20gt%20' + (w.tsBase + offset) + 'L');
+}
+async function loop() {
   while (!stop) {
-    const path = workerData.paths[n++ % workerData.paths.length];
-    const r = await pool.request({ method: 'GET', path, headers });
+    const r = await pool.request({ method: 'GET', path: path(), headers });
     const text = await r.body.text();
-    if (r.statusCode !== 200) bad++; else pages++;
+    if (r.statusCode !== 200) { if (bad++ === 0) process.stderr.write(r.statusCode + ' ' + text.slice(0, 300) + '\\n'); } else pages++;
     bytes += text.length;
   }
 }
 const started = Date.now();
 const loops = [];
-for (let i = 0; i < 16; i++) loops.push(loop(i));
-setTimeout(() => { stop = true; }, workerData.seconds * 1000);
+for (let i = 0; i < 16; i++) loops.push(loop());
+setTimeout(() => { stop = true; }, w.seconds * 1000);
 Promise.all(loops).then(async () => {
   process.stdout.write(JSON.stringify({ pages, bytes, bad, ms: Date.now() - started }));
   await pool.close();
 });
 `;
 
-async function run(label: string, paths: string[], sim: Awaited<ReturnType<typeof startExactSimulator>>, token: string, seconds = SECONDS): Promise<{ wall: number; perCpu: number }> {
+type Sim = Awaited<ReturnType<typeof startExactSimulator>>;
+interface Case {
+  endpoint: string;
+  query: string;
+  mode: 'cold' | 'warm';
+  rows: number;
+  paging: 'skip' | 'timestamp';
+  /** Timestamp of row 0 minus 1, for sync paging. */
+  tsBase?: number;
+  warmSet?: number;
+}
+interface Result {
+  wall: number;
+  perCpu: number;
+  pages: number;
+}
+
+async function token(sim: Sim): Promise<string> {
+  const res = await fetch(`${sim.baseUrl}/api/oauth2/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sim.issueRefreshToken(), client_id: sim.clientId, client_secret: sim.clientSecret }).toString(),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+async function run(label: string, sim: Sim, tok: string, c: Case, pagesPerDivision: number, seconds = SECONDS): Promise<Result> {
   const undici = createRequire(import.meta.url).resolve('undici');
   const cpu0 = process.cpuUsage();
   const child = spawn(process.execPath, ['-e', CLIENT], {
-    env: { ...process.env, SIM_BENCH: JSON.stringify({ origin: sim.baseUrl, token, paths, seconds, undici }) },
+    env: {
+      ...process.env,
+      SIM_BENCH: JSON.stringify({ origin: sim.baseUrl, token: tok, divisions: sim.divisions(), seconds, undici, pagesPerDivision, warmSet: c.warmSet ?? 120, tsBase: c.tsBase ?? 0, ...c }),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited with ${code}`))));
   });
   const cpu = process.cpuUsage(cpu0);
-  const result = JSON.parse(out) as { pages: number; bytes: number; bad: number; ms: number };
-  const wall = (result.pages / result.ms) * 1000;
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const perCpu = result.pages / Math.max(0.001, cpuSeconds);
-  console.log(
-    `${label}: ${wall.toFixed(0)} pages/s wall clock, ${perCpu.toFixed(0)} pages per CPU-second of the simulator ` +
-      `(${(result.bytes / Math.max(1, result.pages) / 1024).toFixed(1)} KiB/page, ${result.bad} non-200)`,
-  );
-  return { wall, perCpu };
+  const r = JSON.parse(out) as { pages: number; bytes: number; bad: number; ms: number };
+  const wall = (r.pages / r.ms) * 1000;
+  const perCpu = r.pages / Math.max(0.001, (cpu.user + cpu.system) / 1e6);
+  if (label) {
+    console.log(
+      `  ${label.padEnd(58)} ${perCpu.toFixed(0).padStart(6)} pages/CPU-s ${wall.toFixed(0).padStart(6)} pages/s wall ` +
+        `(${r.pages} pages, ${(r.bytes / Math.max(1, r.pages) / 1024).toFixed(1)} KiB/page, ${r.bad} non-200)`,
+    );
+  }
+  if (r.bad > 0) throw new Error(`${label}: ${r.bad} answers were not 200`);
+  return { wall, perCpu, pages: r.pages };
 }
 
-const sim = await startExactSimulator({ rateLimits: false, accountsPerDivision: 6000, transactionLinesPerDivision: 60_000 });
-const tokenRes = await fetch(`${sim.baseUrl}/api/oauth2/token`, {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sim.issueRefreshToken(), client_id: sim.clientId, client_secret: sim.clientSecret }).toString(),
-});
-const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-const divisions = sim.divisions();
-// Pages across divisions and positions, so the server cannot serve one cached answer.
-const pagePaths = (select: string) =>
-  divisions.flatMap((d) => Array.from({ length: 20 }, (_, i) => `/api/v1/${d}/crm/Accounts?${select}$skip=${i * 60}`));
+const load = () => execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average/, 'load average');
+console.log(`Exact Online simulator benchmark: ${SECONDS} s per case, latency and rate limits off, ${load()}`);
 
-console.log(`Exact Online simulator benchmark, ${SECONDS} s per case, ${divisions.length} divisions, latency off`);
-// Warm-up (JIT, first generation of the rows): not reported.
-{
-  const saved = SECONDS;
-  await run('warm-up', pagePaths('$select=ID,Code,Name,City,Postcode,Status,IsSupplier,Email,Phone,Modified&'), sim, token, Math.min(2, saved));
-}
-const selected = await run('crm/Accounts, 60 rows, $select of 10 columns', pagePaths('$select=ID,Code,Name,City,Postcode,Status,IsSupplier,Email,Phone,Modified&'), sim, token);
-const full = await run('crm/Accounts, 60 rows, all 130 columns', pagePaths(''), sim, token);
-await run('sync/Financial/TransactionLines, 1,000 rows, 5 columns', divisions.map((d) => `/api/v1/${d}/sync/Financial/TransactionLines?$select=ID,AmountDC,GLAccountCode,Date,Timestamp&$filter=Timestamp%20gt%201L`), sim, token);
+// A world big enough that a cold run never repeats a page: 100 divisions × 30,000 accounts = 50,000 pages.
+const ACCOUNTS = 30_000;
+const sim = await startExactSimulator({ rateLimits: false, divisions: 100, accountsPerDivision: ACCOUNTS, transactionLinesPerDivision: 200_000 });
+const tok = await token(sim);
+const perDiv = ACCOUNTS / 60;
+const accounts = (query: string, mode: 'cold' | 'warm'): Case => ({ endpoint: 'crm/Accounts', query, mode, rows: 60, paging: 'skip' });
+// JIT warm-up on pages the measured cases do not use (the last pages of each division).
+await run('', sim, tok, { ...accounts(SELECT, 'warm'), warmSet: 100_000 }, perDiv, 2);
+
+console.log('cold: every page requested for the first time (rows generated and rendered)');
+const coldSel = await run('crm/Accounts, 60 rows, $select of 10 columns', sim, tok, accounts(SELECT, 'cold'), perDiv);
+const coldFull = await run('crm/Accounts, 60 rows, all columns', sim, tok, accounts('', 'cold'), perDiv);
+const coldSync = await run('sync/Financial/TransactionLines, 1,000 rows, 5 columns', sim, tok,
+  { endpoint: 'sync/Financial/TransactionLines', query: '$select=ID,AmountDC,GLAccountCode,Date,Timestamp', mode: 'cold', rows: 1000, paging: 'timestamp', tsBase: 10 * 100_000_000 }, 200);
+console.log('warm: the same 120 pages again and again (row and rendered-row caches)');
+const warmSel = await run('crm/Accounts, 60 rows, $select of 10 columns', sim, tok, accounts(SELECT, 'warm'), perDiv);
+const warmFull = await run('crm/Accounts, 60 rows, all columns', sim, tok, accounts('', 'warm'), perDiv);
 await sim.close();
 
-// Cold: no row cache, so every page generates its rows and renders them afresh.
-const cold = await startExactSimulator({ rateLimits: false, accountsPerDivision: 6000, rowCacheSize: 0 });
-const coldToken = (
-  (await (
-    await fetch(`${cold.baseUrl}/api/oauth2/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cold.issueRefreshToken(), client_id: cold.clientId, client_secret: cold.clientSecret }).toString(),
-    })
-  ).json()) as { access_token: string }
-).access_token;
-const coldSelected = await run(
-  'cold (no row cache): crm/Accounts, 60 rows, $select of 10 columns',
-  cold.divisions().flatMap((d) => Array.from({ length: 20 }, (_, i) => `/api/v1/${d}/crm/Accounts?$select=ID,Code,Name,City,Postcode,Status,IsSupplier,Email,Phone,Modified&$skip=${i * 60}`)),
-  cold,
-  coldToken,
-);
-await cold.close();
-console.log(
-  `goal ${GOAL} pages/s on one core: $select pages ${(selected.perCpu / GOAL).toFixed(2)}x (wall ${(selected.wall / GOAL).toFixed(2)}x), ` +
-    `full-width pages ${(full.perCpu / GOAL).toFixed(2)}x (wall ${(full.wall / GOAL).toFixed(2)}x), ` +
-    `cold $select pages ${(coldSelected.perCpu / GOAL).toFixed(2)}x (wall ${(coldSelected.wall / GOAL).toFixed(2)}x)`,
-);
+// Memory on the largest world: read sync pages spread over 1,000 divisions of 1,000,000 lines.
+const big = await startExactSimulator({ rateLimits: false, divisions: 1000, transactionLinesPerDivision: 1_000_000 });
+const bigTok = await token(big);
+const heap0 = process.memoryUsage();
+const bigRun = await run('1,000 div × 1,000,000 lines: sync pages across divisions', big, bigTok,
+  { endpoint: 'sync/Financial/TransactionLines', query: '$select=ID,AmountDC,GLAccountCode,Date,Timestamp', mode: 'cold', rows: 1000, paging: 'timestamp', tsBase: 10 * 100_000_000 }, 1000, Math.min(SECONDS, 4));
+const heap1 = process.memoryUsage();
+console.log(`  memory after ${bigRun.pages} pages (${(bigRun.pages * 1000).toLocaleString('en')} rows): heap ${(heap1.heapUsed / 2 ** 20).toFixed(0)} MB (was ${(heap0.heapUsed / 2 ** 20).toFixed(0)} MB), rss ${(heap1.rss / 2 ** 20).toFixed(0)} MB`);
+await big.close();
+
+const r = (x: Result) => `${(x.perCpu / GOAL).toFixed(2)}x (wall ${(x.wall / GOAL).toFixed(2)}x)`;
+console.log(`goal ${GOAL} 60-row pages/s on one core, judged on COLD 60-row pages with a 10-column $select, per CPU-second of the simulator:`);
+console.log(`  cold $select ${r(coldSel)}   [also: cold full width ${r(coldFull)}, warm $select ${r(warmSel)}, warm full width ${r(warmFull)}; cold sync 1,000-row pages ${coldSync.perCpu.toFixed(0)}/CPU-s = ${(coldSync.perCpu * 1000).toFixed(0)} rows/CPU-s]`);
+console.log(`  ${load()}`);

@@ -43,6 +43,8 @@ export interface ExactSimulatorOptions {
   redirectUri?: string;
   /** Generated rows kept in memory for reuse (default 10,000; 0: generate every time). */
   rowCacheSize?: number;
+  /** Characters of rendered row JSON kept for pages read again (default 32 Mi, about 64 MB; 0: render every time). */
+  renderCacheChars?: number;
   /** Divisions that are blocked (BlockingStatus 1): listed, but their data answers 403 `Reason: DivisionBlocked`. */
   blockedDivisions?: readonly number[];
 }
@@ -111,6 +113,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
     rowCacheSize: options.rowCacheSize ?? 10_000,
+    ...(options.renderCacheChars !== undefined ? { renderCacheChars: options.renderCacheChars } : {}),
     baseUrl: '',
   });
   const server: Server = createServer({ keepAlive: true }, (req, res) => app.handle(req, res));

@@ -106,8 +106,86 @@ export function escapeDates(json: string): string {
   return json.includes('"/Date(') ? json.replaceAll('"/Date(', '"\\/Date(').replaceAll(')/"', ')\\/"') : json;
 }
 
+/**
+ * A column plan compiled for hand-written JSON: per column the `,"Name":`
+ * prefix and how to write its value. Built once per plan (plans are shared
+ * per endpoint and per $select), so a row is a loop of string appends with
+ * no intermediate object, no JSON.stringify of the whole row and no
+ * regex pass for dates.
+ */
+interface Compiled {
+  /** Distinct per plan: part of the fragment cache key. */
+  readonly id: number;
+  readonly names: readonly string[];
+  readonly prefixes: readonly string[];
+  /** 0 value, 1 date, 2 navigation (deferred). */
+  readonly kinds: Uint8Array;
+  /** `/Name"}}` closing each deferred uri. */
+  readonly navTails: readonly string[];
+}
+
+const compiledPlans = new WeakMap<readonly ColPlan[], Compiled>();
+let nextPlanId = 1;
+
+function compile(cols: readonly ColPlan[]): Compiled {
+  let c = compiledPlans.get(cols);
+  if (c) return c;
+  // A name selected twice appears once, in its first place, as an object's key would.
+  const seen = new Set<string>();
+  const list = cols.filter((p) => (seen.has(p.name) ? false : (seen.add(p.name), true)));
+  c = {
+    id: nextPlanId++,
+    names: list.map((p) => p.name),
+    prefixes: list.map((p) => `,${JSON.stringify(p.name)}:`),
+    kinds: Uint8Array.from(list.map((p) => (p.nav ? 2 : p.date ? 1 : 0))),
+    navTails: list.map((p) => `${JSON.stringify(`/${p.name}`).slice(1, -1)}"}}`),
+  };
+  compiledPlans.set(cols, c);
+  return c;
+}
+
+/**
+ * A string as a JSON literal. Most values are plain text: scan for the
+ * characters JSON must escape (quote, backslash, controls, lone surrogates)
+ * and only hand those strings to JSON.stringify.
+ */
+export function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 0x20 || ch === 0x22 || ch === 0x5c || (ch >= 0xd800 && ch <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+function jsonValue(v: SimValue | undefined): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return jsonString(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  return v ? 'true' : 'false';
+}
+
+/**
+ * One row as Exact writes it: `__metadata` first, then the plan's columns
+ * in order; dates as "\/Date(ms)\/" (WCF escapes the slashes).
+ */
 export function rowJson(ctx: RenderContext, row: Row): string {
-  return escapeDates(JSON.stringify(rowObject(ctx, row)));
+  if (ctx.expand) return escapeDates(JSON.stringify(rowObject(ctx, row)));
+  const c = compile(ctx.cols);
+  const uri = jsonString(`${ctx.entityBase}${ctx.ep.url}(${keyLiteral(ctx.ep, row)})`);
+  const uriOpen = uri.slice(0, -1);
+  let out = `{"__metadata":{"uri":${uri},"type":${jsonString(ctx.typeName)}}`;
+  const { names, prefixes, kinds, navTails } = c;
+  for (let i = 0; i < names.length; i++) {
+    const kind = kinds[i];
+    if (kind === 2) {
+      out += `${prefixes[i]}{"__deferred":{"uri":${uriOpen}${navTails[i]}`;
+      continue;
+    }
+    const v = row[names[i]];
+    if (kind === 1 && typeof v === 'number') out += `${prefixes[i]}"\\/Date(${v})\\/"`;
+    else out += prefixes[i] + jsonValue(v);
+  }
+  return `${out}}`;
 }
 
 /**
@@ -117,7 +195,8 @@ export function rowJson(ctx: RenderContext, row: Row): string {
  */
 const rendered = new WeakMap<Row, { cols: readonly ColPlan[]; base: string; json: string }>();
 
-function cachedRowJson(ctx: RenderContext, row: Row): string {
+function cachedRowJson(ctx: RenderContext, row: Row, cache: boolean): string {
+  if (!cache) return rowJson(ctx, row);
   const hit = rendered.get(row);
   if (hit && hit.cols === ctx.cols && hit.base === ctx.entityBase) return hit.json;
   const json = rowJson(ctx, row);
@@ -125,8 +204,12 @@ function cachedRowJson(ctx: RenderContext, row: Row): string {
   return json;
 }
 
-/** A collection page: {"d":{"results":[…],"__count":"n","__next":"…"}}. */
-export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string | undefined, inlineCount: number | undefined, bare: boolean): string {
+/**
+ * A collection page: {"d":{"results":[…],"__count":"n","__next":"…"}}.
+ * `cacheRows` keeps each row's JSON with the row object: worth it only when
+ * row objects live on (the row cache is on), otherwise it is pure overhead.
+ */
+export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string | undefined, inlineCount: number | undefined, bare: boolean, cacheRows = true): string {
   if (ctx.expand) {
     const results = rows.map((r) => rowObject(ctx, r));
     if (bare) return escapeDates(JSON.stringify({ d: results }));
@@ -135,12 +218,75 @@ export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string 
     if (next !== undefined) d.__next = next;
     return escapeDates(JSON.stringify({ d }));
   }
-  const parts = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) parts[i] = cachedRowJson(ctx, rows[i]);
-  const results = `[${parts.join(',')}]`;
+  let results = '[';
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) results += ',';
+    results += cachedRowJson(ctx, rows[i], cacheRows);
+  }
+  results += ']';
   if (bare) return `{"d":${results}}`;
   const count = inlineCount !== undefined ? `,"__count":"${inlineCount}"` : '';
-  const nextPart = next !== undefined ? `,"__next":${JSON.stringify(next)}` : '';
+  const nextPart = next !== undefined ? `,"__next":${jsonString(next)}` : '';
+  return `{"d":{"results":${results}${count}${nextPart}}}`;
+}
+
+/**
+ * Rendered JSON of generated base rows, by (column plan, entity base URL,
+ * row number): a bounded LRU, so pages read again (as connector benchmarks
+ * and retries do) cost a lookup instead of generation and rendering, and a
+ * cold scan of a million rows cannot grow it past its character budget.
+ * Base rows depend only on (seed, division, row) and the division's
+ * Timestamp offset, so the owner clears it when a division moves; written
+ * rows live in the overlay and are never cached here.
+ */
+export class FragmentCache {
+  private readonly map = new Map<string, string>();
+  private chars = 0;
+  constructor(private readonly maxChars = 32 * 1024 * 1024) {}
+
+  private key(ctx: RenderContext, index: number): string {
+    return `${compile(ctx.cols).id}|${index}|${ctx.entityBase}`;
+  }
+
+  /** Row `index`'s JSON; `make` generates the row on a miss. */
+  get(ctx: RenderContext, index: number, make: () => Row): string {
+    const k = this.key(ctx, index);
+    const hit = this.map.get(k);
+    if (hit !== undefined) {
+      // Move to the young end: a Map iterates in insertion order, so the oldest entry is first.
+      this.map.delete(k);
+      this.map.set(k, hit);
+      return hit;
+    }
+    const json = rowJson(ctx, make());
+    if (this.maxChars <= 0) return json;
+    this.map.set(k, json);
+    this.chars += json.length + k.length;
+    while (this.chars > this.maxChars) {
+      const first = this.map.entries().next();
+      if (first.done) break;
+      this.map.delete(first.value[0]);
+      this.chars -= first.value[0].length + first.value[1].length;
+    }
+    return json;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.chars = 0;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** A collection page from already rendered rows. */
+export function pageJsonFromRows(rowsJson: readonly string[], next: string | undefined, inlineCount: number | undefined, bare: boolean): string {
+  const results = `[${rowsJson.join(',')}]`;
+  if (bare) return `{"d":${results}}`;
+  const count = inlineCount !== undefined ? `,"__count":"${inlineCount}"` : '';
+  const nextPart = next !== undefined ? `,"__next":${jsonString(next)}` : '';
   return `{"d":{"results":${results}${count}${nextPart}}}`;
 }
 

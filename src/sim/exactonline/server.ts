@@ -14,10 +14,10 @@ import { Rng } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
 import { ODataError, orderByColumns, parseFilter, parseOrderBy } from './odata.js';
-import { errorJson, errorXml, feedXml, pageJson, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
+import { FragmentCache, errorJson, errorXml, feedXml, pageJson, pageJsonFromRows, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
 import { WORLD_TABLE_URLS, datasetFor, worldTable } from './sources.js';
 import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
-import { WORLD_DATE, WRITE_TIMESTAMP_START, World, pad18, round2, type Row, type SimUser, type SimValue, VAT_CODES, VAT_INDEX, JOURNAL_INDEX, GL_INDEX, GL_CHART, ENTITY, invoiceLines } from './world.js';
+import { WORLD_DATE, WRITE_TIMESTAMP_START, World, baseTimestamp, pad18, round2, type Row, type SimUser, type SimValue, VAT_CODES, VAT_INDEX, JOURNAL_INDEX, GL_INDEX, GL_CHART, ENTITY, invoiceLines } from './world.js';
 
 export interface SimStats {
   calls: number;
@@ -40,6 +40,8 @@ export interface ServerConfig {
   readonly webhookSecret: string;
   /** Generated rows kept for reuse (0: none). */
   readonly rowCacheSize?: number;
+  /** Characters of rendered base-row JSON kept for reuse (0: none). */
+  readonly renderCacheChars?: number;
   baseUrl: string;
 }
 
@@ -92,12 +94,15 @@ export class ExactServer {
   private readonly rng: Rng;
   private readonly writeLog = new Map<number, { at: number; ts: number }[]>();
   private invoiceCounter = new Map<number, number>();
+  /** Rendered JSON of base rows (see FragmentCache). */
+  private readonly fragments: FragmentCache;
   /** Webhook deliveries in flight, so close() can wait for them. */
   readonly pending = new Set<Promise<void>>();
 
   constructor(cfg: ServerConfig) {
     this.cfg = cfg;
     this.store = new Store(cfg.world, cfg.rowCacheSize);
+    this.fragments = new FragmentCache(cfg.renderCacheChars ?? 32 * 1024 * 1024);
     this.modelled = modelledDatasets(cfg.world);
     this.rng = new Rng(cfg.world.seed ^ 0x5eed);
     for (const ep of cfg.catalog.endpoints) {
@@ -115,6 +120,7 @@ export class ExactServer {
   moveDivision(code: number): void {
     this.cfg.world.moveDates.set(code, this.cfg.clock.now());
     this.store.moveDivision(code);
+    this.fragments.clear();
   }
 
   resetStats(): void {
@@ -481,6 +487,17 @@ export class ExactServer {
         return;
       }
       const limit = Math.min(pageSize, top ?? Infinity);
+      if (call.json && !ctx.expand && ds.entity !== 0 && this.store.untouched(ds, call.division)) {
+        // Nothing written: the page is a run of base rows, rendered (or cached) by number.
+        const n = ds.count(call.division);
+        const offset = this.store.tsOffset(call.division);
+        const first = Math.max(0, Math.min(n, Math.floor(after) - offset - baseTimestamp(ds.entity, 0) + 1));
+        const end = Math.min(n, first + limit);
+        const more = end < n;
+        const next = more && end > first && (top === undefined || top > pageSize) ? this.nextLink(call, { $skiptoken: `${baseTimestamp(ds.entity, end - 1) + offset}L`, $top: top !== undefined ? String(top - (end - first)) : null }) : undefined;
+        this.writeBasePage(res, call, ctx, ds, first, end, next);
+        return;
+      }
       const rows: Row[] = [];
       let more = false;
       for (const r of this.store.scanSince(ds, call.division, after)) {
@@ -557,6 +574,19 @@ export class ExactServer {
       skipLeft = 0;
     }
     const limit = Math.min(pageSize, top ?? Infinity);
+    const fastDs = datasetFor(ep, this.modelled, this.generic);
+    if (call.json && !ctx.expand && !filter && !inline && skipLeft === 0 && from.phase === 0 && fastDs.entity !== 0 && this.store.untouched(fastDs, call.division)) {
+      // Nothing written: rows are numbered base rows, so render (or reuse) exactly the page's rows.
+      const n = fastDs.count(call.division);
+      const start = Math.min(n, from.index);
+      const end = Math.min(n, start + limit);
+      const next =
+        end < n && end > start && (top === undefined || top > end - start)
+          ? this.nextLink(call, { $skiptoken: `guid'${this.cfg.world.guid(fastDs.entity, call.division, end - 1)}'`, $skip: null, $top: top !== undefined ? String(top - (end - start)) : null })
+          : undefined;
+      this.writeBasePage(res, call, ctx, fastDs, start, end, next);
+      return;
+    }
     const rows: Row[] = [];
     let skipped = 0;
     let more = false;
@@ -619,6 +649,15 @@ export class ExactServer {
     }
     const bare = this.cfg.bareArrayOnTop && call.query.has('$top') && !next;
     this.ok(res, call, 200, pageJson(ctx, rows, next, inlineCount, bare), JSON_TYPE);
+  }
+
+  /** A JSON page of base rows [start, end) of an untouched dataset, through the fragment cache. */
+  private writeBasePage(res: ServerResponse, call: ApiCall, ctx: RenderContext, ds: Dataset, start: number, end: number, next: string | undefined): void {
+    const parts = new Array<string>(Math.max(0, end - start));
+    const div = call.division;
+    for (let i = start; i < end; i++) parts[i - start] = this.fragments.get(ctx, i, () => this.store.generate(ds, div, i));
+    const bare = this.cfg.bareArrayOnTop && call.query.has('$top') && !next;
+    this.ok(res, call, 200, pageJsonFromRows(parts, next, undefined, bare), JSON_TYPE);
   }
 
   private lookup(call: ApiCall, key: string): Row | undefined {

@@ -120,7 +120,13 @@ export class Store {
     this.cacheSize = cacheSize;
   }
 
-  private generate(ds: Dataset, div: number, i: number): Row {
+  /** The division's Timestamp offset (raised by a division move). */
+  tsOffset(div: number): number {
+    return this.divisions.get(div)?.tsOffset ?? 0;
+  }
+
+  /** Base row i freshly generated, bypassing the row cache (for callers that cache the rendered row instead). */
+  generate(ds: Dataset, div: number, i: number): Row {
     const r = ds.row(div, i);
     const offset = this.divisions.get(div)?.tsOffset ?? 0;
     if (offset !== 0 && typeof r.Timestamp === 'number') r.Timestamp += offset;

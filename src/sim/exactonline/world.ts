@@ -84,9 +84,15 @@ export function pad18(code: string | number): string {
 
 /** Base GUID: hash, entity, division and index laid out so they can be read back. */
 const guidMiddles = new Map<number, string>();
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Eight lower-case hex digits of a 32-bit number (padStart/toString(16) cost more on the hot path). */
+function hex8(n: number): string {
+  return HEX2[n >>> 24] + HEX2[(n >>> 16) & 255] + HEX2[(n >>> 8) & 255] + HEX2[n & 255];
+}
 
 export function baseGuid(seed: number, entity: number, division: number, index: number): string {
-  const h = hash32(seed, entity, division, index).toString(16).padStart(8, '0');
+  const h = hex8(hash32(seed, entity, division, index));
   // The entity/division part repeats for every row of a division: build it once.
   const mk = entity * 16_777_216 + division;
   let middle = guidMiddles.get(mk);
@@ -98,7 +104,8 @@ export function baseGuid(seed: number, entity: number, division: number, index: 
     if (guidMiddles.size > 100_000) guidMiddles.clear();
     guidMiddles.set(mk, middle);
   }
-  return h + middle + index.toString(16).padStart(12, '0');
+  const tail = index < 4294967296 ? `0000${hex8(index)}` : index.toString(16).padStart(12, '0');
+  return h + middle + tail;
 }
 
 /** Read a base GUID back; undefined when it is not one this seed made. */
