@@ -16,7 +16,7 @@ import type { RegisterCommand } from './commands/index.js';
 import { runDemo } from './demo.js';
 import type { OpenSession } from './engine.js';
 import { KEYWORDS } from './keywords.js';
-import { createOutput, OUTPUT_FORMATS, parseFormat, type OutputFormat } from './output/index.js';
+import { checkOutputFile, createOutput, OUTPUT_FORMATS, parseFormat, type OutputFormat } from './output/index.js';
 import { describeError, runScript } from './run.js';
 import { Shell } from './shell.js';
 
@@ -101,6 +101,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     if (format === 'xlsx' && !flags.output) {
       throw new SluiceError('CLI002', 'The xlsx format writes a file, not the terminal.', { hint: 'Add --output FILE.xlsx.' });
     }
+    if (flags.output) checkOutputFile(flags.output);
   };
 
   const shellOrPipe = async (session: Session, flags: OutputFlags, greeting?: string): Promise<boolean> => {

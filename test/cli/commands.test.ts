@@ -208,3 +208,31 @@ test('--help lists the commands and exits 0; an unknown command exits 2', async 
   const bad = await cli(['frobnicate'], session());
   assert.equal(bad.code, 2);
 });
+
+test('--output into a folder that does not exist is a clear error before anything runs, not a crash', async () => {
+  const dir = tempDir();
+  try {
+    const s = session();
+    const file = join(dir, 'missing', 'out.csv');
+    const r = await cli(['query', '--format', 'csv', '--output', file, 'select * from accounts'], s);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /CLI006: Cannot write the output file .*out\.csv: the folder .*missing does not exist\./);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.deepEqual(s.executed, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--output naming a folder is a clear error before anything runs', async () => {
+  const dir = tempDir();
+  try {
+    const s = session();
+    const r = await cli(['run', '-', '--format', 'xlsx', '--output', dir], s, 'select * from accounts;');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /CLI006: Cannot write the output file .*: it is a folder\./);
+    assert.deepEqual(s.executed, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

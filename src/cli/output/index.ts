@@ -6,7 +6,8 @@
  * sets writes them one after another; xlsx holds one sheet per file, so a
  * second result set goes to NAME-2.xlsx (and stderr says so).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, statSync, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ResultColumn } from '../../engine/api.js';
 import { writeResult } from '../../formats/index.js';
@@ -21,6 +22,39 @@ export function parseFormat(text: string): OutputFormat {
   const f = text.toLowerCase();
   if ((OUTPUT_FORMATS as readonly string[]).includes(f)) return f as OutputFormat;
   throw new SluiceError('CLI001', `Unknown output format "${text}".`, { hint: `Use one of: ${OUTPUT_FORMATS.join(', ')}.` });
+}
+
+function outputFileError(file: string, reason: string): SluiceError {
+  return new SluiceError('CLI006', `Cannot write the output file ${file}: ${reason}.`, { hint: 'Give --output a file in a folder that exists and that you may write to.' });
+}
+
+/**
+ * Fail before a query runs (it may take minutes against a cloud platform) when
+ * --output cannot be a file: a folder, or a file in a folder that is missing.
+ */
+export function checkOutputFile(file: string): void {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw outputFileError(file, 'it is a folder');
+  const folder = dirname(resolve(file));
+  const parent = statSync(folder, { throwIfNoEntry: false });
+  if (!parent) throw outputFileError(file, `the folder ${folder} does not exist`);
+  if (!parent.isDirectory()) throw outputFileError(file, `${folder} is not a folder`);
+}
+
+/** Open synchronously so a failure (permissions, full disk) is a SluiceError here, not an unhandled stream event later. */
+function openFile(file: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : String(code ?? 'it could not be opened');
+    throw outputFileError(file, reason);
+  }
+  const stream = createWriteStream(file, { fd });
+  // Later write errors surface through write()/endFile(); without a listener Node would crash the process.
+  stream.on('error', () => undefined);
+  return stream;
 }
 
 export interface ResultOutput {
@@ -42,10 +76,10 @@ export interface OutputTarget {
 }
 
 function write(stream: Writable, text: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (text.length === 0) return resolve();
-    if (stream.write(text, (err) => (err ? reject(err) : undefined))) resolve();
-    else stream.once('drain', resolve);
+  return new Promise<void>((done, reject) => {
+    if (text.length === 0) return done();
+    if (stream.write(text, (err) => (err ? reject(err) : undefined))) done();
+    else stream.once('drain', done);
   });
 }
 
@@ -70,7 +104,7 @@ export function createOutput(target: OutputTarget): ResultOutput {
   }
   const files: WriteStream[] = [];
   const open = (file: string): WriteStream => {
-    const s = createWriteStream(file);
+    const s = openFile(file);
     files.push(s);
     return s;
   };
