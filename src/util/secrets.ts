@@ -81,6 +81,8 @@ export class SecretBox {
 /** Replace secret values in a text (URL, message) before it is logged or shown. */
 export function redact(text: string): string {
   return text
-    .replace(/((?:access_token|refresh_token|client_secret|code|password|api-client-secret|api-refresh-token)=)[^&;\s"]*/gi, '$1***')
+    .replace(/((?:access_token|refresh_token|client_secret|password|api-client-secret|api-refresh-token)=)[^&;\s"]*/gi, '$1***')
+    // An OAuth authorization code only travels as a URL or form parameter; a bare "Code=" is Exact's account code in a row key.
+    .replace(/((?:^|[?&#])code=)[^&;\s"]*/g, '$1***')
     .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1***');
 }
