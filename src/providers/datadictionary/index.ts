@@ -162,7 +162,10 @@ export class DataDictionaryContainer implements Container {
         const out: Value[][] = [];
         for (const c of s.containers()) {
           const all = known.get(c.alias.toLowerCase()) ?? [];
-          const selected = new Set((s.selectedPartitions(c.alias) ?? []).map((p) => p.id));
+          // No selection yet means the session will read the defaults (as session.ts decides: the marked ones, else the first).
+          const marked = all.filter((p) => p.isDefault);
+          const chosen = s.selectedPartitions(c.alias) ?? (marked.length > 0 ? marked : all.slice(0, 1));
+          const selected = new Set(chosen.map((p) => p.id));
           for (const p of all) {
             out.push([c.alias, p.id, p.label ?? null, p.group ?? null, p.isDefault ?? false, selected.has(p.id), p.state ?? 'available']);
           }

@@ -72,6 +72,18 @@ describe('DataDictionary provider', () => {
     assert.deepEqual((await scan(dd, 'systempartitions')).map((r) => r.partition_id), ['1', '2']);
   });
 
+  it('before any use or query, the default partitions show as selected (they are what a query would read)', async () => {
+    const session: SessionIntrospection = {
+      containers: () => [remote],
+      selectedPartitions: () => undefined,
+      callLog: () => [],
+      journals: () => [],
+      settings: () => ({}),
+    };
+    const dd = new DataDictionaryContainer('datadictionary', session);
+    assert.deepEqual((await scan(dd, 'systempartitions')).map((r) => [r.partition_id, r.is_default, r.selected]), [['1', true, true], ['2', false, false]]);
+  });
+
   it('shows the session\'s journals as tables', async () => {
     const table: TableInfo = { catalog: 'DataDictionary', schema: 'Sluice', name: 'SyncLog', columns: [{ name: 'action', type: 'varchar', nullable: false }], key: [], scope: 'system', writable: { insert: false, update: false, delete: false } };
     const session: SessionIntrospection = {
