@@ -116,7 +116,12 @@ export class InMemoryContainer implements Container {
     return `${this.db.quote(this.schema)}.${this.db.quote(name)}`;
   }
 
-  async createTable(name: string, columns: readonly ColumnInfo[], options: { orReplace: boolean; ifNotExists: boolean }): Promise<TableInfo> {
+  /**
+   * `options.key`: the columns declared `primary key`; DuckDB enforces it
+   * (unique, not null) and it is reported as the table's key, so the OData
+   * server pages by it and write() addresses rows by it.
+   */
+  async createTable(name: string, columns: readonly ColumnInfo[], options: { orReplace: boolean; ifNotExists: boolean; key?: readonly string[] }): Promise<TableInfo> {
     const existing = this.byName.get(name.toLowerCase());
     if (existing && options.ifNotExists) return existing;
     if (existing && !options.orReplace) {
@@ -127,8 +132,14 @@ export class InMemoryContainer implements Container {
       });
     }
     if (columns.length === 0) throw new SluiceError('MEM003', `Table ${name} needs at least one column.`, { container: this.alias });
-    const cols = columns.map((c) => `${this.db.quote(c.name)} ${typeSql(c)}`).join(', ');
-    await this.db.run(`CREATE OR REPLACE TABLE ${this.relationOf(name)} (${cols})`);
+    const key = (options.key ?? []).map((k) => {
+      const c = columns.find((x) => x.name.toLowerCase() === k.toLowerCase());
+      if (!c) throw new SluiceError('MEM005', `The key column "${k}" is not a column of ${name}.`, { container: this.alias, table: name });
+      return c.name;
+    });
+    const cols = columns.map((c) => `${this.db.quote(c.name)} ${typeSql(c)}`);
+    if (key.length > 0) cols.push(`PRIMARY KEY (${key.map((k) => this.db.quote(k)).join(', ')})`);
+    await this.db.run(`CREATE OR REPLACE TABLE ${this.relationOf(name)} (${cols.join(', ')})`);
     if (existing) this.byName.delete(name.toLowerCase());
     const info: TableInfo = {
       catalog: CATALOG,
@@ -137,11 +148,11 @@ export class InMemoryContainer implements Container {
       columns: columns.map((c) => ({
         name: c.name,
         type: c.type,
-        nullable: true,
+        nullable: c.nullable && !key.includes(c.name),
         filterOperators: [],
         ...(c.type === 'decimal' && c.precision !== undefined ? { precision: c.precision, scale: c.scale ?? 0 } : {}),
       })),
-      key: [],
+      key,
       scope: 'system',
       writable: { insert: true, update: true, delete: true },
       description: 'In-memory table (lives until the session closes).',
@@ -164,7 +175,24 @@ export class InMemoryContainer implements Container {
     const rel = this.localRelation(table);
     if (!rel) throw new SluiceError('MEM004', `Table ${table.name}@${this.alias} does not exist.`, { container: this.alias });
     const cols = request.rows.columns;
-    const keyCols = table.key.length > 0 ? table.key : [];
+    // Rows are addressed by every key column; without a key there is nothing that names one row.
+    const keys = table.key;
+    if (request.op !== 'insert') {
+      if (keys.length === 0) {
+        throw new SluiceError('MEM006', `Table ${table.name}@${this.alias} has no key, so rows cannot be ${request.op}d one by one.`, {
+          container: this.alias,
+          table: table.name,
+          hint: `Declare a primary key when creating it, or use an ${request.op} statement with a where clause.`,
+        });
+      }
+      const missing = keys.filter((k) => !cols.some((c) => c.toLowerCase() === k.toLowerCase()));
+      if (missing.length > 0) {
+        throw new SluiceError('MEM007', `Rows to ${request.op} in ${table.name}@${this.alias} must carry the key column(s) ${missing.join(', ')}.`, {
+          container: this.alias,
+          table: table.name,
+        });
+      }
+    }
     for (let i = 0; i < request.rows.rows.length; i++) {
       if (request.signal.aborted) throw request.signal.reason;
       const row = request.rows.rows[i];
@@ -172,8 +200,6 @@ export class InMemoryContainer implements Container {
         if (request.op === 'insert') {
           await this.db.run(`INSERT INTO ${rel} (${cols.map((c) => this.db.quote(c)).join(', ')}) VALUES (${row.map(sqlLiteral).join(', ')})`);
         } else {
-          // Without a declared key: a delete matches every column given; an update matches on the first column.
-          const keys = keyCols.length > 0 ? keyCols : request.op === 'update' ? cols.slice(0, 1) : cols;
           const where = keys
             .map((k) => {
               const idx = cols.findIndex((c) => c.toLowerCase() === k.toLowerCase());

@@ -30,13 +30,41 @@ describe('InMemoryStorage provider', () => {
       { name: 'id', type: 'integer', nullable: false },
       { name: 'name', type: 'varchar', nullable: true },
       { name: 'born', type: 'date', nullable: true },
-    ], { orReplace: false, ifNotExists: false });
+    ], { orReplace: false, ifNotExists: false, key: ['ID'] });
   });
   after(() => db.close());
 
   it('lists created tables with their columns', () => {
     assert.deepEqual(c.tables().map((t) => [t.name, t.columns.map((x) => `${x.name}:${x.type}`)]), [['People', ['id:integer', 'name:varchar', 'born:date']]]);
     assert.equal(c.localRelation(table), '"mem_mem"."People"');
+  });
+
+  it('reports the declared key, as declared', () => {
+    assert.deepEqual(table.key, ['id']);
+  });
+
+  it('updates and deletes by every column of a two-column key', async () => {
+    const t = await c.createTable('Lines', [
+      { name: 'doc', type: 'integer', nullable: false },
+      { name: 'line', type: 'integer', nullable: false },
+      { name: 'amount', type: 'decimal', nullable: true, precision: 10, scale: 2 },
+    ], { orReplace: false, ifNotExists: false, key: ['doc', 'line'] });
+    assert.deepEqual(t.key, ['doc', 'line']);
+    await collect(c.write(t, { op: 'insert', signal, rows: { columns: ['doc', 'line', 'amount'], rows: [[1, 1, 10], [1, 2, 20], [2, 1, 30]] } }));
+    const up = await collect(c.write(t, { op: 'update', signal, rows: { columns: ['doc', 'line', 'amount'], rows: [[1, 2, 25.5]] } }));
+    assert.deepEqual(up.map((r) => r.ok), [true]);
+    await collect(c.write(t, { op: 'delete', signal, rows: { columns: ['doc', 'line'], rows: [[2, 1]] } }));
+    const r = await db.all(`select doc, line, amount from ${c.localRelation(t)} order by doc, line`);
+    assert.deepEqual(r.rows, [[1, 1, 10], [1, 2, 25.5]]);
+    await assert.rejects(collect(c.write(t, { op: 'delete', signal, rows: { columns: ['doc'], rows: [[1]] } })), (e: SluiceError) => e.code === 'MEM007');
+  });
+
+  it('refuses row-by-row update and delete on a table without a key', async () => {
+    const t = await c.createTable('Loose', [{ name: 'a', type: 'integer', nullable: true }, { name: 'b', type: 'varchar', nullable: true }], { orReplace: false, ifNotExists: false });
+    assert.deepEqual(t.key, []);
+    for (const op of ['update', 'delete'] as const) {
+      await assert.rejects(collect(c.write(t, { op, signal, rows: { columns: ['a', 'b'], rows: [[1, 'x']] } })), (e: SluiceError) => e.code === 'MEM006' && /no key/.test(e.message));
+    }
   });
 
   it('refuses to create an existing table unless asked to replace it', async () => {
@@ -60,7 +88,7 @@ describe('InMemoryStorage provider', () => {
 
   it('drops tables, and says so when one is missing', async () => {
     await c.dropTable('PEOPLE', { ifExists: false });
-    assert.equal(c.tables().length, 0);
+    assert.deepEqual(c.tables().map((t) => t.name), ['Lines', 'Loose']);
     await c.dropTable('people', { ifExists: true });
     await assert.rejects(c.dropTable('people', { ifExists: false }), (e: SluiceError) => e.code === 'MEM004');
   });
