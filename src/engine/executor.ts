@@ -49,6 +49,34 @@ export async function runBounded(tasks: readonly (() => Promise<void>)[], limit:
   if (failure) throw failure.e;
 }
 
+/** JSON that also carries dates, big integers and bytes, for comparing requests. */
+function stableText(v: unknown): string {
+  return JSON.stringify(v, (_key, x: unknown) => {
+    if (typeof x === 'bigint') return `bigint:${x.toString()}`;
+    if (x instanceof Uint8Array) return `bytes:${Buffer.from(x).toString('hex')}`;
+    return x;
+  });
+}
+
+/**
+ * What makes two planned scans the same scan: container, table, partitions,
+ * the request (columns, predicates, limit, order, arguments) and the
+ * provider's answers to it. Dates serialise as ISO text through toJSON.
+ */
+export function scanIdentity(tp: TablePlan): string {
+  const p = tp.plan;
+  return stableText([
+    tp.ref.container.alias.toLowerCase(),
+    `${tp.ref.table.catalog}.${tp.ref.table.schema}.${tp.ref.table.name}`,
+    tp.partitions.map((x) => x?.id ?? null),
+    tp.columns,
+    p.request,
+    p.conjuncts,
+    p.limitApplied,
+    p.orderApplied,
+  ]);
+}
+
 /**
  * A hidden column tagging each row with the scan (partition) it came from,
  * so the rows of a partition that fails halfway can be taken out again.
@@ -72,8 +100,18 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
   if (state.signal.aborted) throw cancelled();
   state.signal.addEventListener('abort', onOuterAbort, { once: true });
 
+  // The same remote table asked the same thing twice in one statement (a self-join, a union of
+  // the table with itself) is scanned once: both references read one temp table.
+  const byScan = new Map<string, string>();
   for (const tp of plans) {
+    const identity = scanIdentity(tp);
+    const shared = byScan.get(identity);
+    if (shared !== undefined) {
+      names.push(shared);
+      continue;
+    }
     const name = db.newTempName();
+    byScan.set(identity, name);
     names.push(name);
     state.temps.push(name);
     const infos = new Map(tp.ref.table.columns.map((c) => [c.name.toLowerCase(), c]));

@@ -53,7 +53,7 @@ import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
-import { cancelled, scanAll, type RunState } from './executor.js';
+import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
 import type { ExprKind } from './functions.js';
 import { duckTypeName, LocalDb, quoteIdent } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
@@ -943,6 +943,12 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
       const plan = tp.plan;
       lines.push(`table ${name} as ${ref.alias}`);
+      const identity = scanIdentity(tp);
+      const first = plans.find((p) => scanIdentity(p) === identity);
+      if (first && first !== tp) {
+        lines.push(`  scan: shared with ${first.ref.alias} (same request, fetched once)`);
+        continue;
+      }
       lines.push(`  scope: ${tp.fanout}`);
       if (tp.partitions.length > 0 && tp.partitions[0] !== undefined) {
         const ids = tp.partitions.map((p) => p!.id);
