@@ -73,10 +73,15 @@ if (process.env.BENCH_PG_TABLE && dbs.includes('pg')) {
 }
 const server = await startServer({ store, secrets, sessionFactory: engineSessionFactory(dir, secrets), maxPageSize: 1_000_000, log: () => undefined });
 let peak = process.memoryUsage().rss;
-const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+let peakHeap = 0;
+const timer = setInterval(() => {
+  const u = process.memoryUsage();
+  peak = Math.max(peak, u.rss);
+  peakHeap = Math.max(peakHeap, u.heapTotal + u.external);
+}, 20);
 process.on('message', (m) => {
   const cmd = m && typeof m === 'object' ? m.cmd : undefined;
-  if (cmd === 'rss') process.send?.({ peak: Math.max(peak, process.memoryUsage().rss), now: process.memoryUsage().rss, hwm: hwm() });
+  if (cmd === 'rss') process.send?.({ peak: Math.max(peak, process.memoryUsage().rss), now: process.memoryUsage().rss, hwm: hwm(), peakHeap });
   if (cmd === 'reset') {
     try {
       // "5" resets the kernel's peak RSS (VmHWM) to the current RSS.
@@ -85,6 +90,7 @@ process.on('message', (m) => {
       // Not Linux: the 20 ms samples alone.
     }
     peak = process.memoryUsage().rss;
+    peakHeap = 0;
     process.send?.({ ok: true });
   }
   if (cmd === 'stop') {

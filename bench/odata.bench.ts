@@ -87,14 +87,14 @@ async function measure(child: ChildProcess, label: string, expected: number, run
   const t0 = performance.now();
   const rows = await run();
   const s = (performance.now() - t0) / 1000;
-  const { peak: sampled, hwm } = await ask<{ peak: number; hwm: number }>(child, 'rss');
+  const { peak: sampled, hwm, peakHeap } = await ask<{ peak: number; hwm: number; peakHeap: number }>(child, 'rss');
   const peak = Math.max(sampled, hwm);
   const rate = rows / s;
   const mb = peak / 1024 / 1024;
   const ok = rows === expected ? '' : `  (EXPECTED ${expected} ROWS)`;
   console.log(
     `${label.padEnd(44)} ${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s = ${Math.round(rate).toLocaleString('en')} rows/s ` +
-      `(goal 100,000: ratio ${(rate / 100_000).toFixed(2)}); server peak RSS ${mb.toFixed(0)} MB (goal < 300: ratio ${(mb / 300).toFixed(2)})${ok}`,
+      `(goal 100,000: ratio ${(rate / 100_000).toFixed(2)}); server peak RSS ${mb.toFixed(0)} MB (goal < 300: ratio ${(mb / 300).toFixed(2)}; of it JS heap + external at most ${(peakHeap / 1024 / 1024).toFixed(0)} MB)${ok}`,
   );
 }
 

@@ -35,6 +35,7 @@ import { countStatement, encodeToken, keyText, pageStatement, parseFeedOptions }
 import type { PageToken } from './odata/query.js';
 import { CursorCache, RowReader } from './cursors.js';
 import type { Cursor } from './cursors.js';
+import { directRows } from './passthrough.js';
 import { SessionPool } from './sessions.js';
 import type { Lease, SessionFactory } from './sessions.js';
 import type { DatabaseRecord, StateStore, UserRecord } from './state/types.js';
@@ -468,14 +469,19 @@ export class SluiceServer {
     // The stream stays open past the page (bounded only by $top) so following pages can continue it.
     const plan = pageStatement(set, options, page.size, true);
     const abort = new AbortController();
-    const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: abort.signal });
-    if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
+    // A remote table whose provider does filter, order and limit exactly streams straight through (passthrough.ts).
+    let batches = plan.statement.kind === 'QueryStatement' ? directRows(lease.session, set, plan.statement.query, abort.signal) : undefined;
+    if (!batches) {
+      const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: abort.signal });
+      if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
+      batches = result.batches;
+    }
     const cursor: Cursor = {
       database: db,
       set,
       queryHash: options.queryHash,
       lease,
-      reader: new RowReader(result.batches[Symbol.asyncIterator]()),
+      reader: new RowReader(batches[Symbol.asyncIterator]()),
       abort,
       slots: plan.slots,
       keyIndexes: plan.keyIndexes,
