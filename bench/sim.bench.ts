@@ -86,7 +86,11 @@ async function token(sim: Sim): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
+/** BENCH_ONLY=regex runs only the matching cases (for profiling one of them). */
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+
 async function run(label: string, sim: Sim, tok: string, c: Case, pagesPerDivision: number, seconds = SECONDS): Promise<Result> {
+  if (ONLY && label && !ONLY.test(`${c.mode} ${label}`)) return { wall: NaN, perCpu: NaN, pages: 0 };
   const undici = createRequire(import.meta.url).resolve('undici');
   const cpu0 = process.cpuUsage();
   const child = spawn(process.execPath, ['-e', CLIENT], {

@@ -55,23 +55,62 @@ export function personName(rng: Rng): { first: string; last: string; full: strin
   return { first, last, full: `${first} ${last}`, initials: `${first.charAt(0)}.` };
 }
 
-function bareLastName(rng: Rng): string {
+/** Index of a uniform pick from n items: the same draw as `rng.pick`. */
+function pickIndex(rng: Rng, n: number): number {
+  return Math.floor(rng.next() * n);
+}
+
+/**
+ * A company name as a small number (which parts were picked), drawn exactly
+ * as `companyName` draws, so callers can cache what they derive from a name
+ * (e-mail domain, search code) by number instead of hashing strings.
+ */
+export function companyCode(rng: Rng): number {
+  const form = pickIndex(rng, LEGAL_FORMS.length);
+  const style = rng.int(0, 3);
+  let a = 0;
+  let b = 0;
+  if (style === 0) {
+    a = pickIndex(rng, LAST_NAMES.length);
+    b = pickIndex(rng, COMPANY_TAILS.length);
+  } else if (style === 1) {
+    a = pickIndex(rng, COMPANY_STEMS.length);
+    b = pickIndex(rng, COMPANY_TAILS.length);
+  } else if (style === 2) {
+    a = pickIndex(rng, COMPANY_STEMS.length);
+    b = pickIndex(rng, COMPANY_STEMS.length);
+  } else {
+    a = pickIndex(rng, LAST_NAMES.length);
+  }
+  return ((form * 4 + style) * 64 + a) * 64 + b;
+}
+
+const companyNames = new Map<number, string>();
+
+/** The name a `companyCode` stands for (memoised: there are a few thousand). */
+export function companyNameOf(code: number): string {
+  let name = companyNames.get(code);
+  if (name !== undefined) return name;
+  const b = code % 64;
+  const a = Math.floor(code / 64) % 64;
+  const style = Math.floor(code / 4096) % 4;
+  const form = LEGAL_FORMS[Math.floor(code / 16384)];
   if (BARE_LAST_NAMES.length === 0) {
     (BARE_LAST_NAMES as string[]).push(...LAST_NAMES.map((n) => n.replace(/^(de|van( de[nr]?)?) /, '')));
   }
-  return rng.pick(BARE_LAST_NAMES);
+  let base: string;
+  if (style === 0) base = `${BARE_LAST_NAMES[a]} ${COMPANY_TAILS[b]}`;
+  else if (style === 1) base = `${COMPANY_STEMS[a]}${COMPANY_TAILS[b]}`;
+  else if (style === 2) base = `${COMPANY_STEMS[a]} & ${COMPANY_STEMS[b]}`;
+  else base = `${BARE_LAST_NAMES[a]} en Zonen`;
+  base = base.charAt(0).toUpperCase() + base.slice(1);
+  name = form ? `${base} ${form}` : base;
+  companyNames.set(code, name);
+  return name;
 }
 
 export function companyName(rng: Rng): string {
-  const form = rng.pick(LEGAL_FORMS);
-  const style = rng.int(0, 3);
-  let base: string;
-  if (style === 0) base = `${bareLastName(rng)} ${rng.pick(COMPANY_TAILS)}`;
-  else if (style === 1) base = `${rng.pick(COMPANY_STEMS)}${rng.pick(COMPANY_TAILS)}`;
-  else if (style === 2) base = `${rng.pick(COMPANY_STEMS)} & ${rng.pick(COMPANY_STEMS)}`;
-  else base = `${bareLastName(rng)} en Zonen`;
-  base = base.charAt(0).toUpperCase() + base.slice(1);
-  return form ? `${base} ${form}` : base;
+  return companyNameOf(companyCode(rng));
 }
 
 export function address(rng: Rng): { street: string; houseNumber: string; line1: string; postcode: string; city: string } {

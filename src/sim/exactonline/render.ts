@@ -5,6 +5,7 @@
  * plans are built once per endpoint so a page is string concatenation.
  */
 import type { ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
+import { BoundedCache } from '../common/cache.js';
 import type { Row, SimValue } from './world.js';
 
 export interface ColPlan {
@@ -232,7 +233,7 @@ export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string 
 
 /**
  * Rendered JSON of generated base rows, by (column plan, entity base URL,
- * row number): a bounded LRU, so pages read again (as connector benchmarks
+ * row number): bounded (first in, first out), so pages read again (as connector benchmarks
  * and retries do) cost a lookup instead of generation and rendering, and a
  * cold scan of a million rows cannot grow it past its character budget.
  * Base rows depend only on (seed, division, row) and the division's
@@ -240,45 +241,52 @@ export function pageJson(ctx: RenderContext, rows: readonly Row[], next: string 
  * rows live in the overlay and are never cached here.
  */
 export class FragmentCache {
-  private readonly map = new Map<string, string>();
-  private chars = 0;
-  constructor(private readonly maxChars = 32 * 1024 * 1024) {}
+  private readonly cache: BoundedCache<number, string>;
+  /** (plan, entity base URL) → small number, so row keys are numbers (cheap to hash), not strings. */
+  private readonly contexts = new Map<string, number>();
 
-  private key(ctx: RenderContext, index: number): string {
-    return `${compile(ctx.cols).id}|${index}|${ctx.entityBase}`;
+  constructor(maxChars = 32 * 1024 * 1024) {
+    this.cache = new BoundedCache<number, string>(maxChars, (_k, v) => v.length + 16);
   }
 
-  /** Row `index`'s JSON; `make` generates the row on a miss. */
-  get(ctx: RenderContext, index: number, make: () => Row): string {
-    const k = this.key(ctx, index);
-    const hit = this.map.get(k);
-    if (hit !== undefined) {
-      // Move to the young end: a Map iterates in insertion order, so the oldest entry is first.
-      this.map.delete(k);
-      this.map.set(k, hit);
-      return hit;
+  /** The key space of one page's rows: call once per page. */
+  context(ctx: RenderContext): number {
+    const name = `${compile(ctx.cols).id}|${ctx.entityBase}`;
+    let id = this.contexts.get(name);
+    if (id === undefined) {
+      if (this.contexts.size >= 1 << 20) this.clear();
+      id = this.contexts.size;
+      this.contexts.set(name, id);
     }
+    return id;
+  }
+
+  /** Row `index`'s JSON in context `id`; `make` generates the row on a miss. */
+  get(id: number, ctx: RenderContext, index: number, make: () => Row): string {
+    const k = id * 67_108_864 + index;
+    const hit = this.cache.get(k);
+    if (hit !== undefined) return hit;
     const json = rowJson(ctx, make());
-    if (this.maxChars <= 0) return json;
-    this.map.set(k, json);
-    this.chars += json.length + k.length;
-    while (this.chars > this.maxChars) {
-      const first = this.map.entries().next();
-      if (first.done) break;
-      this.map.delete(first.value[0]);
-      this.chars -= first.value[0].length + first.value[1].length;
-    }
+    // rowJson builds a rope of ~2 pieces per column; kept as is it costs three
+    // times its length in memory and GC time. Converting to a number makes V8
+    // flatten the string in place (the parse then fails at the first '{').
+    flatten(json);
+    if (index < 67_108_864) this.cache.set(k, json);
     return json;
   }
 
   clear(): void {
-    this.map.clear();
-    this.chars = 0;
+    this.cache.clear();
+    this.contexts.clear();
   }
 
   get size(): number {
-    return this.map.size;
+    return this.cache.size;
   }
+}
+
+function flatten(s: string): void {
+  void Number(s);
 }
 
 /** A collection page from already rendered rows. */

@@ -655,7 +655,8 @@ export class ExactServer {
   private writeBasePage(res: ServerResponse, call: ApiCall, ctx: RenderContext, ds: Dataset, start: number, end: number, next: string | undefined): void {
     const parts = new Array<string>(Math.max(0, end - start));
     const div = call.division;
-    for (let i = start; i < end; i++) parts[i - start] = this.fragments.get(ctx, i, () => this.store.generate(ds, div, i));
+    const id = this.fragments.context(ctx);
+    for (let i = start; i < end; i++) parts[i - start] = this.fragments.get(id, ctx, i, () => this.store.generate(ds, div, i));
     const bare = this.cfg.bareArrayOnTop && call.query.has('$top') && !next;
     this.ok(res, call, 200, pageJsonFromRows(parts, next, undefined, bare), JSON_TYPE);
   }

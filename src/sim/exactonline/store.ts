@@ -6,6 +6,7 @@
  * stable order (base index order, then inserts) or in Timestamp order for
  * sync endpoints, resuming from a position token for paging.
  */
+import { BoundedCache } from '../common/cache.js';
 import { ENTITY, GL_CHART, JOURNALS, VAT_CODES, WRITE_TIMESTAMP_START, World, accountRow, addressRow, baseTimestamp, contactRow, decodeGuid, glAccountRow, itemRow, journalRow, salesInvoiceLineRow, salesInvoiceRow, transactionLineRow, vatCodeRow, type Row } from './world.js';
 
 export interface Dataset {
@@ -112,12 +113,13 @@ export class Store {
    * Recently generated base rows (shared, never mutated: writes copy them).
    * Bounded, so a million-row world stays a few MB; 0 switches it off.
    */
-  private readonly cache = new Map<number, Row>();
+  private readonly cache: BoundedCache<number, Row>;
   private readonly cacheSize: number;
 
   constructor(world: World, cacheSize = 10_000) {
     this.world = world;
     this.cacheSize = cacheSize;
+    this.cache = new BoundedCache<number, Row>(cacheSize);
   }
 
   /** The division's Timestamp offset (raised by a division move). */
@@ -146,11 +148,6 @@ export class Store {
     let r = this.cache.get(k);
     if (r === undefined) {
       r = this.generate(ds, div, i);
-      if (this.cache.size >= this.cacheSize) {
-        // Evict the oldest entry (Map keeps insertion order): FIFO is enough here.
-        const first = this.cache.keys().next();
-        if (!first.done) this.cache.delete(first.value);
-      }
       this.cache.set(k, r);
     }
     return r;

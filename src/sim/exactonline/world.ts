@@ -10,7 +10,8 @@
  * deleted rows) that the query layer merges over the base. Base GUIDs encode
  * (entity, division, index) so a key lookup is O(1).
  */
-import { address, companyName, domainFor, emailFor, iban, kvkNumber, personName, phone, vatNumber } from '../common/dutch.js';
+import { address, companyCode, companyName, companyNameOf, domainFor, emailFor, iban, kvkNumber, personName, phone, vatNumber } from '../common/dutch.js';
+import { BoundedCache } from '../common/cache.js';
 import { Rng, hash32 } from '../common/prng.js';
 
 /** One cell: strings (guids lower-case), numbers (DateTime as epoch ms, Int64 as number), booleans, null. */
@@ -398,7 +399,7 @@ export class World {
 
   invoiceNumber(i: number): number | null {
     if (i >= this.sizes.processedInvoices) return null;
-    return new Date(this.invoiceDate(i)).getUTCFullYear() * 100000 + 70000 + i + 1;
+    return yearMonth(this.invoiceDate(i)).year * 100000 + 70000 + i + 1;
   }
 
   lineAmounts(div: number, j: number): { item: number; quantity: number; unitPrice: number; vat: string; net: number; vatAmount: number } {
@@ -409,6 +410,32 @@ export class World {
     const net = round2(quantity * unitPrice);
     const vatAmount = round2(net * VAT_CODES[VAT_INDEX.get(vat) ?? 0][2]);
     return { item, quantity, unitPrice, vat, net, vatAmount };
+  }
+
+  /**
+   * What every transaction line of base invoice i repeats (customer, date,
+   * number, totals). An invoice has 3–6 lines and its payment 2 more, so a
+   * small cache saves most of the hashing and name building on a scan.
+   */
+  private readonly invoiceFactsCache = new BoundedCache<number, InvoiceFacts>(4096);
+
+  invoiceFacts(div: number, inv: number): InvoiceFacts {
+    const k = div * 67_108_864 + inv;
+    let f = this.invoiceFactsCache.get(k);
+    if (f === undefined) {
+      const custIndex = this.invoiceCustomer(div, inv);
+      const cust = accountRef(this, div, custIndex);
+      f = {
+        custId: cust.id,
+        custName: cust.name,
+        accountCode: pad18(1000 + custIndex),
+        date: this.invoiceDate(inv),
+        number: this.invoiceNumber(inv),
+        totals: this.invoiceTotals(div, inv),
+      };
+      if (inv < 67_108_864) this.invoiceFactsCache.set(k, f);
+    }
+    return f;
   }
 
   invoiceTotals(div: number, i: number): { net: number; vat: number } {
@@ -422,6 +449,15 @@ export class World {
     }
     return { net: round2(net), vat: round2(vat) };
   }
+}
+
+export interface InvoiceFacts {
+  readonly custId: string;
+  readonly custName: string;
+  readonly accountCode: string;
+  readonly date: number;
+  readonly number: number | null;
+  readonly totals: { net: number; vat: number };
 }
 
 export function round2(n: number): number {
@@ -451,9 +487,23 @@ function audit(row: Row, world: World, created: number, div: number, i: number, 
 // ---------------------------------------------------------------------------
 // Base row generators: (world, division, index) → row
 
+/** What an account derives from its company name, by `companyCode` (a few thousand names, computed once each). */
+const companyFacts = new Map<number, { name: string; searchCode: string; email: string; website: string }>();
+
+function companyOf(code: number): { name: string; searchCode: string; email: string; website: string } {
+  let f = companyFacts.get(code);
+  if (f === undefined) {
+    const name = companyNameOf(code);
+    f = { name, searchCode: name.replace(/[^A-Za-z]/g, '').slice(0, 10).toUpperCase(), email: emailFor('info', name), website: `www.${domainFor(name)}` };
+    companyFacts.set(code, f);
+  }
+  return f;
+}
+
 export function accountRow(w: World, div: number, i: number): Row {
   const rng = new Rng(hash32(w.seed, ENTITY.Accounts, div, i));
-  const name = companyName(rng);
+  const co = companyOf(companyCode(rng));
+  const name = co.name;
   const a = address(rng);
   const status = w.accountStatus(div, i);
   const isSupplier = rng.chance(0.25);
@@ -462,7 +512,7 @@ export function accountRow(w: World, div: number, i: number): Row {
     ID: w.guid(ENTITY.Accounts, div, i),
     Code: pad18(1000 + i),
     Name: name,
-    SearchCode: name.replace(/[^A-Za-z]/g, '').slice(0, 10).toUpperCase(),
+    SearchCode: co.searchCode,
     Status: status,
     StatusSince: created,
     Type: 'A',
@@ -479,9 +529,9 @@ export function accountRow(w: World, div: number, i: number): Row {
     City: a.city,
     Country: 'NL ',
     CountryName: 'Nederland',
-    Email: emailFor('info', name),
+    Email: co.email,
     Phone: phone(rng),
-    Website: `www.${domainFor(name)}`,
+    Website: co.website,
     VATNumber: vatNumber(rng),
     ChamberOfCommerce: kvkNumber(rng),
     Language: 'NL',
@@ -716,11 +766,25 @@ export function salesInvoiceLineRow(w: World, div: number, j: number): Row {
   return row;
 }
 
+/** UTC year and month of an instant, by day (dates here are whole days; a Date per row is costly). */
+const yearMonths = new Map<number, { year: number; month: number }>();
+function yearMonth(ms: number): { year: number; month: number } {
+  const day = Math.floor(ms / DAY);
+  let ym = yearMonths.get(day);
+  if (ym === undefined) {
+    const d = new Date(day * DAY);
+    ym = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
+    if (yearMonths.size > 100_000) yearMonths.clear();
+    yearMonths.set(day, ym);
+  }
+  return ym;
+}
+
 function periodFields(row: Row, date: number): void {
-  const d = new Date(date);
+  const ym = yearMonth(date);
   row.Date = date;
-  row.FinancialYear = d.getUTCFullYear();
-  row.FinancialPeriod = d.getUTCMonth() + 1;
+  row.FinancialYear = ym.year;
+  row.FinancialPeriod = ym.month;
 }
 
 export function transactionLineRow(w: World, div: number, j: number): Row {
@@ -731,25 +795,23 @@ export function transactionLineRow(w: World, div: number, j: number): Row {
     const r = j % 12;
     const [inv, t] = r < 3 ? [3 * b, r] : r < 7 ? [3 * b + 1, r - 3] : [3 * b + 2, r - 7];
     const { count, first } = invoiceLines(inv);
-    const cust = accountRef(w, div, w.invoiceCustomer(div, inv));
-    const date = w.invoiceDate(inv);
-    const number = w.invoiceNumber(inv);
-    const tot = w.invoiceTotals(div, inv);
+    const facts = w.invoiceFacts(div, inv);
+    const date = facts.date;
+    const number = facts.number;
+    const tot = facts.totals;
     periodFields(row, date);
-    Object.assign(row, {
-      EntryID: w.guid(ENTITY.Entries, div, inv),
-      EntryNumber: number,
-      InvoiceNumber: number,
-      JournalCode: '70',
-      JournalDescription: 'Verkoop',
-      Type: 20,
-      LineNumber: t,
-      Account: cust.id,
-      AccountCode: pad18(1000 + w.invoiceCustomer(div, inv)),
-      AccountName: cust.name,
-      DueDate: date + 30 * DAY,
-      Description: `Factuur ${number}`,
-    });
+    row.EntryID = w.guid(ENTITY.Entries, div, inv);
+    row.EntryNumber = number;
+    row.InvoiceNumber = number;
+    row.JournalCode = '70';
+    row.JournalDescription = 'Verkoop';
+    row.Type = 20;
+    row.LineNumber = t;
+    row.Account = facts.custId;
+    row.AccountCode = facts.accountCode;
+    row.AccountName = facts.custName;
+    row.DueDate = date + 30 * DAY;
+    row.Description = `Factuur ${number}`;
     let gl: string;
     let amount: number;
     if (t === 0) {
@@ -786,31 +848,29 @@ export function transactionLineRow(w: World, div: number, j: number): Row {
   const q = Math.floor((j - s.invoiceTransactionLines) / 2);
   const t = (j - s.invoiceTransactionLines) % 2;
   const inv = q % s.processedInvoices;
-  const cust = accountRef(w, div, w.invoiceCustomer(div, inv));
-  const tot = w.invoiceTotals(div, inv);
+  const facts = w.invoiceFacts(div, inv);
+  const tot = facts.totals;
   const total = round2(tot.net + tot.vat);
-  const date = Math.min(WORLD_DATE, w.invoiceDate(inv) + (14 + (hash32(w.seed, ENTITY.Payments, div, q) % 20)) * DAY);
+  const date = Math.min(WORLD_DATE, facts.date + (14 + (hash32(w.seed, ENTITY.Payments, div, q) % 20)) * DAY);
   const gl = t === 0 ? '1100' : '1300';
-  Object.assign(row, {
-    EntryID: w.guid(ENTITY.Payments, div, q),
-    EntryNumber: 20_000_000 + q + 1,
-    InvoiceNumber: w.invoiceNumber(inv),
-    JournalCode: '20',
-    JournalDescription: 'Bank',
-    Type: 40,
-    LineNumber: t,
-    LineType: t === 0 ? 0 : 1,
-    Account: cust.id,
-    AccountCode: pad18(1000 + w.invoiceCustomer(div, inv)),
-    AccountName: cust.name,
-    GLAccount: glId(w, div, gl),
-    GLAccountCode: gl,
-    GLAccountDescription: GL_CHART[GL_INDEX.get(gl) ?? 0][1],
-    AmountDC: t === 0 ? total : -total,
-    AmountFC: t === 0 ? total : -total,
-    Description: `Betaling factuur ${w.invoiceNumber(inv)}`,
-    PaymentReference: String(w.invoiceNumber(inv)),
-  });
+  row.EntryID = w.guid(ENTITY.Payments, div, q);
+  row.EntryNumber = 20_000_000 + q + 1;
+  row.InvoiceNumber = facts.number;
+  row.JournalCode = '20';
+  row.JournalDescription = 'Bank';
+  row.Type = 40;
+  row.LineNumber = t;
+  row.LineType = t === 0 ? 0 : 1;
+  row.Account = facts.custId;
+  row.AccountCode = facts.accountCode;
+  row.AccountName = facts.custName;
+  row.GLAccount = glId(w, div, gl);
+  row.GLAccountCode = gl;
+  row.GLAccountDescription = GL_CHART[GL_INDEX.get(gl) ?? 0][1];
+  row.AmountDC = t === 0 ? total : -total;
+  row.AmountFC = t === 0 ? total : -total;
+  row.Description = `Betaling factuur ${facts.number}`;
+  row.PaymentReference = String(facts.number);
   audit(row, w, date, div, j, ENTITY.TransactionLines);
   periodFields(row, date);
   return row;
