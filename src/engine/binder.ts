@@ -353,6 +353,8 @@ export class Binder {
     }
     if (scope.itemAliases.has(name.toLowerCase())) return;
     if (NILADIC.has(name.toLowerCase())) return;
+    // Oracle's pseudo-column; the printer turns it into a row number (duckdb-printer.ts).
+    if (name.toLowerCase() === 'rownum' && c.qualifier.length === 0) return;
     const all: string[] = [];
     for (let s: Scope | undefined = scope; s; s = s.parent) for (const e of s.entries) all.push(...(e.columns ?? []));
     this.unknownColumn(c, all);

@@ -69,18 +69,100 @@ function printBody(b: QueryBody, ctx: PrintContext, topHandledOutside = false): 
   }
 }
 
+const ROW_NUMBER = 'row_number() OVER ()';
+
+/** Whether an expression is Oracle's `rownum` pseudo-column (a real column of that name wins). */
+function isRownum(e: Expr, ctx: PrintContext): boolean {
+  return e.kind === 'ColumnRef' && e.qualifier.length === 0 && e.name.toLowerCase() === 'rownum' && !(ctx.isColumn?.('rownum') ?? false);
+}
+
+/** Whether `rownum` occurs in an expression, outside nested queries (which number their own rows). */
+function mentionsRownum(node: unknown, ctx: PrintContext): boolean {
+  if (Array.isArray(node)) return node.some((x) => mentionsRownum(x, ctx));
+  if (!node || typeof node !== 'object') return false;
+  const n = node as { kind?: unknown };
+  if (n.kind === 'Query') return false;
+  if (n.kind === 'ColumnRef') return isRownum(node as Expr, ctx);
+  return Object.entries(node).some(([k, v]) => k !== 'span' && mentionsRownum(v, ctx));
+}
+
+function conjunctsOf(e: Expr): Expr[] {
+  if (e.kind === 'Binary' && e.op === 'and') return [...conjunctsOf(e.left), ...conjunctsOf(e.right)];
+  return [e];
+}
+
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'listagg', 'string_agg', 'median', 'stddev', 'variance', 'any_value', 'first', 'last']);
+
+function hasAggregate(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasAggregate);
+  if (!node || typeof node !== 'object') return false;
+  const n = node as { kind?: unknown; name?: unknown; over?: unknown };
+  if (n.kind === 'Query') return false;
+  if (n.kind === 'FunctionCall' && !n.over && typeof n.name === 'string' && AGGREGATES.has(n.name)) return true;
+  return Object.entries(node).some(([k, v]) => k !== 'span' && hasAggregate(v));
+}
+
+/**
+ * Oracle's `where rownum <= n` (also `< n`, `= 1`, and written the other way
+ * round): rows are numbered as they pass the WHERE and the numbering stops at
+ * n. Printed as `QUALIFY row_number() OVER () <= n`, so a `rownum` in the
+ * select list numbers the same rows 1..n. Other uses of rownum in a WHERE are
+ * refused rather than given DuckDB's meaning.
+ */
+function rownumLimit(conjunct: Expr, ctx: PrintContext): string | undefined {
+  if (conjunct.kind !== 'Binary') return undefined;
+  const flip: Record<string, string> = { '<=': '>=', '<': '>', '=': '=', '>=': '<=', '>': '<' };
+  let op = conjunct.op as string;
+  let bound: Expr;
+  if (isRownum(conjunct.left, ctx)) bound = conjunct.right;
+  else if (isRownum(conjunct.right, ctx) && flip[op]) {
+    op = flip[op];
+    bound = conjunct.left;
+  } else return undefined;
+  if (mentionsRownum(bound, ctx)) return undefined;
+  if (op === '<=' || op === '<') return `${ROW_NUMBER} ${op} ${printExpr(bound, ctx)}`;
+  if (op === '=' && bound.kind === 'Literal' && bound.type === 'number' && Number(bound.value) === 1) return `${ROW_NUMBER} = 1`;
+  return undefined;
+}
+
 function printSelect(s: SelectCore, ctx: PrintContext, topHandledOutside: boolean): string {
+  let where = s.where;
+  const qualify: string[] = [];
+  if (where && mentionsRownum(where, ctx)) {
+    const rest: Expr[] = [];
+    for (const c of conjunctsOf(where)) {
+      if (!mentionsRownum(c, ctx)) {
+        rest.push(c);
+        continue;
+      }
+      const limit = rownumLimit(c, ctx);
+      if (!limit) {
+        throw new SluiceError('ENG140', 'rownum is supported in a where clause only as "rownum <= n", "rownum < n" or "rownum = 1", joined to the rest with and.', spanDetails(c));
+      }
+      qualify.push(limit);
+    }
+    if (s.groupBy.length > 0 || s.having || hasAggregate(s.items)) {
+      throw new SluiceError('ENG141', 'rownum in the where clause of a grouped or aggregating select is not supported.', {
+        ...spanDetails(where),
+        hint: 'Number the rows in a derived table first: select count(*) from (select * from t where rownum <= 10).',
+      });
+    }
+    where = rest.length === 0 ? undefined : rest.reduce((l, r) => ({ kind: 'Binary', op: 'and', left: l, right: r }) as Expr);
+  }
   let sql = 'SELECT ' + (s.distinct ? 'DISTINCT ' : '');
   sql += s.items
     .map((it) => {
       const e = it.expr.kind === 'Star' ? printStar(it.expr.qualifier) : printExpr(it.expr, ctx);
-      return it.alias !== undefined ? `${e} AS ${quoteIdent(it.alias)}` : e;
+      // A bare rownum keeps its name as the column name.
+      const alias = it.alias ?? (it.expr.kind === 'ColumnRef' && isRownum(it.expr, ctx) ? it.expr.name : undefined);
+      return alias !== undefined ? `${e} AS ${quoteIdent(alias)}` : e;
     })
     .join(', ');
   if (s.from.length > 0) sql += ' FROM ' + s.from.map((f) => printFrom(f, ctx)).join(', ');
-  if (s.where) sql += ' WHERE ' + printExpr(s.where, ctx);
+  if (where) sql += ' WHERE ' + printExpr(where, ctx);
   if (s.groupBy.length > 0) sql += ' GROUP BY ' + s.groupBy.map((g) => printExpr(g, ctx)).join(', ');
   if (s.having) sql += ' HAVING ' + printExpr(s.having, ctx);
+  if (qualify.length > 0) sql += ' QUALIFY ' + qualify.join(' AND ');
   if (s.top && !topHandledOutside) sql += ' LIMIT ' + printExpr(s.top, ctx);
   return sql;
 }
@@ -191,6 +273,7 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
     case 'IntervalLiteral':
       return `INTERVAL ${quoteString(`${e.value} ${e.unit}`)}`;
     case 'ColumnRef': {
+      if (isRownum(e, ctx)) return ROW_NUMBER;
       if (e.qualifier.length === 0 && NILADIC.has(e.name.toLowerCase()) && !(ctx.isColumn?.(e.name) ?? false)) {
         return printCall({ kind: 'FunctionCall', name: e.name.toLowerCase(), args: [], distinct: false, star: false }, ctx);
       }
