@@ -76,11 +76,13 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     });
   }
   const cols = new Map(e.columns.map((c) => [c.name.toLowerCase(), c]));
+  // The partition column routes a row to its division (the URL says it); Exact never takes it in the body.
+  const partitionColumn = (table.partitionColumn ?? 'Division').toLowerCase();
+  const divisionIndex = request.rows.columns.findIndex((name) => name.toLowerCase() === partitionColumn);
   const batchCols = request.rows.columns.map((name) => {
+    if (name.toLowerCase() === partitionColumn) return undefined;
     const c = cols.get(name.toLowerCase());
-    if (!c && name.toLowerCase() !== 'division') {
-      throw new SluiceError('EOL061', `${table.name} has no column ${name}.`, where);
-    }
+    if (!c) throw new SluiceError('EOL061', `${table.name} has no column ${name}.`, where);
     return c;
   });
   if (request.op !== 'insert') {
@@ -104,6 +106,14 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     const key = keyText(e, values, index);
     const body: Record<string, Json> = {};
     const rowProblems: string[] = [];
+    const rowDivision = divisionIndex >= 0 ? row[divisionIndex] : null;
+    if (rowDivision !== null && rowDivision !== undefined && String(rowDivision) !== String(division)) {
+      rowProblems.push(
+        request.op === 'update'
+          ? `${table.partitionColumn ?? 'Division'} cannot change (a row stays in division ${division}; insert it in the other division and delete it here)`
+          : `${table.partitionColumn ?? 'Division'} ${String(rowDivision)} is not division ${division} being written`,
+      );
+    }
     if (request.op === 'insert') {
       const missing = e.columns
         .filter((c) => c.mandatory && !e.key.includes(c.name) && (values[c.name] === undefined || values[c.name] === null) && !defaulted(c.name, values))

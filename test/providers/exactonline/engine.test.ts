@@ -95,6 +95,26 @@ describe('Exact Online through the engine', () => {
     assert.deepEqual((await all(session, "select count(*) from accounts@eol where code = '888002'")).rows, [[0]]);
   });
 
+  test('with use all, an insert names its division in the Division column (as the engine asks) and lands there', async () => {
+    await all(session, 'use all');
+    const [first, second] = [...sim.divisions()].sort((a, b) => a - b);
+    await all(session, `insert into exactonlinerest..accounts@eol (division, code, name) values (${second}, '888101', 'Tweede B.V.'), (${first}, '888102', 'Eerste B.V.')`);
+    const { rows } = await all(session, "select division, code from exactonlinerest..accounts@eol where code in ('888101', '888102') order by code");
+    assert.deepEqual(rows, [[second, '888101'], [first, '888102']]);
+    await all(session, "delete from exactonlinerest..accounts@eol where code in ('888101', '888102')");
+    assert.deepEqual((await all(session, "select count(*) from exactonlinerest..accounts@eol where code in ('888101', '888102')")).rows, [[0]]);
+  });
+
+  test('an update that sets Division is refused and moves nothing', async () => {
+    await all(session, 'use all');
+    const [first, second] = [...sim.divisions()].sort((a, b) => a - b);
+    await assert.rejects(
+      all(session, `update exactonlinerest..accounts@eol set division = ${second} where code = '1001' and division = ${first}`),
+      (e: SluiceError) => /Division/.test(e.message) && !/stack|\n\s+at /.test(e.message),
+    );
+    assert.deepEqual((await all(session, `select count(*) from exactonlinerest..accounts@eol where code = '1001' and division = ${first}`)).rows, [[1]]);
+  });
+
   test('RateLimits shows the budget of each division read', async () => {
     await all(session, 'use all');
     await all(session, 'select count(*) from exactonlinerest..accounts@eol');
