@@ -165,6 +165,28 @@ function jsonValue(v: SimValue | undefined): string {
   return v ? 'true' : 'false';
 }
 
+/** Per request context: the escaped start of every row's uri and the `type` part, built once per page. */
+interface Head {
+  readonly uriOpen: string;
+  readonly typePart: string;
+  readonly guidKey: boolean;
+}
+const heads = new WeakMap<RenderContext, Head>();
+
+function headOf(ctx: RenderContext): Head {
+  let h = heads.get(ctx);
+  if (h === undefined) {
+    const edms = ctx.ep.key.map((k) => ctx.ep.columns.find((c) => c.name === k)?.edmType);
+    h = {
+      uriOpen: jsonString(`${ctx.entityBase}${ctx.ep.url}`).slice(0, -1),
+      typePart: `","type":${jsonString(ctx.typeName)}}`,
+      guidKey: ctx.ep.key.length === 1 && edms[0] === 'Edm.Guid',
+    };
+    heads.set(ctx, h);
+  }
+  return h;
+}
+
 /**
  * One row as Exact writes it: `__metadata` first, then the plan's columns
  * in order; dates as "\/Date(ms)\/" (WCF escapes the slashes).
@@ -172,9 +194,11 @@ function jsonValue(v: SimValue | undefined): string {
 export function rowJson(ctx: RenderContext, row: Row): string {
   if (ctx.expand) return escapeDates(JSON.stringify(rowObject(ctx, row)));
   const c = compile(ctx.cols);
-  const uri = jsonString(`${ctx.entityBase}${ctx.ep.url}(${keyLiteral(ctx.ep, row)})`);
-  const uriOpen = uri.slice(0, -1);
-  let out = `{"__metadata":{"uri":${uri},"type":${jsonString(ctx.typeName)}}`;
+  const head = headOf(ctx);
+  // A guid key is hex and needs no escaping; other keys may hold quotes or backslashes.
+  const keyLit = keyLiteral(ctx.ep, row);
+  const uriOpen = head.guidKey ? `${head.uriOpen}(${keyLit})` : `${head.uriOpen}${jsonString(`(${keyLit})`).slice(1, -1)}`;
+  let out = `{"__metadata":{"uri":${uriOpen}${head.typePart}`;
   const { names, prefixes, kinds, navTails } = c;
   for (let i = 0; i < names.length; i++) {
     const kind = kinds[i];
