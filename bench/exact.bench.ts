@@ -23,7 +23,7 @@
  *      take hours, so their time is computed from the same model.
  *  (c) `where Division = X and ID = '…'`: exactly one call.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,15 @@ const LATENCY = 100;
 const MINUTELY = 60;
 const P = Number(process.env.BENCH_PARALLELISM ?? 5);
 const NAIVE_SAMPLE = Number(process.env.BENCH_NAIVE_SAMPLE ?? 3);
+
+/** The machine's load average, printed with the figures (the machine is shared). */
+function load(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average/, 'load average');
+  } catch {
+    return 'load average unknown';
+  }
+}
 
 async function run(session: Session, sql: string): Promise<number> {
   let rows = 0;
@@ -116,7 +125,7 @@ async function main(): Promise<void> {
   const secrets = SecretBox.fromPassphrase('bench');
   const session = await openSession({ settingsPath: join(dir, 'settings.xml'), dataDir: dir, secrets, settings: { parallelism: String(P) } });
   try {
-    console.log(`Exact Online bench: ${DIVISIONS} divisions, latency ${LATENCY} ms, limits ${MINUTELY}/min and 5000/day per division, parallelism P=${P}, through the engine (use all + SQL)`);
+    console.log(`Exact Online bench: ${DIVISIONS} divisions, latency ${LATENCY} ms, limits ${MINUTELY}/min and 5000/day per division, parallelism P=${P}, through the engine (use all + SQL); ${load()}`);
     await run(session, 'use all');
     await run(session, 'select count(*) from systemdivisions@eol');
 
@@ -210,7 +219,7 @@ async function main(): Promise<void> {
     const worst = Math.max(...results.map((r) => r.ms / r.boundMs));
     const worstService = Math.max(...results.map((r) => r.ms / r.serviceBoundMs));
     const callsAtMin = results.every((r) => r.calls === r.minCalls);
-    console.log(`judged by: calls = minimum: ${callsAtMin ? 'yes' : 'no'}; wall / bound (worst) ${worst.toFixed(2)}× (goal ≤ 1.25×), ${worstService.toFixed(2)}× against the bound with the measured service time; ID lookup calls ${(await stats()).calls}`);
+    console.log(`judged by: calls = minimum: ${callsAtMin ? 'yes' : 'no'}; wall / bound (worst) ${worst.toFixed(2)}× (goal ≤ 1.25×), ${worstService.toFixed(2)}× against the bound with the measured service time; ID lookup calls ${(await stats()).calls}; ${load()}`);
   } finally {
     await session.close();
     child.stdin.end();

@@ -655,8 +655,14 @@ export class ExactServer {
   private writeBasePage(res: ServerResponse, call: ApiCall, ctx: RenderContext, ds: Dataset, start: number, end: number, next: string | undefined): void {
     const parts = new Array<string>(Math.max(0, end - start));
     const div = call.division;
-    const id = this.fragments.context(ctx);
-    for (let i = start; i < end; i++) parts[i - start] = this.fragments.get(id, ctx, i, () => this.store.generate(ds, div, i));
+    if (end - start > 100) {
+      // Bulk and sync pages (1,000 rows) are read once by the clients that use
+      // them; caching their rows only feeds the garbage collector.
+      for (let i = start; i < end; i++) parts[i - start] = rowJson(ctx, this.store.generate(ds, div, i));
+    } else {
+      const id = this.fragments.context(ctx);
+      for (let i = start; i < end; i++) parts[i - start] = this.fragments.get(id, ctx, i, () => this.store.generate(ds, div, i));
+    }
     const bare = this.cfg.bareArrayOnTop && call.query.has('$top') && !next;
     this.ok(res, call, 200, pageJsonFromRows(parts, next, undefined, bare), JSON_TYPE);
   }
