@@ -269,7 +269,7 @@ function csvField(text: string, delimiter: string): string {
  * an empty string rather than NULL.
  */
 export async function writeCsv(
-  columns: readonly { readonly name: string; readonly type: ColumnType }[],
+  columns: readonly { readonly name: string; readonly type: ColumnType; readonly decimalComma?: boolean; readonly dayFirst?: boolean }[],
   batches: AsyncIterable<RowBatch>,
   out: NodeJS.WritableStream,
   options: { readonly delimiter?: string; readonly header?: boolean } = {},
@@ -289,7 +289,7 @@ export async function writeCsv(
         if (j > 0) lineText += d;
         const v = order[j] < 0 ? null : row[order[j]];
         if (v === '') lineText += '""';
-        else if (v !== null && v !== undefined) lineText += csvField(formatText(v, types[j]), d);
+        else if (v !== null && v !== undefined) lineText += csvField(formatText(v, types[j], columns[j]), d);
       }
       chunk += lineText + '\r\n';
     }

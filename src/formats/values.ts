@@ -13,6 +13,8 @@ export interface InferredColumn {
   readonly type: ColumnType;
   /** Decimals written with a comma ("1.234,56"), as Dutch Excel exports do. */
   readonly decimalComma?: boolean;
+  /** Dates (and timestamps) written day first ("31-12-2024"), as Dutch Excel exports do. */
+  readonly dayFirst?: boolean;
 }
 
 /** Marks a raw value that does not fit the column's type. */
@@ -114,6 +116,8 @@ export class TypeGuesser {
   private date = true;
   private ts = true;
   private jsFloat = false;
+  private isoDates = false;
+  private dayFirstDates = false;
 
   constructor(allowDecimalComma: boolean) {
     this.decComma = allowDecimalComma;
@@ -168,6 +172,10 @@ export class TypeGuesser {
     if (this.decComma && !DEC_COMMA_RE.test(s)) this.decComma = false;
     if (this.date && parseDateText(s) === undefined) this.date = false;
     if (this.ts && parseDateText(s) === undefined && parseTimestampText(s) === undefined) this.ts = false;
+    if (this.date || this.ts) {
+      if (NL_DATE_RE.test(s) || NL_TS_RE.test(s)) this.dayFirstDates = true;
+      else this.isoDates = true;
+    }
   }
 
   result(name: string): InferredColumn {
@@ -177,8 +185,9 @@ export class TypeGuesser {
     if (this.int && this.int64) return { name, type: 'bigint' };
     if (this.decPoint) return { name, type: this.jsFloat ? 'double' : 'decimal' };
     if (this.decComma) return { name, type: 'decimal', decimalComma: true };
-    if (this.date) return { name, type: 'date' };
-    if (this.ts) return { name, type: 'timestamp' };
+    const dayFirst = this.dayFirstDates && !this.isoDates ? { dayFirst: true } : {};
+    if (this.date) return { name, type: 'date', ...dayFirst };
+    if (this.ts) return { name, type: 'timestamp', ...dayFirst };
     return { name, type: 'varchar' };
   }
 }
@@ -253,15 +262,39 @@ export function formatTimestamp(d: Date): string {
   return ms === 0 ? base : `${base}.${pad(ms, 3)}`;
 }
 
-/** A value as text for CSV: dates by the column type, bigints exact, blobs as base64. */
-export function formatText(v: Value, type: ColumnType): string {
+/** How a file writes its values, as a reader found them (InferredColumn's decimalComma and dayFirst). */
+export interface TextStyle {
+  readonly decimalComma?: boolean;
+  readonly dayFirst?: boolean;
+}
+
+/** D-M-YYYY as DD-MM-YYYY[ HH:MM:SS]; milliseconds (which that form cannot hold) fall back to ISO. */
+function formatDayFirst(d: Date, type: ColumnType): string | undefined {
+  const date = `${pad(d.getUTCDate())}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCFullYear(), 4)}`;
+  if (type === 'date') return date;
+  if (d.getUTCMilliseconds() !== 0) return undefined;
+  return `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/**
+ * A value as text for CSV: dates by the column type, bigints exact, blobs as
+ * base64. With a style (appending to a file that has one), numbers and dates
+ * follow the file's own conventions, so its columns keep their types.
+ */
+export function formatText(v: Value, type: ColumnType, style: TextStyle = {}): string {
   if (v === null) return '';
   if (v instanceof Date) {
     if (Number.isNaN(v.getTime())) return '';
-    return type === 'date' ? formatDate(v) : formatTimestamp(v);
+    const dayFirst = style.dayFirst && (type === 'date' || type === 'timestamp') ? formatDayFirst(v, type) : undefined;
+    return dayFirst ?? (type === 'date' ? formatDate(v) : formatTimestamp(v));
   }
   if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (style.decimalComma && typeof v === 'number' && Number.isFinite(v)) {
+    // Plain digits (no exponent), so the text matches what the reader takes as a decimal-comma number.
+    const plain = Math.abs(v) < 1e21 ? v.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 }) : String(v);
+    return plain.replace('.', ',');
+  }
   return String(v);
 }
 

@@ -373,7 +373,13 @@ class FilesContainer implements Container {
         }
         if (f.format === 'csv') {
           const delimiter = size > 0 ? await this.csvDelimiter(f.path) : ',';
-          await writeCsv(columns, added, out, { header: size === 0, delimiter });
+          // Write numbers and dates the way the file already does (Dutch "10,5", "31-12-2024"), or its columns would turn to text.
+          const found = size > 0 ? (await openTable(f.path, 'csv')).columns : [];
+          const styled = columns.map((c) => {
+            const style = found.find((x) => x.name === c.name && x.type === c.type);
+            return { ...c, decimalComma: style?.decimalComma, dayFirst: style?.dayFirst };
+          });
+          await writeCsv(styled, added, out, { header: size === 0, delimiter });
         } else {
           await writeResult('ndjson', columns, added, out);
         }

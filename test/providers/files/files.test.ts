@@ -162,6 +162,24 @@ test('inserts into a semicolon CSV keep its delimiter', async () => {
   assert.equal((await rows(c, table(c, 'accounts'))).length, 3);
 });
 
+test('inserts into a Dutch CSV write its decimal comma and day-first dates, so the columns keep their types', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'sluice-files-'));
+  writeFileSync(join(root, 'bank.csv'), 'datum;omschrijving;bedrag;geboekt\n31-12-2024;Huur;-1.234,56;31-12-2024 09:15\n02-01-2025;Rente;0,15;02-01-2025 10:00\n');
+  const c = await connect(root);
+  const before = table(c, 'bank').columns.map((x) => [x.name, x.type]);
+  assert.deepEqual(before, [['datum', 'date'], ['omschrijving', 'varchar'], ['bedrag', 'decimal'], ['geboekt', 'timestamp']]);
+  const row = [new Date(Date.UTC(2025, 1, 1)), 'Nieuw', 10.5, new Date(Date.UTC(2025, 1, 1, 8, 30))];
+  for await (const r of c.write!(table(c, 'bank'), { op: 'insert', rows: { columns: ['datum', 'omschrijving', 'bedrag', 'geboekt'], rows: [row] }, signal: new AbortController().signal })) {
+    assert.equal(r.ok, true);
+  }
+  const text = readFileSync(join(root, 'bank.csv'), 'utf8');
+  assert.ok(text.endsWith('01-02-2025;Nieuw;10,5;01-02-2025 08:30:00\r\n'), text);
+  const t = table(c, 'bank');
+  assert.deepEqual(t.columns.map((x) => [x.name, x.type]), before);
+  const all = await rows(c, t);
+  assert.deepEqual(all.map((r) => r[2]), [-1234.56, 0.15, 10.5]);
+});
+
 test('an unreadable file is listed and its error is reported when scanned', async () => {
   const root = mkdtempSync(join(tmpdir(), 'sluice-files-'));
   writeFileSync(join(root, 'broken.json'), '[{"a":1},');
