@@ -130,14 +130,23 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   const settingsOption = (): Option => new Option('--settings <file>', 'settings.xml (Invantive format), .yaml or .json with the data containers');
   const formatOption = (): Option => new Option('-f, --format <format>', `result format: ${OUTPUT_FORMATS.join(' | ')}`).default('table');
   const outputOption = (): Option => new Option('-o, --output <file>', 'write results to this file instead of stdout (required for xlsx)');
+  // A settings.xml holds groups of connections (Invantive: often one connection per customer); without these the first is used.
+  const groupOption = (): Option => new Option('--group <name>', 'settings.xml group to use (default: the first)');
+  const connectionOption = (): Option => new Option('--connection <name>', 'settings.xml connection to use, e.g. one per customer (default: the first of the group)');
   const settingsOf = (cmd: Command): SessionOptions => {
-    const settings = (cmd.optsWithGlobals() as { settings?: string }).settings;
-    return settings ? { settingsPath: settings } : {};
+    const o = cmd.optsWithGlobals() as { settings?: string; group?: string; connection?: string };
+    return {
+      ...(o.settings ? { settingsPath: o.settings } : {}),
+      ...(o.group ? { group: o.group } : {}),
+      ...(o.connection ? { connection: o.connection } : {}),
+    };
   };
 
   program
     .description('Query cloud accounting platforms (Exact Online, Visma.net, …) as one SQL database.\nWithout a command: the interactive SQL shell (or, with piped input, run the SQL read from stdin).')
     .addOption(settingsOption())
+    .addOption(groupOption())
+    .addOption(connectionOption())
     .showHelpAfterError('(run sluice --help for usage)')
     .exitOverride()
     .allowExcessArguments()
@@ -160,6 +169,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     .addOption(formatOption())
     .addOption(outputOption())
     .addOption(settingsOption())
+    .addOption(groupOption())
+    .addOption(connectionOption())
     .action(async (sql: string, flags: OutputFlags, cmd: Command) => {
       checkFlags(flags);
       await withSession(settingsOf(cmd), (session) => runText(session, sql, flags));
@@ -172,6 +183,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     .addOption(formatOption())
     .addOption(outputOption())
     .addOption(settingsOption())
+    .addOption(groupOption())
+    .addOption(connectionOption())
     .action(async (file: string, flags: OutputFlags, cmd: Command) => {
       checkFlags(flags);
       let script: string;

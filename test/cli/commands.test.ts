@@ -193,6 +193,14 @@ test('--settings reaches the session, before or after the command', async () => 
   assert.deepEqual(none.options, [{}]);
 });
 
+test('--group and --connection pick a settings.xml connection other than the first (one per customer)', async () => {
+  const r = await cli(['--settings', 'my.xml', '--group', 'Klanten', 'query', 'select * from accounts', '--connection', 'Bakkerij De Vries'], session());
+  assert.equal(r.code, 0);
+  assert.deepEqual(r.options, [{ settingsPath: 'my.xml', group: 'Klanten', connection: 'Bakkerij De Vries' }]);
+  const piped = await cli(['run', '-', '--connection', 'Jansen'], session(), 'select * from accounts;');
+  assert.deepEqual(piped.options, [{ connection: 'Jansen' }]);
+});
+
 test('sluice without a command runs piped stdin as a script', async () => {
   const r = await cli([], session(), 'select * from accounts\n');
   assert.equal(r.code, 0);
