@@ -71,7 +71,8 @@ export function writeValue(col: ExactColumn, v: Value): Json {
   switch (col.edmType) {
     case 'Edm.Guid':
       if (typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) return v.toLowerCase();
-      throw bad();
+      // Users naturally write the account code they see in Exact ("1000"); references take the row's ID.
+      throw new WriteTypeError(`${bad().message} (the ID of the row it refers to, not its code)`);
     case 'Edm.Int16':
     case 'Edm.Int32':
     case 'Edm.Int64':

@@ -272,6 +272,10 @@ describe('ExactOnlineAll against the simulator', () => {
       drain(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Name', 'CreditLinePurchase'], rows: [['Typo B.V.', 'lots']] }, partition: p, signal })),
       (e: SluiceError) => e.code === 'EOL062' && /CreditLinePurchase expects Double/.test(e.message),
     );
+    await assert.rejects(
+      drain(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Name', 'Parent'], rows: [['Dochter B.V.', '1000']] }, partition: p, signal })),
+      (e: SluiceError) => e.code === 'EOL062' && /Parent expects Guid, got '1000' \(the ID of the row it refers to, not its code\)/.test(e.message),
+    );
     await assert.rejects(drain(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Name', 'Nonsense'], rows: [['X', 1]] }, partition: p, signal })), (e: SluiceError) => e.code === 'EOL061');
     assert.equal(sim.stats().calls, 0);
     const codes = (await readAll(c, 'Accounts', { columns: ['Code'], conjuncts: [{ kind: 'compare', column: 'Code', op: '=', value: '777002' }] }, [p])).rows;
