@@ -16,6 +16,7 @@ import type { RegisterCommand } from './commands/index.js';
 import { runDemo } from './demo.js';
 import type { OpenSession } from './engine.js';
 import { KEYWORDS } from './keywords.js';
+import { closestKeyword } from '../sql/keywords.js';
 import { checkOutputFile, createOutput, OUTPUT_FORMATS, parseFormat, type OutputFormat } from './output/index.js';
 import { describeError, runScript } from './run.js';
 import { Shell } from './shell.js';
@@ -153,8 +154,10 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
     .action(async (_opts: unknown, cmd: Command) => {
       if (cmd.args.length > 0) {
-        const names = program.commands.map((c) => c.name()).join(', ');
-        throw new SluiceError('CLI005', `Unknown command "${cmd.args[0]}".`, { hint: `Commands: ${names}; sluice --help explains them.` });
+        const commands = program.commands.map((c) => c.name());
+        const meant = closestKeyword(cmd.args[0], commands);
+        const hint = `${meant ? `Did you mean ${meant}? ` : ''}Commands: ${commands.join(', ')}; sluice --help explains them.`;
+        throw new SluiceError('CLI005', `Unknown command "${cmd.args[0]}".`, { hint });
       }
       await withSession(settingsOf(cmd), (session) => {
         const aliases = session.containers().map((c) => c.alias).join(', ');

@@ -215,6 +215,9 @@ test('--help lists the commands and exits 0; an unknown command exits 2', async 
   for (const c of ['query', 'run', 'demo', '--settings']) assert.ok(help.stdout.includes(c), c);
   const bad = await cli(['frobnicate'], session());
   assert.equal(bad.code, 2);
+  const typo = await cli(['querry', 'select * from accounts'], session());
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /CLI005: Unknown command "querry"\.\n {2}hint: Did you mean query\?/);
 });
 
 test('--output into a folder that does not exist is a clear error before anything runs, not a crash', async () => {
