@@ -33,7 +33,10 @@ export function describeError(err: unknown, env: NodeJS.ProcessEnv = process.env
 }
 
 function reportSummary(summary: StatementSummary, stderr: Writable): void {
+  // The engine also words each failed partition as a warning (naming the table); say it once.
+  const told = summary.warnings.map((w) => w.toLowerCase());
   for (const f of summary.failedPartitions) {
+    if (told.some((w) => w.includes(`partition ${f.partition} of ${f.container} failed`.toLowerCase()))) continue;
     stderr.write(`warning: partition ${f.partition} of ${f.container} failed: ${redact(f.message)}\n`);
   }
   for (const w of summary.warnings) stderr.write(`warning: ${redact(w)}\n`);

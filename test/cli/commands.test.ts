@@ -28,6 +28,14 @@ function session(): FakeSession {
     'explain select * from accounts': { explain: ['scan accounts@eol: $filter Code eq 1', 'estimated remote calls: 1'] },
     'select * from broken': { error: new Error('socket hang up\n    at secret stack line') },
     'select * from partial': { columns: [{ name: 'x', type: 'integer' }], rows: [[1]], warnings: ['partition 2 of eol failed: 401'] },
+    // What the engine reports for one failed partition: the structured failure and a warning naming the table.
+    'select * from halfway': {
+      columns: [{ name: 'x', type: 'integer' }],
+      rows: [[1]],
+      failedPartitions: [{ container: 'vismanet', partition: '1896329', message: 'invalid_client' }],
+      warnings: ['Partition 1896329 of vismanet failed reading customer_getall: invalid_client'],
+    },
+    'select * from lost': { columns: [{ name: 'x', type: 'integer' }], rows: [], failedPartitions: [{ container: 'eol', partition: '7', message: 'timeout' }] },
   });
 }
 
@@ -130,6 +138,14 @@ test('warnings from a statement summary go to stderr', async () => {
   const r = await cli(['query', 'select * from partial'], session());
   assert.equal(r.code, 0);
   assert.equal(r.stderr, 'warning: partition 2 of eol failed: 401\n');
+});
+
+test('a failed partition is reported once, not as a warning and again as a failure', async () => {
+  const r = await cli(['query', 'select * from halfway'], session());
+  assert.equal(r.code, 0);
+  assert.equal(r.stderr, 'warning: Partition 1896329 of vismanet failed reading customer_getall: invalid_client\n');
+  const bare = await cli(['query', 'select * from lost'], session());
+  assert.equal(bare.stderr, 'warning: partition 7 of eol failed: timeout\n');
 });
 
 test('explain prints its plan lines on stdout', async () => {

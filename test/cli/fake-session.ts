@@ -11,7 +11,12 @@ import type { Statement } from '../../src/sql/ast.js';
 import { SluiceError } from '../../src/util/errors.js';
 
 export type FakeAnswer =
-  | { readonly columns: readonly ResultColumn[]; readonly rows: readonly (readonly Value[])[]; readonly warnings?: readonly string[] }
+  | {
+      readonly columns: readonly ResultColumn[];
+      readonly rows: readonly (readonly Value[])[];
+      readonly warnings?: readonly string[];
+      readonly failedPartitions?: StatementSummary['failedPartitions'];
+    }
   | { readonly message: string }
   | { readonly explain: readonly string[] }
   | { readonly error: SluiceError | Error }
@@ -22,8 +27,8 @@ export type FakeAnswer =
 
 const NO_STATEMENT = { kind: 'select' } as unknown as Statement;
 
-function summary(rows: number, warnings: readonly string[] = []): () => StatementSummary {
-  return () => ({ rows, remoteCalls: 0, elapsedMs: 5, failedPartitions: [], warnings });
+function summary(rows: number, warnings: readonly string[] = [], failedPartitions: StatementSummary['failedPartitions'] = []): () => StatementSummary {
+  return () => ({ rows, remoteCalls: 0, elapsedMs: 5, failedPartitions, warnings });
 }
 
 export function fakeTable(name: string, columns: readonly string[], alias = 'inmemorystorage'): TableInfo {
@@ -100,7 +105,7 @@ export class FakeSession implements Session {
           yield { columns: columns.map((c) => c.name), rows: rows.slice(0, half) };
           if (rows.length > half) yield { columns: columns.map((c) => c.name), rows: rows.slice(half) };
         }
-        yield { kind: 'rows', statement: NO_STATEMENT, columns, batches: batches(), summary: summary(rows.length, answer.warnings) };
+        yield { kind: 'rows', statement: NO_STATEMENT, columns, batches: batches(), summary: summary(rows.length, answer.warnings, answer.failedPartitions) };
       }
     }
   }
