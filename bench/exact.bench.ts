@@ -24,7 +24,7 @@
  *  (c) `where Division = X and ID = '…'`: exactly one call.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSession } from '../src/engine/index.js';
@@ -49,6 +49,17 @@ function load(): string {
     return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average/, 'load average');
   } catch {
     return 'load average unknown';
+  }
+}
+
+/** CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }
 
@@ -163,15 +174,54 @@ async function main(): Promise<void> {
     const serviceMs = Math.max(0, (performance.now() - c0) / calCalls - LATENCY);
     console.log(`calibration: ${calCalls} sequential 1,000-row pages, ${(serviceMs + LATENCY).toFixed(0)} ms a call = ${LATENCY} ms latency + ${serviceMs.toFixed(0)} ms service`);
 
+    // The same pages through the engine, one division alone: what a call costs
+    // a lane of the engine (parse, convert, append to the local table) without
+    // other lanes competing.
+    {
+      const e0 = performance.now();
+      await stats(true);
+      await run(session, `select ID, AmountDC, Date, GLAccount, Division from exactonlinerest..transactionlines@eol where Division = ${calDivision}`);
+      const n = (await stats()).calls;
+      console.log(`calibration through the engine, one division: ${n} calls, ${((performance.now() - e0) / n).toFixed(0)} ms a call`);
+    }
+
+    // The same full read by the connector's HTTP layer alone (no engine), P
+    // divisions at a time: separates what the simulator and the wire allow
+    // from what the engine adds (parsing into rows, the local table).
+    {
+      await stats(true);
+      const h0 = performance.now();
+      const simCpu0 = procCpuSeconds(child.pid);
+      let next = 0;
+      const lane = async () => {
+        while (next < sim.divisions.length) {
+          const d = sim.divisions[next++];
+          for await (const _ of naive.http.pages(`${sim.baseUrl}/api/v1/${d}/sync/Financial/TransactionLines?$select=ID,AmountDC,Date,GLAccount,Timestamp&$filter=Timestamp gt 0L`, { division: String(d), endpoint: 'sync/Financial/TransactionLines' }))
+            void _;
+        }
+      };
+      await Promise.all(Array.from({ length: P }, lane));
+      const ms = performance.now() - h0;
+      const n = (await stats()).calls;
+      const k = Math.ceil(LINES / 1000);
+      console.log(
+        `HTTP layer alone, TransactionLines, ${P} divisions at a time: ${n} calls, wall ${(ms / 1000).toFixed(2)} s vs lower bound ${(lowerBoundMs(n, k) / 1000).toFixed(2)} s = ${(ms / lowerBoundMs(n, k)).toFixed(2)}×; simulator CPU ${(procCpuSeconds(child.pid) - simCpu0).toFixed(1)} s`,
+      );
+    }
+
     const results: { name: string; calls: number; minCalls: number; ms: number; boundMs: number; serviceBoundMs: number; rows: number }[] = [];
     for (const [name, sql, perDivision] of [
       ['Accounts', 'select ID, Code, Name, Division from exactonlinerest..accounts@eol', ACCOUNTS],
       ['TransactionLines', 'select ID, AmountDC, Date, GLAccount, Division from exactonlinerest..transactionlines@eol', LINES],
     ] as const) {
       await stats(true);
+      const cpu0 = process.cpuUsage();
+      const simCpu0 = procCpuSeconds(child.pid);
       const t0 = performance.now();
       const rows = await run(session, sql);
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      const simCpu = procCpuSeconds(child.pid) - simCpu0;
       const st = await stats();
       const k = Math.ceil(perDivision / 1000);
       const minCalls = DIVISIONS * k;
@@ -181,7 +231,8 @@ async function main(): Promise<void> {
       console.log(
         `(a) ${name}: ${rows} rows; remote calls ${st.calls} vs minimum ${minCalls} (${DIVISIONS} × ceil(${perDivision}/1000)) = ${(st.calls / minCalls).toFixed(2)}×; ` +
           `wall ${(ms / 1000).toFixed(2)} s vs lower bound ${(boundMs / 1000).toFixed(2)} s = ${(ms / boundMs).toFixed(2)}× ` +
-          `(with the measured service time: bound ${(serviceBoundMs / 1000).toFixed(2)} s = ${(ms / serviceBoundMs).toFixed(2)}×); 429s ${st.status429}`,
+          `(with the measured service time: bound ${(serviceBoundMs / 1000).toFixed(2)} s = ${(ms / serviceBoundMs).toFixed(2)}×); 429s ${st.status429}; ` +
+          `CPU: engine process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, simulator process ${simCpu.toFixed(1)} s`,
       );
     }
 

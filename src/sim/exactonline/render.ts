@@ -117,12 +117,35 @@ export function escapeDates(json: string): string {
 interface Compiled {
   /** Distinct per plan: part of the fragment cache key. */
   readonly id: number;
-  readonly names: readonly string[];
-  readonly prefixes: readonly string[];
-  /** 0 value, 1 date, 2 navigation (deferred). */
-  readonly kinds: Uint8Array;
-  /** `/Name"}}` closing each deferred uri. */
-  readonly navTails: readonly string[];
+  /** The columns' part of a row: `,"Name":value…` (see `compileColumns`). */
+  readonly columns: ColumnsRenderer;
+}
+
+type ColumnsRenderer = (row: Row, uriOpen: string, value: (v: SimValue | undefined) => string) => string;
+
+/**
+ * Compile a plan to a function that reads each column as `row["Name"]`.
+ * A loop over names would make every read a megamorphic keyed load (the
+ * profile's largest rendering cost); one function per plan reads each
+ * property at a fixed place, which V8 caches per row shape. Names come from
+ * the catalog and are embedded as JSON string literals, so any name is safe.
+ */
+function compileColumns(list: readonly ColPlan[]): ColumnsRenderer {
+  const lines: string[] = ['let out = "", v;'];
+  for (const p of list) {
+    const prefix = `,${JSON.stringify(p.name)}:`;
+    if (p.nav) {
+      const tail = `${JSON.stringify(`/${p.name}`).slice(1, -1)}"}}`;
+      lines.push(`out += ${JSON.stringify(`${prefix}{"__deferred":{"uri":`)} + uriOpen + ${JSON.stringify(tail)};`);
+    } else if (p.date) {
+      lines.push(`v = row[${JSON.stringify(p.name)}]; out += ${JSON.stringify(prefix)} + (typeof v === "number" ? ${JSON.stringify('"\\/Date(')} + v + ${JSON.stringify(')\\/"')} : value(v));`);
+    } else {
+      lines.push(`v = row[${JSON.stringify(p.name)}]; out += ${JSON.stringify(prefix)} + value(v);`);
+    }
+  }
+  lines.push('return out;');
+  // The body is generated from catalog names, each embedded as a JSON literal.
+  return new Function('row', 'uriOpen', 'value', lines.join('\n')) as ColumnsRenderer;
 }
 
 const compiledPlans = new WeakMap<readonly ColPlan[], Compiled>();
@@ -134,13 +157,7 @@ function compile(cols: readonly ColPlan[]): Compiled {
   // A name selected twice appears once, in its first place, as an object's key would.
   const seen = new Set<string>();
   const list = cols.filter((p) => (seen.has(p.name) ? false : (seen.add(p.name), true)));
-  c = {
-    id: nextPlanId++,
-    names: list.map((p) => p.name),
-    prefixes: list.map((p) => `,${JSON.stringify(p.name)}:`),
-    kinds: Uint8Array.from(list.map((p) => (p.nav ? 2 : p.date ? 1 : 0))),
-    navTails: list.map((p) => `${JSON.stringify(`/${p.name}`).slice(1, -1)}"}}`),
-  };
+  c = { id: nextPlanId++, columns: compileColumns(list) };
   compiledPlans.set(cols, c);
   return c;
 }
@@ -198,19 +215,7 @@ export function rowJson(ctx: RenderContext, row: Row): string {
   // A guid key is hex and needs no escaping; other keys may hold quotes or backslashes.
   const keyLit = keyLiteral(ctx.ep, row);
   const uriOpen = head.guidKey ? `${head.uriOpen}(${keyLit})` : `${head.uriOpen}${jsonString(`(${keyLit})`).slice(1, -1)}`;
-  let out = `{"__metadata":{"uri":${uriOpen}${head.typePart}`;
-  const { names, prefixes, kinds, navTails } = c;
-  for (let i = 0; i < names.length; i++) {
-    const kind = kinds[i];
-    if (kind === 2) {
-      out += `${prefixes[i]}{"__deferred":{"uri":${uriOpen}${navTails[i]}`;
-      continue;
-    }
-    const v = row[names[i]];
-    if (kind === 1 && typeof v === 'number') out += `${prefixes[i]}"\\/Date(${v})\\/"`;
-    else out += prefixes[i] + jsonValue(v);
-  }
-  return `${out}}`;
+  return `{"__metadata":{"uri":${uriOpen}${head.typePart}${c.columns(row, uriOpen, jsonValue)}}`;
 }
 
 /**
@@ -285,6 +290,22 @@ export class FragmentCache {
     return id;
   }
 
+  /** Pages asked for before, by (context, first row): only their rows are worth keeping. */
+  private readonly seenPages = new BoundedCache<number, true>(100_000);
+
+  /**
+   * Whether a page was asked for before. A page read once (a scan) gains
+   * nothing from caching its rows, which would only cost a copy and garbage
+   * collection; a page read again (retries, benchmarks, polling) is cached
+   * from its second read on.
+   */
+  seenBefore(id: number, start: number): boolean {
+    const k = id * 67_108_864 + start;
+    if (this.seenPages.get(k) !== undefined) return true;
+    this.seenPages.set(k, true);
+    return false;
+  }
+
   /** Row `index`'s JSON in context `id`; `make` generates the row on a miss. */
   get(id: number, ctx: RenderContext, index: number, make: () => Row): string {
     const k = id * 67_108_864 + index;
@@ -302,6 +323,7 @@ export class FragmentCache {
   clear(): void {
     this.cache.clear();
     this.contexts.clear();
+    this.seenPages.clear();
   }
 
   get size(): number {

@@ -655,12 +655,13 @@ export class ExactServer {
   private writeBasePage(res: ServerResponse, call: ApiCall, ctx: RenderContext, ds: Dataset, start: number, end: number, next: string | undefined): void {
     const parts = new Array<string>(Math.max(0, end - start));
     const div = call.division;
-    if (end - start > 100) {
-      // Bulk and sync pages (1,000 rows) are read once by the clients that use
-      // them; caching their rows only feeds the garbage collector.
+    // Bulk and sync pages (1,000 rows) are read once by the clients that use
+    // them, and so is any page seen for the first time: caching those rows
+    // would only feed the garbage collector.
+    const id = end - start > 100 ? -1 : this.fragments.context(ctx);
+    if (id < 0 || !this.fragments.seenBefore(id, start)) {
       for (let i = start; i < end; i++) parts[i - start] = rowJson(ctx, this.store.generate(ds, div, i));
     } else {
-      const id = this.fragments.context(ctx);
       for (let i = start; i < end; i++) parts[i - start] = this.fragments.get(id, ctx, i, () => this.store.generate(ds, div, i));
     }
     const bare = this.cfg.bareArrayOnTop && call.query.has('$top') && !next;
