@@ -124,6 +124,11 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
       for (const [name, v] of Object.entries(values)) {
         const c = cols.get(name.toLowerCase()) as ExactColumn;
         if (request.op === 'update' && e.key.includes(c.name)) continue;
+        // Exact would answer 500 "Mandatory: …" per row; say it before the first call, as inserts do.
+        if (request.op === 'update' && c.mandatory && (v === null || v === undefined)) {
+          rowProblems.push(`${c.name} is mandatory and cannot be emptied`);
+          continue;
+        }
         if (c.readOnly && v !== null && v !== undefined && !e.key.includes(c.name)) {
           rowProblems.push(`${c.name} is read-only`);
           continue;

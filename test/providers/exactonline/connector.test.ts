@@ -277,6 +277,10 @@ describe('ExactOnlineAll against the simulator', () => {
       (e: SluiceError) => e.code === 'EOL062' && /Parent expects Guid, got '1000' \(the ID of the row it refers to, not its code\)/.test(e.message),
     );
     await assert.rejects(drain(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Name', 'Nonsense'], rows: [['X', 1]] }, partition: p, signal })), (e: SluiceError) => e.code === 'EOL061');
+    await assert.rejects(
+      drain(c.write(table(c, 'Accounts'), { op: 'update', rows: { columns: ['ID', 'Name'], rows: [['a60a83b7-0001-4019-8111-000000000000', null]] }, partition: p, signal })),
+      (e: SluiceError) => e.code === 'EOL062' && /Name is mandatory and cannot be emptied/.test(e.message),
+    );
     assert.equal(sim.stats().calls, 0);
     const codes = (await readAll(c, 'Accounts', { columns: ['Code'], conjuncts: [{ kind: 'compare', column: 'Code', op: '=', value: '777002' }] }, [p])).rows;
     assert.deepEqual(codes, [], 'the good row of the failed batch was not written');
