@@ -69,6 +69,17 @@ export function readBody(req: IncomingMessage, limit = 10 * 1024 * 1024): Promis
   });
 }
 
+/** When each held answer may leave (performance.now() time). */
+const holds = new WeakMap<ServerResponse, number>();
+
+/**
+ * Hold `res`'s answer until `due`: `send` then waits for whatever is left
+ * of the latency instead of the handler waiting before it starts work.
+ */
+export function holdUntil(res: ServerResponse, due: number): void {
+  holds.set(res, due);
+}
+
 /** Send a complete answer; `truncate` sends half the body then drops the connection. */
 export function send(
   res: ServerResponse,
@@ -77,6 +88,17 @@ export function send(
   body: string | Buffer,
   truncate = false,
 ): void {
+  const due = holds.get(res);
+  if (due !== undefined) {
+    holds.delete(res);
+    const wait = due - performance.now();
+    if (wait >= 1) {
+      setTimeout(() => {
+        if (!res.destroyed && !res.writableEnded) send(res, status, headers, body, truncate);
+      }, wait);
+      return;
+    }
+  }
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   if (truncate && buf.length > 1) {
     res.writeHead(status, { ...headers, 'Content-Length': buf.length });

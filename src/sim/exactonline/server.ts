@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type { Clock } from '../../util/clock.js';
-import { drawLatency, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
+import { drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
 import { Rng } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
@@ -254,11 +254,16 @@ export class ExactServer {
     // Fault injection happens before anything else, like a flaky network or gateway.
     const f = cfg.faults;
     const delay = drawLatency(cfg.latency, this.rng);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (f.resetRate > 0 && this.rng.chance(f.resetRate)) {
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       req.socket.destroy();
       return;
     }
+    // The latency is the time to the answer, counted from the request's
+    // arrival: the simulator does its work inside it, as the real API's own
+    // processing is part of what its clients see as latency. So its CPU time
+    // adds nothing to a call unless the work takes longer than the latency.
+    if (delay > 0) holdUntil(res, performance.now() + delay);
     const truncate = f.truncateRate > 0 && this.rng.chance(f.truncateRate);
 
     const auth = req.headers.authorization ?? '';
