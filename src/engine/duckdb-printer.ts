@@ -301,6 +301,14 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
         if (e.op === '+' && l === 'number' && r === 'date') return `(CAST(${right} AS TIMESTAMP) + to_microseconds(CAST(round((${left}) * 86400000000) AS BIGINT)))`;
         if (e.op === '-' && l === 'date' && r === 'date') return `((epoch(CAST(${left} AS TIMESTAMP)) - epoch(CAST(${right} AS TIMESTAMP))) / 86400.0)`;
       }
+      if (COMPARISONS.has(e.op) && ctx.kindOf) {
+        // Like Oracle, text compared with a number literal compares as numbers — the same for = and >.
+        // TRY_CAST: a text value that is not a number matches no numeric comparison instead of failing the query.
+        const l = ctx.kindOf(e.left);
+        const r = ctx.kindOf(e.right);
+        if (l === 'string' && isNumberLiteral(e.right)) return `(TRY_CAST(${printExpr(e.left, ctx)} AS DOUBLE) ${e.op} ${printExpr(e.right, ctx)})`;
+        if (r === 'string' && isNumberLiteral(e.left)) return `(${printExpr(e.left, ctx)} ${e.op} TRY_CAST(${printExpr(e.right, ctx)} AS DOUBLE))`;
+      }
       const op = e.op === 'and' ? 'AND' : e.op === 'or' ? 'OR' : e.op;
       return `(${printExpr(e.left, ctx)} ${op} ${printExpr(e.right, ctx)})`;
     }
@@ -333,6 +341,12 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
       return `CAST(${printExpr(e.expr, ctx)} AS ${printType(e.type)})`;
   }
   throw new SluiceError('ENG131', `Cannot print expression of kind ${(e as { kind: string }).kind}.`);
+}
+
+const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
+
+function isNumberLiteral(e: Expr): boolean {
+  return (e.kind === 'Literal' && e.type === 'number') || (e.kind === 'Unary' && e.op === '-' && isNumberLiteral(e.operand));
 }
 
 function spanDetails(e: { span?: { start: { line: number; column: number } } }) {

@@ -53,8 +53,9 @@ import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
+import { translateDuckError } from './duck-errors.js';
 import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
-import type { ExprKind } from './functions.js';
+import { FUNCTIONS, type ExprKind } from './functions.js';
 import { duckTypeName, LocalDb, quoteIdent } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
 import { loadSettings } from './settings.js';
@@ -124,6 +125,9 @@ export class SluiceSession implements Session, SessionIntrospection {
   private readonly clock: Clock;
   private readonly pendingTemps: string[] = [];
   private readonly syncJournal = new SyncJournal();
+  /** Temp relation → the user's name for what it holds, so DuckDB errors can speak the user's names. */
+  private readonly relationLabels = new Map<string, string>();
+  private duckFunctions: string[] | undefined;
   private closed = false;
 
   private constructor(
@@ -289,8 +293,24 @@ export class SluiceSession implements Session, SessionIntrospection {
         // The statement's own error is the one worth reporting.
       }
       if (state.signal.aborted) throw cancelled();
-      throw toSluiceError(e, 'ENG999');
+      throw await this.userError(e, statement, text);
     }
+  }
+
+  /** Any failure as the SluiceError a user sees: DuckDB's own wording never leaks (duck-errors.ts). */
+  private async userError(e: unknown, statement: Statement, text: string | undefined): Promise<SluiceError> {
+    const err = toSluiceError(e, 'ENG999');
+    if (err.code !== 'ENG500') return err;
+    if (this.duckFunctions === undefined) {
+      try {
+        const r = await this.db.all("SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('scalar', 'aggregate') AND function_name NOT LIKE '%\\_%' ESCAPE '\\'");
+        this.duckFunctions = r.rows.map((x) => String(x[0]));
+      } catch {
+        this.duckFunctions = [];
+      }
+    }
+    const names = [...Object.keys(FUNCTIONS), ...this.duckFunctions];
+    return translateDuckError(err, { statement, text, relations: this.relationLabels, functionNames: () => names });
   }
 
   private async releaseTemps(state: RunState): Promise<void> {
@@ -597,7 +617,10 @@ export class SluiceSession implements Session, SessionIntrospection {
     }
     if (scan) {
       const names = await scanAll(this.db, plans, state, this.settingsMap);
-      plans.forEach((p, i) => relation.set(p.ref.node, quoteIdent(names[i])));
+      plans.forEach((p, i) => {
+        relation.set(p.ref.node, quoteIdent(names[i]));
+        this.relationLabels.set(names[i], `${p.ref.table.name}@${p.ref.container.alias}`);
+      });
     } else {
       for (const p of plans) relation.set(p.ref.node, `<scan of ${p.ref.table.name}@${p.ref.container.alias}>`);
     }
@@ -640,6 +663,7 @@ export class SluiceSession implements Session, SessionIntrospection {
     // Dropped at the start of the next statement, by which time the stream is consumed (or abandoned).
     this.pendingTemps.push(...state.temps.splice(0));
     let rows = 0;
+    const userError = (e: unknown, st: Statement, t: string | undefined) => this.userError(e, st, t);
     async function* batches(): AsyncIterable<RowBatch> {
       try {
         for await (const b of stream.batches) {
@@ -649,7 +673,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         }
       } catch (e) {
         if (signal.aborted) throw cancelled();
-        throw e;
+        throw await userError(e, statement, text);
       } finally {
         signal.removeEventListener('abort', onAbort);
         state.finishedAt = state.now();

@@ -1,0 +1,126 @@
+/**
+ * Turns a failure of the embedded DuckDB (ENG500 from local.ts) into an error
+ * in the user's terms: a stable code per kind of failure, the user's table and
+ * function names instead of the printed SQL's temp relations, and the place in
+ * the statement the failure is about. The session calls this for every
+ * statement that fails; the SQL the engine generated never reaches the user.
+ */
+import type { Expr, FunctionCall, Statement } from '../sql/ast.js';
+import { SluiceError, type SqlLocation } from '../util/errors.js';
+import { locationOf, suggestions } from './binder.js';
+
+export interface DuckErrorContext {
+  readonly statement: Statement;
+  readonly text: string | undefined;
+  /** Temp relation name (as DuckDB knows it) → the name the user wrote. */
+  readonly relations: ReadonlyMap<string, string>;
+  /** The function names a user may call, for did-you-mean. */
+  readonly functionNames: () => readonly string[];
+}
+
+type Node = { kind?: unknown; span?: Expr['span'] };
+
+/** Every AST node under `root` (depth first, source order) that `pred` accepts. */
+function findNodes<T>(root: unknown, pred: (n: Node) => n is Node & T, out: T[] = []): T[] {
+  if (Array.isArray(root)) {
+    for (const x of root) findNodes(x, pred, out);
+  } else if (root !== null && typeof root === 'object') {
+    const n = root as Node;
+    if (typeof n.kind === 'string' && pred(n)) out.push(n);
+    for (const [k, v] of Object.entries(root)) if (k !== 'span' && v !== null && typeof v === 'object') findNodes(v, pred, out);
+  }
+  return out;
+}
+
+const isCall = (n: Node): n is Node & FunctionCall => n.kind === 'FunctionCall';
+
+function callsIn(statement: Statement): FunctionCall[] {
+  return findNodes<FunctionCall>(statement, isCall);
+}
+
+function hasStringLiteral(e: unknown, value: string): boolean {
+  return findNodes<Expr>(e, (n): n is Node & Expr => n.kind === 'Literal' && (n as { value?: unknown }).value === value).length > 0;
+}
+
+function kindWord(duckType: string): string {
+  const t = duckType.toUpperCase();
+  if (/^(DOUBLE|FLOAT|REAL|DECIMAL|INTEGER|BIGINT|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|INT)/.test(t)) return 'a number';
+  if (/^(DATE|TIMESTAMP)/.test(t)) return 'a date';
+  if (t.startsWith('BOOLEAN')) return 'a boolean';
+  if (t.startsWith('UUID')) return 'a guid';
+  return `type ${duckType.toLowerCase()}`;
+}
+
+/** Replace the engine's relation names by the user's, and drop DuckDB's class prefix. */
+function userText(message: string, relations: ReadonlyMap<string, string>): string {
+  let m = message.split('\n')[0].replace(/^[A-Za-z ]+ Error:\s*/, '');
+  m = m.replace(/"?(__sluice_[a-z]+_\d+)"?/g, (whole, name: string) => relations.get(name) ?? 'a scanned table');
+  m = m.replace(/"mem_[^"]*"\."([^"]*)"/g, '$1');
+  return m;
+}
+
+function where(span: Expr['span'], text: string | undefined): { location?: SqlLocation } {
+  const location = locationOf(span, text);
+  return location ? { location } : {};
+}
+
+/** The DuckDB failure `e` (an ENG500 SluiceError) as the user should see it; other errors pass unchanged. */
+export function translateDuckError(e: SluiceError, c: DuckErrorContext): SluiceError {
+  if (e.code !== 'ENG500') return e;
+  const raw = e.details.cause instanceof Error ? e.details.cause.message : e.message.replace(/^The local query engine failed:\s*/, '');
+  const message = raw.split('\n')[0];
+  const text = userText(message, c.relations);
+
+  let m = /column "([^"]+)" must appear in the GROUP BY clause/i.exec(message);
+  if (m) {
+    const name = m[1];
+    const refs = findNodes<Expr & { name: string }>(c.statement, (n): n is Node & Expr & { name: string } => n.kind === 'ColumnRef' && String((n as { name?: unknown }).name).toLowerCase() === name.toLowerCase());
+    return new SluiceError('ENG510', `${name} must appear in GROUP BY or be used in an aggregate function.`, {
+      ...where(refs[0]?.span, c.text),
+      hint: `Add ${name} to the group by, or aggregate it, for example max(${name}).`,
+    });
+  }
+
+  m = /(?:Scalar|Aggregate|Table|Window)? ?Function with name "?([\w.]+)"? does not exist/i.exec(message);
+  if (m) {
+    const name = m[1];
+    const call = callsIn(c.statement).find((f) => f.name.toLowerCase() === name.toLowerCase());
+    const hint = suggestions(name, c.functionNames());
+    return new SluiceError('ENG511', `Unknown function ${name}.`, {
+      ...where(call?.span, c.text),
+      ...(hint.length ? { hint: `Did you mean ${hint.join(', ')}?` } : {}),
+    });
+  }
+
+  m = /Could not convert string '(.*?)' to ([A-Z_]+(?:\(\d+,\s*\d+\))?)/.exec(message) ?? /Could not convert string "(.*?)" to ([A-Z_]+)/.exec(message);
+  if (m) {
+    const [, value, type] = m;
+    return conversion(c, value, kindWord(type), ['to_number', 'cast', 'to_date', 'to_char']);
+  }
+
+  m = /Could not parse string "(.*?)" according to format specifier "(.*?)"/.exec(message);
+  if (m) {
+    return conversion(c, m[1], 'a date', ['to_date', 'to_timestamp']);
+  }
+
+  m = /Cannot compare values of type (\w+) and type (\w+)/.exec(message);
+  if (m) {
+    return new SluiceError('ENG514', `Cannot compare ${kindWord(m[1]).replace(/^type /, '')} with ${kindWord(m[2].replace(/_LITERAL$/, '')).replace(/^type /, '')}.`, {
+      ...where(c.statement.span, c.text),
+      hint: 'Convert one side explicitly, for example with to_number(...) or to_char(...).',
+    });
+  }
+
+  return new SluiceError('ENG500', `The statement could not be run: ${text}`, { ...where(c.statement.span, c.text), cause: e.details.cause });
+}
+
+function conversion(c: DuckErrorContext, value: string, target: string, functions: readonly string[]): SluiceError {
+  const calls = callsIn(c.statement);
+  const withValue = calls.find((f) => hasStringLiteral(f.args, value));
+  const named = calls.filter((f) => functions.includes(f.name.toLowerCase()));
+  const call = withValue ?? (named.length === 1 ? named[0] : undefined);
+  const fmt = call && call.args[1]?.kind === 'Literal' && call.args[1].type === 'string' ? call.args[1].value : undefined;
+  const what = target === 'a date' && fmt ? `a date in format '${fmt}'` : target;
+  const message = call ? `${call.name}: the value '${value}' is not ${what}.` : `The value '${value}' cannot be converted to ${what}.`;
+  return new SluiceError('ENG512', message, where(call?.span ?? c.statement.span, c.text));
+}

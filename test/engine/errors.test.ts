@@ -1,0 +1,84 @@
+/**
+ * QA findings on the errors users see: DuckDB failures become located
+ * SluiceErrors in the user's names (never the generated SQL or temp table
+ * names), text compared with numbers behaves the same for = and >, and values
+ * of the wrong type are refused before anything is written.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { openSession } from '../../src/engine/index.js';
+import type { Session } from '../../src/engine/api.js';
+import { SluiceError } from '../../src/util/errors.js';
+import { fakeProvider, rows, runAll, type FakeContainer } from './helpers.js';
+
+let session: Session | undefined;
+afterEach(async () => {
+  await session?.close();
+  session = undefined;
+});
+
+async function open(): Promise<{ s: Session; fakes: FakeContainer[] }> {
+  const fp = fakeProvider();
+  session = await openSession({ providers: [fp.provider], containers: [{ alias: 'eol', provider: 'Fake', options: {} }] });
+  return { s: session, fakes: fp.containers };
+}
+
+async function failure(s: Session, script: string): Promise<SluiceError> {
+  try {
+    await runAll(s, script);
+  } catch (e) {
+    assert.ok(e instanceof SluiceError, `not a SluiceError: ${String(e)}`);
+    const shown = e.format();
+    assert.doesNotMatch(shown, /__sluice_|Generated SQL|Binder Error|Catalog Error|Conversion Error|mem_/);
+    return e;
+  }
+  assert.fail(`expected ${script} to fail`);
+}
+
+describe('DuckDB errors in the user’s terms', () => {
+  it('a column missing from GROUP BY is named and located, also on a remote table', async () => {
+    const { s } = await open();
+    const e = await failure(s, 'select customer,\n       count(*) from orders@eol');
+    assert.equal(e.code, 'ENG510');
+    assert.match(e.message, /^customer must appear in GROUP BY or be used in an aggregate/);
+    assert.deepEqual([e.details.location?.line, e.details.location?.column], [1, 8]);
+  });
+
+  it('an unknown function is located with a did-you-mean over the function library', async () => {
+    const { s } = await open();
+    const e = await failure(s, 'select 1, to_nmber(1) from dual');
+    assert.equal(e.code, 'ENG511');
+    assert.equal(e.message, 'Unknown function to_nmber.');
+    assert.equal(e.details.location?.column, 11);
+    assert.match(e.details.hint ?? '', /to_number/);
+  });
+
+  it('conversion errors say which value and which function', async () => {
+    const { s } = await open();
+    const n = await failure(s, "select to_number('abc') from dual");
+    assert.equal(n.code, 'ENG512');
+    assert.equal(n.message, "to_number: the value 'abc' is not a number.");
+    assert.equal(n.details.location?.column, 8);
+    const d = await failure(s, "select 1 x, to_date('31-13-2024','DD-MM-YYYY') from dual");
+    assert.equal(d.code, 'ENG512');
+    assert.equal(d.message, "to_date: the value '31-13-2024' is not a date in format 'DD-MM-YYYY'.");
+    assert.equal(d.details.location?.column, 13);
+  });
+
+  it('other DuckDB failures keep ENG500 but show neither SQL nor temp names', async () => {
+    const { s } = await open();
+    const e = await failure(s, "select * from orders@eol where amount = list_value(1)");
+    assert.equal(e.code.startsWith('ENG5'), true);
+  });
+});
+
+describe('text compared with a number', () => {
+  it('compares as numbers for = and > alike (Oracle converts the text)', async () => {
+    const { s } = await open();
+    await runAll(s, "create table codes (code varchar2(10)); insert into codes values ('999'); insert into codes values ('1000'); insert into codes values ('1200'); insert into codes values ('X1')");
+    assert.deepEqual(await rows(s, 'select code from codes where code > 1100 order by code'), [['1200']]);
+    assert.deepEqual(await rows(s, 'select code from codes where code = 1000'), [['1000']]);
+    assert.deepEqual(await rows(s, 'select code from codes where 1000 > code'), [['999']]);
+    assert.deepEqual(await rows(s, "select code from codes where code > '1100' order by code"), [['1200'], ['999'], ['X1']]);
+  });
+});
