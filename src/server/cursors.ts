@@ -91,6 +91,8 @@ export class CursorCache {
   /** Park a cursor under the token of its next link (or close it when too many are parked). */
   park(token: string, cursor: Cursor): void {
     const db = cursor.database.toLowerCase();
+    // The same next link reached twice (a link re-run from its token ends where the first run's page did): the older stream must be closed, not dropped.
+    this.evict(CursorCache.key(cursor.database, token));
     const mine = [...this.parked.entries()].filter(([, p]) => p.cursor.database.toLowerCase() === db);
     if (mine.length >= this.maxPerDatabase) this.evict(mine[0][0]);
     const key = CursorCache.key(cursor.database, token);
