@@ -94,6 +94,8 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
   const loaders: TableLoader[] = [];
   /** Per temp table with a tag column: the tags of scans that failed. */
   const failedTags = new Map<string, number[]>();
+  /** Per scan: how many partitions it reads and the failures, to refuse a result built from none of them. */
+  const outcomes: { tp: TablePlan; total: number; failed: { partition: string; message: string }[] }[] = [];
   const tasks: (() => Promise<void>)[] = [];
   const inner = new AbortController();
   const onOuterAbort = () => inner.abort(state.signal.reason);
@@ -130,12 +132,19 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
     loaders.push(loader);
     state.partitionsTotal += tp.partitions.length;
     const partitionColumn = tp.ref.table.partitionColumn?.toLowerCase();
+    const outcome = { tp, total: tp.partitions.length, failed: [] as { partition: string; message: string }[] };
+    outcomes.push(outcome);
     tp.partitions.forEach((partition, i) => {
       // Batches should carry the partition column; when one does not, the partition's id fills it.
       const constants = new Map<string, Value>();
       if (partitionColumn && partition) constants.set(partitionColumn, partition.id);
       if (tagged) constants.set(TAG, i);
-      tasks.push(() => scanOne(tp, partition, loader, constants, () => failedTags.get(name)?.push(i)));
+      tasks.push(() =>
+        scanOne(tp, partition, loader, constants, (message) => {
+          failedTags.get(name)?.push(i);
+          outcome.failed.push({ partition: partition?.id ?? '', message });
+        }),
+      );
     });
   }
 
@@ -148,7 +157,7 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
       elapsedMs: state.now() - state.started,
     });
 
-  async function scanOne(tp: TablePlan, partition: Partition | undefined, loader: TableLoader, constants: ReadonlyMap<string, Value>, onFailed: () => void): Promise<void> {
+  async function scanOne(tp: TablePlan, partition: Partition | undefined, loader: TableLoader, constants: ReadonlyMap<string, Value>, onFailed: (message: string) => void): Promise<void> {
     const container = tp.ref.container;
     try {
       const iterable = container.scan(tp.plan, partition, {
@@ -183,7 +192,7 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
         inner.abort(fatal);
         throw fatal;
       }
-      onFailed();
+      onFailed(message);
       state.failedPartitions.push({ container: container.alias, partition: partition.id, message });
       state.warnings.push(`Partition ${partition.id} of ${container.alias} failed reading ${tp.ref.table.name}: ${message}`);
       state.partitionsDone += 1;
@@ -201,6 +210,19 @@ export async function scanAll(db: LocalDb, plans: readonly TablePlan[], state: R
     for (const l of loaders) l.close();
   }
   if (state.signal.aborted) throw cancelled();
+  for (const o of outcomes) {
+    // Skipping failed partitions is for keeping the others' rows; with none left the result would be silently empty.
+    if (o.total === 0 || o.failed.length < o.total) continue;
+    const c = o.tp.ref.container.alias;
+    const first = o.failed[0];
+    const others = o.failed.length > 1 ? ` (and ${o.failed.length - 1} more partition${o.failed.length === 2 ? '' : 's'})` : '';
+    throw new SluiceError('ENG211', `Reading ${o.tp.ref.table.name} from ${c} failed in every partition: partition ${first.partition}: ${first.message}${others}`, {
+      container: c,
+      table: o.tp.ref.table.name,
+      partition: first.partition,
+      hint: o.failed.length > 1 ? `Failures: ${o.failed.map((f) => `${f.partition}: ${f.message}`).slice(0, 5).join('; ')}` : undefined,
+    });
+  }
   for (const [name, failed] of failedTags) {
     const table = `temp.main.${db.quote(name)}`;
     if (failed.length > 0) await db.run(`DELETE FROM ${table} WHERE ${db.quote(TAG)} IN (${failed.join(', ')})`);

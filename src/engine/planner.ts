@@ -25,6 +25,8 @@ export interface TablePlan {
   readonly fanout: string;
   /** Columns (original case) the temp table holds. */
   readonly columns: readonly string[];
+  /** Partition ids the filter asks for that are not selected with `use` (so they return no rows). */
+  readonly unselected?: readonly string[];
 }
 
 function eq(a: string, b: string): boolean {
@@ -265,6 +267,7 @@ export function planTable(ref: BoundRef, siblings: readonly BoundRef[], options:
 
   let partitions: (Partition | undefined)[];
   let fanout: string;
+  const unselected: string[] = [];
   if (table.scope === 'system' || !options.partitioned) {
     partitions = [undefined];
     fanout = table.scope === 'system' ? 'system-wide: scanned once' : 'unpartitioned: scanned once';
@@ -273,7 +276,9 @@ export function planTable(ref: BoundRef, siblings: readonly BoundRef[], options:
     if (table.partitionColumn) {
       for (const p of predicates) {
         const ids = partitionIds(p, table.partitionColumn);
-        if (ids) selected = selected.filter((s) => ids.has(s.id));
+        if (!ids) continue;
+        selected = selected.filter((s) => ids.has(s.id));
+        for (const id of ids) if (!options.selected.some((s) => s.id === id)) unselected.push(id);
       }
     }
     if (table.scope === 'subscription') {
@@ -289,7 +294,7 @@ export function planTable(ref: BoundRef, siblings: readonly BoundRef[], options:
       fanout = `partitioned: once per selected partition (${selected.length} of ${options.selected.length} after pruning)`;
     }
   }
-  return { ref, plan, sources, partitions, fanout, columns };
+  return { ref, plan, sources, partitions, fanout, columns, ...(unselected.length > 0 ? { unselected } : {}) };
 }
 
 export function describePredicate(p: Predicate): string {

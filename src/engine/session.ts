@@ -453,7 +453,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         }
       }
       if (!hit) {
-        throw new SluiceError('ENG031', `No data container has partition ${code}${alias ? `@${alias}` : ''}.`, {
+        throw new SluiceError('ENG031', `No data container has partition "${code}"${alias ? ` (looked in ${alias})` : ''}.`, {
           location: locationOf(span, text),
           hint: 'See datadictionary systempartitions for the partitions you can use.',
         });
@@ -480,10 +480,26 @@ export class SluiceSession implements Session, SessionIntrospection {
           const prepared = await this.prepareQuery(item.query, state, text);
           const result = await this.db.all(prepared.sql);
           await this.releaseTemps(state);
-          for (const row of result.rows) {
-            if (row[0] === null) continue;
+          const span = item.span ?? statement.span;
+          const codes = result.rows.filter((row) => row[0] !== null);
+          // An empty answer must not silently keep the previous selection.
+          if (codes.length === 0) {
+            throw new SluiceError('ENG032', 'The use query returned no partitions; the selection is unchanged.', {
+              location: locationOf(span, text),
+              hint: 'Check the query on its own: it must return at least one partition code.',
+            });
+          }
+          for (const row of codes) {
             const alias = row.length > 1 && row[1] !== null ? String(row[1]) : undefined;
-            await useCode(String(row[0]), alias, item.span ?? statement.span);
+            try {
+              await useCode(String(row[0]), alias, span);
+            } catch (e) {
+              if (!(e instanceof SluiceError) || e.code !== 'ENG031') throw e;
+              throw new SluiceError('ENG033', `The use query returned "${String(row[0])}", which is not a partition code: its first column must be a partition code (an optional second column names the container).`, {
+                location: locationOf(span, text),
+                hint: 'See datadictionary systempartitions for the partition codes.',
+              });
+            }
           }
           break;
         }
@@ -614,6 +630,13 @@ export class SluiceSession implements Session, SessionIntrospection {
           arguments: args,
         }),
       );
+    }
+    for (const p of plans) {
+      for (const id of p.unselected ?? []) {
+        const pc = p.ref.table.partitionColumn ?? 'partition';
+        const w = `${pc} ${id} is not selected, so ${p.ref.table.name}@${p.ref.container.alias} returns no rows for it; use ${id}@${p.ref.container.alias} (or add it to the use list) to include it.`;
+        if (!state.warnings.includes(w)) state.warnings.push(w);
+      }
     }
     if (scan) {
       const names = await scanAll(this.db, plans, state, this.settingsMap);

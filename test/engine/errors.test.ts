@@ -82,3 +82,53 @@ describe('text compared with a number', () => {
     assert.deepEqual(await rows(s, "select code from codes where code > '1100' order by code"), [['1200'], ['999'], ['X1']]);
   });
 });
+
+describe('no silent wrong results', () => {
+  it('fails the statement when every partition it reads failed, instead of returning 0', async () => {
+    const { s } = await open();
+    await assert.rejects(runAll(s, 'use 999; select count(*) from customers@eol'), (e: SluiceError) => {
+      assert.equal(e.code, 'ENG211');
+      assert.match(e.message, /Customers from eol failed in every partition: partition 999: HTTP 500/);
+      assert.equal(e.details.container, 'eol');
+      return true;
+    });
+    // With one good partition the failed one is still skipped and reported.
+    const r = await runAll(s, 'use 101, 999; select count(*) from customers@eol');
+    assert.deepEqual(r[1].rows, [[1]]);
+    assert.equal(r[1].result.summary().failedPartitions.length, 1);
+  });
+
+  it('a use query without rows is an error and keeps the old selection', async () => {
+    const { s } = await open();
+    await runAll(s, 'use 102');
+    await assert.rejects(runAll(s, 'use select 1 from dual where 1 = 0'), (e: SluiceError) => {
+      assert.equal(e.code, 'ENG032');
+      assert.match(e.message, /returned no partitions/);
+      assert.equal(e.details.location?.column, 5);
+      return true;
+    });
+    assert.deepEqual(await rows(s, 'select distinct division from orders@eol'), [[102]]);
+  });
+
+  it('a use query returning descriptions says the first column must be a partition code, with one full stop', async () => {
+    const { s } = await open();
+    await assert.rejects(runAll(s, "use select 'Acme B.V.' from dual"), (e: SluiceError) => {
+      assert.equal(e.code, 'ENG033');
+      assert.match(e.message, /"Acme B\.V\.", which is not a partition code: its first column must be a partition code/);
+      assert.doesNotMatch(e.message, /\.\.$/);
+      return true;
+    });
+    await assert.rejects(runAll(s, 'use B.V.'), (e: SluiceError) => e.code !== 'ENG031' || !e.message.endsWith('..'));
+  });
+
+  it('warns when the filter asks for a partition that is not selected', async () => {
+    const { s } = await open();
+    const r = await runAll(s, 'use 101; select count(*) from orders@eol where division = 201');
+    assert.deepEqual(r[1].rows, [[0]]);
+    const warnings = r[1].result.summary().warnings;
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^Division 201 is not selected.*use 201@eol/);
+    const ok = await runAll(s, 'select count(*) from orders@eol where division = 101');
+    assert.deepEqual(ok[0].result.summary().warnings, []);
+  });
+});
