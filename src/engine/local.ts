@@ -27,6 +27,8 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { DuckDBResult, DuckDBType, DuckDBValue, DuckDBValueConverter } from '@duckdb/node-api';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ColumnType, LocalDatabase, RowBatch, Value } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
 import { decimalTextToValue, toScaledDecimal } from './decimal.js';
@@ -307,6 +309,19 @@ export class TableLoader {
   }
 }
 
+/**
+ * Instance settings. SLUICE_DUCKDB_MEMORY_LIMIT (e.g. `64MB`) caps each
+ * session's buffer pool — `sluice serve` sets it, holding many sessions at
+ * once — and gives it a private temp directory so sorts, joins and in-memory
+ * tables beyond the cap spill to disk instead of failing (and never into the
+ * working directory, DuckDB's default). Unset: DuckDB's defaults.
+ */
+function duckConfig(): Record<string, string> {
+  const limit = process.env.SLUICE_DUCKDB_MEMORY_LIMIT;
+  if (!limit) return {};
+  return { memory_limit: limit, temp_directory: join(tmpdir(), `sluice-duckdb-${process.pid}`) };
+}
+
 export class LocalDb implements LocalDatabase {
   private tempCounter = 0;
   private constructor(
@@ -315,7 +330,7 @@ export class LocalDb implements LocalDatabase {
   ) {}
 
   static async open(): Promise<LocalDb> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await DuckDBInstance.create(':memory:', duckConfig());
     const connection = await instance.connect();
     return new LocalDb(instance, connection);
   }
