@@ -20,7 +20,7 @@ import type {
   WindowSpec,
 } from '../sql/ast.js';
 import { SluiceError } from '../util/errors.js';
-import { FUNCTIONS, NILADIC, type ExprKind } from './functions.js';
+import { FUNCTIONS, NILADIC, divide, type ExprKind } from './functions.js';
 import { quoteIdent, quoteString } from './local.js';
 
 export interface PrintContext {
@@ -309,6 +309,8 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
         if (l === 'string' && isNumberLiteral(e.right)) return `(TRY_CAST(${printExpr(e.left, ctx)} AS DOUBLE) ${e.op} ${printExpr(e.right, ctx)})`;
         if (r === 'string' && isNumberLiteral(e.left)) return `(${printExpr(e.left, ctx)} ${e.op} TRY_CAST(${printExpr(e.right, ctx)} AS DOUBLE))`;
       }
+      // Oracle raises ORA-01476 on division by zero; DuckDB would return NULL.
+      if (e.op === '/') return divide(printExpr(e.left, ctx), printExpr(e.right, ctx));
       const op = e.op === 'and' ? 'AND' : e.op === 'or' ? 'OR' : e.op;
       return `(${printExpr(e.left, ctx)} ${op} ${printExpr(e.right, ctx)})`;
     }
@@ -357,7 +359,8 @@ function printCall(f: FunctionCall, ctx: PrintContext): string {
   const args = f.args.map((a) => printExpr(a, ctx));
   const mapped = FUNCTIONS[f.name];
   if (mapped && !f.over) {
-    return mapped({ args, call: f, kindOf: (x) => ctx.kindOf?.(x) ?? 'unknown', now: () => ctx.now() });
+    const withinGroup = f.withinGroup?.map((o) => printOrder(o, ctx)).join(', ');
+    return mapped({ args, call: f, kindOf: (x) => ctx.kindOf?.(x) ?? 'unknown', now: () => ctx.now(), withinGroup });
   }
   let s = `${f.name.split('.').map(quoteIdentIfNeeded).join('.')}(`;
   if (f.star) s += '*';

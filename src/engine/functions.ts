@@ -15,6 +15,9 @@
  */
 import type { Expr, FunctionCall } from '../sql/ast.js';
 import { SluiceError } from '../util/errors.js';
+import { dateFormatSql, isNumberMask, numberFormatSql, numberTextSql, raiseSql, sqlString, toNumberSql } from './functions/formats.js';
+
+export { runtimeErrorCode } from './functions/formats.js';
 
 export type ExprKind = 'number' | 'date' | 'string' | 'unknown';
 
@@ -26,6 +29,8 @@ export interface FunctionPrintContext {
   kindOf(expr: Expr): ExprKind;
   /** The session clock's "now" in ms, so sysdate is deterministic under test. */
   now(): number;
+  /** The printed `within group (order by …)` items, if the call has them. */
+  readonly withinGroup?: string;
 }
 
 type FunctionPrinter = (ctx: FunctionPrintContext) => string;
@@ -47,8 +52,24 @@ function needArgs(ctx: FunctionPrintContext, min: number, max: number): void {
   }
 }
 
-function sqlString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
+/** `l / r` with Oracle's ORA-01476: dividing by zero is an error, not NULL or Infinity. */
+export function divide(l: string, r: string): string {
+  return `(${l} / list_transform([${r}], lambda d: CASE WHEN d = 0 THEN ${raiseSql('ENG150', "'divisor is equal to zero'")} ELSE d END)[1])`;
+}
+
+/** Oracle regexp match flags (i, c, n, m) → RE2 options for DuckDB. */
+function regexpFlags(c: FunctionPrintContext, index: number): string {
+  if (c.call.args.length <= index) return '';
+  const flags = literalString(c.call.args[index]);
+  if (flags === undefined) throw new SluiceError('ENG122', `${c.call.name}: the match flags must be a text literal.`);
+  let out = '';
+  for (const f of flags) {
+    if (f === 'i' || f === 'c') out += f;
+    else if (f === 'n') out += 's';
+    else if (f === 'm') out += 'm';
+    else throw new SluiceError('ENG123', `${c.call.name}: the match flag '${f}' is not supported.`, { hint: "Use 'i' (ignore case), 'c' (case-sensitive), 'n' or 'm'." });
+  }
+  return `, ${sqlString(out)}`;
 }
 
 /** Oracle date format mask → strftime pattern. */
@@ -102,21 +123,6 @@ export function oracleDateMask(mask: string): string {
   return out;
 }
 
-function isDateMask(mask: string): boolean {
-  return /YY|MM|DD|HH|MI|SS|MON|DAY|RR/i.test(mask);
-}
-
-/** Oracle number mask (basics: 9, 0, '.', ',', FM) → a DuckDB expression formatting `x`. */
-function numberMask(x: string, mask: string): string {
-  const fm = /^FM/i.test(mask);
-  const body = mask.replace(/^FM/i, '');
-  const dot = body.indexOf('.');
-  const decimals = dot < 0 ? 0 : body.slice(dot + 1).replace(/[^09]/g, '').length;
-  const group = body.includes(',') ? ',' : '';
-  const formatted = `format('{:${group}.${decimals}f}', CAST(${x} AS DOUBLE))`;
-  // Oracle pads to the mask's width plus one position for the sign, unless FM.
-  return fm ? formatted : `lpad(${formatted}, ${body.length + 1}, ' ')`;
-}
 
 function asTimestamp(x: string, kind: ExprKind): string {
   return kind === 'date' ? `CAST(${x} AS TIMESTAMP)` : `TRY_CAST(CAST(${x} AS VARCHAR) AS TIMESTAMP)`;
@@ -172,11 +178,19 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
     return `nullif(${body}, '')`;
   },
   instr: (c) => {
-    needArgs(c, 2, 3);
+    needArgs(c, 2, 4);
     if (c.args.length === 2) return `instr(${c.args[0]}, ${c.args[1]})`;
     const [s, sub, pos] = c.args;
-    const found = `strpos(substring(${s}, ${pos}), ${sub})`;
-    return `(CASE WHEN ${found} = 0 THEN 0 ELSE ${found} + ${pos} - 1 END)`;
+    const nth = c.args[3] ?? '1';
+    // Every (overlapping) match position; a negative start searches backwards from length + start + 1.
+    const all = `list_filter(range(1, length(s) + 1), lambda i: substring(s, i, length(u)) = u)`;
+    const body =
+      `(CASE WHEN s IS NULL OR u IS NULL OR p IS NULL OR n IS NULL THEN NULL ` +
+      `WHEN n < 1 THEN ${raiseSql('ENG151', "concat('instr: the occurrence must be at least 1, got ', n)")} ` +
+      `WHEN p = 0 THEN 0 ` +
+      `WHEN p > 0 THEN coalesce(list_filter(${all}, lambda i: i >= p)[n], 0) ` +
+      `ELSE coalesce(list_reverse(list_filter(${all}, lambda i: i <= length(s) + p + 1))[n], 0) END)`;
+    return `list_transform([{'s': CAST(${s} AS VARCHAR), 'u': CAST(${sub} AS VARCHAR), 'p': CAST(${pos} AS BIGINT), 'n': CAST(${nth} AS BIGINT)}], lambda r: list_transform([r.s], lambda s: list_transform([r.u], lambda u: list_transform([r.p], lambda p: list_transform([r.n], lambda n: ${body})[1])[1])[1])[1])[1]`;
   },
   length: (c) => {
     needArgs(c, 1, 1);
@@ -184,15 +198,18 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
   },
   initcap: (c) => {
     needArgs(c, 1, 1);
-    return `array_to_string(list_transform(string_split(lower(${c.args[0]}), ' '), lambda w: concat(upper(w[1]), w[2:])), ' ')`;
+    // Oracle capitalises the first letter after any character that is not a letter or digit.
+    const body = `array_to_string(list_transform(range(1, length(s) + 1), lambda i: CASE WHEN i = 1 OR NOT regexp_matches(s[i - 1], '[\\pL\\pN]') THEN upper(s[i]) ELSE lower(s[i]) END), '')`;
+    return `list_transform([CAST(${c.args[0]} AS VARCHAR)], lambda s: CASE WHEN s IS NULL THEN NULL ELSE nullif(${body}, '') END)[1]`;
   },
   lpad: (c) => {
     needArgs(c, 2, 3);
-    return `lpad(CAST(${c.args[0]} AS VARCHAR), CAST(${c.args[1]} AS INTEGER), ${c.args[2] ?? "' '"})`;
+    // Oracle truncates a longer value to n characters; n <= 0 gives NULL ('' is NULL).
+    return `nullif(lpad(CAST(${c.args[0]} AS VARCHAR), greatest(CAST(${c.args[1]} AS INTEGER), 0), ${c.args[2] ?? "' '"}), '')`;
   },
   rpad: (c) => {
     needArgs(c, 2, 3);
-    return `rpad(CAST(${c.args[0]} AS VARCHAR), CAST(${c.args[1]} AS INTEGER), ${c.args[2] ?? "' '"})`;
+    return `nullif(rpad(CAST(${c.args[0]} AS VARCHAR), greatest(CAST(${c.args[1]} AS INTEGER), 0), ${c.args[2] ?? "' '"}), '')`;
   },
   ltrim: (c) => {
     needArgs(c, 1, 2);
@@ -213,6 +230,20 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
   regexp_replace: (c) => {
     needArgs(c, 2, 3);
     return `nullif(regexp_replace(${c.args[0]}, ${c.args[1]}, coalesce(${c.args[2] ?? 'NULL'}, ''), 'g'), '')`;
+  },
+  regexp_like: (c) => {
+    needArgs(c, 2, 3);
+    return `regexp_matches(${c.args[0]}, ${c.args[1]}${regexpFlags(c, 2)})`;
+  },
+  regexp_count: (c) => {
+    needArgs(c, 2, 2);
+    return `CASE WHEN ${c.args[0]} IS NULL THEN NULL ELSE len(regexp_extract_all(${c.args[0]}, ${c.args[1]})) END`;
+  },
+  regexp_instr: (c) => {
+    needArgs(c, 2, 2);
+    // The shortest prefix before a match gives the leftmost match's position.
+    const prefix = `regexp_extract(${c.args[0]}, concat('^(?s)(.*?)(?:', ${c.args[1]}, ')'), 1)`;
+    return `(CASE WHEN regexp_matches(${c.args[0]}, ${c.args[1]}) THEN length(${prefix}) + 1 ELSE 0 END)`;
   },
   regexp_substr: (c) => {
     needArgs(c, 2, 2);
@@ -239,12 +270,20 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
   },
   add_months: (c) => {
     needArgs(c, 2, 2);
-    return `CAST(CAST(${c.args[0]} AS TIMESTAMP) + to_months(CAST(${c.args[1]} AS INTEGER)) AS TIMESTAMP)`;
+    // Oracle: the last day of a month maps to the last day of the target month.
+    const t = `CAST(${c.args[0]} AS TIMESTAMP)`;
+    const moved = `(t + to_months(CAST(${c.args[1]} AS INTEGER)))`;
+    return `list_transform([${t}], lambda t: CASE WHEN day(t) = day(last_day(t)) THEN CAST(last_day(${moved}) AS TIMESTAMP) + (t - date_trunc('day', t)) ELSE ${moved} END)[1]`;
   },
   months_between: (c) => {
     needArgs(c, 2, 2);
     const [a, b] = c.args;
-    return `((year(${a}) - year(${b})) * 12 + month(${a}) - month(${b}) + (day(${a}) - day(${b})) / 31.0)`;
+    // Oracle: whole months when both days are the same day of the month or both are month ends;
+    // otherwise the day difference (time included) counts in 31-day months.
+    const body =
+      `((year(a) - year(b)) * 12 + month(a) - month(b) + CASE WHEN day(a) = day(b) OR (day(a) = day(last_day(a)) AND day(b) = day(last_day(b))) THEN 0 ` +
+      `ELSE ((day(a) - day(b)) + (epoch(a - date_trunc('day', a)) - epoch(b - date_trunc('day', b))) / 86400.0) / 31.0 END)`;
+    return `list_transform([{'a': CAST(${a} AS TIMESTAMP), 'b': CAST(${b} AS TIMESTAMP)}], lambda r: list_transform([r.a], lambda a: list_transform([r.b], lambda b: ${body})[1])[1])[1]`;
   },
   last_day: (c) => {
     needArgs(c, 1, 1);
@@ -277,23 +316,25 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
     const fmt = literalString(c.call.args[1]);
     if (c.args.length === 1) return `CAST(${c.args[0]} AS TIMESTAMP)`;
     if (fmt === undefined) throw new SluiceError('ENG122', 'to_date: the format mask must be a text literal.');
-    return `strptime(CAST(${c.args[0]} AS VARCHAR), ${sqlString(oracleDateMask(fmt))})`;
+    const bad = raiseSql('ENG124', `concat('to_date: ''', s, ''' is not a valid date for the format ', ${sqlString(sqlString(fmt))}, '.')`);
+    return `list_transform([CAST(${c.args[0]} AS VARCHAR)], lambda s: CASE WHEN s IS NULL THEN NULL ELSE coalesce(try_strptime(trim(s), ${sqlString(oracleDateMask(fmt))}), ${bad}) END)[1]`;
   },
   to_number: (c) => {
     needArgs(c, 1, 2);
-    return `CAST(replace(trim(CAST(${c.args[0]} AS VARCHAR)), ',', '') AS DOUBLE)`;
+    if (c.args.length === 2 && literalString(c.call.args[1]) === undefined) throw new SluiceError('ENG122', 'to_number: the format mask must be a text literal.');
+    return toNumberSql(c.args[0], literalString(c.call.args[1]));
   },
   to_char: (c) => {
     needArgs(c, 1, 2);
     const kind = c.kindOf(c.call.args[0]);
     if (c.args.length === 1) {
       if (kind === 'date') return `strftime(CAST(${c.args[0]} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S')`;
-      return `CAST(${c.args[0]} AS VARCHAR)`;
+      return kind === 'string' ? `CAST(${c.args[0]} AS VARCHAR)` : numberTextSql(c.args[0]);
     }
     const mask = literalString(c.call.args[1]);
     if (mask === undefined) throw new SluiceError('ENG122', 'to_char: the format mask must be a text literal.');
-    if (isDateMask(mask)) return `strftime(${asTimestamp(c.args[0], kind)}, ${sqlString(oracleDateMask(mask))})`;
-    return numberMask(c.args[0], mask);
+    if (kind !== 'date' && isNumberMask(mask)) return numberFormatSql(c.args[0], mask);
+    return dateFormatSql(asTimestamp(c.args[0], kind), mask);
   },
   mod: (c) => {
     needArgs(c, 2, 2);
@@ -301,7 +342,8 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
   },
   listagg: (c) => {
     needArgs(c, 1, 2);
-    return `string_agg(${c.args[0]}, ${c.args[1] ?? "''"})`;
+    const order = c.withinGroup ? ` ORDER BY ${c.withinGroup}` : '';
+    return `string_agg(${c.args[0]}, ${c.args[1] ?? "''"}${order})`;
   },
 };
 

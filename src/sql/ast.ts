@@ -209,6 +209,8 @@ export interface FunctionCall extends NodeBase {
   readonly distinct: boolean;
   readonly star: boolean;
   readonly filter?: Expr;
+  /** `within group (order by …)` of an ordered-set aggregate such as listagg. */
+  readonly withinGroup?: readonly OrderItem[];
   readonly over?: WindowSpec;
 }
 

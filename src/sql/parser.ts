@@ -671,6 +671,16 @@ export class Parser {
       do args.push(this.expression()); while (this.acceptOp(','));
     }
     this.expectOp(')');
+    let withinGroup: OrderItem[] | undefined;
+    if (this.isWord('within') && this.isWord('group', 1)) {
+      this.advance();
+      this.advance();
+      this.expectOp('(');
+      this.expectWord('order');
+      this.expectWord('by');
+      withinGroup = this.orderItems();
+      this.expectOp(')');
+    }
     let filter: Expr | undefined;
     if (this.isWord('filter') && this.isOp('(', 1)) {
       this.advance();
@@ -681,7 +691,7 @@ export class Parser {
     }
     let over: WindowSpec | undefined;
     if (this.isWord('over') && this.isOp('(', 1)) over = this.windowSpec();
-    return clean({ kind: 'FunctionCall', name, args, distinct, star, filter, over, span: this.span(start) });
+    return clean({ kind: 'FunctionCall', name, args, distinct, star, withinGroup, filter, over, span: this.span(start) });
   }
 
   private windowSpec(): WindowSpec {

@@ -122,7 +122,7 @@ export function printExpr(e: Expr): string {
     case 'ScalarSubquery':
       return `(${printQuery(e.query)})`;
     case 'FunctionCall': {
-      if (e.args.length === 0 && !e.star && !e.distinct && !e.filter && !e.over && NILADIC_FUNCTIONS.has(e.name)) return e.name;
+      if (e.args.length === 0 && !e.star && !e.distinct && !e.filter && !e.over && !e.withinGroup && NILADIC_FUNCTIONS.has(e.name)) return e.name;
       let args: string;
       const first = e.args[0];
       if (
@@ -137,9 +137,10 @@ export function printExpr(e: Expr): string {
       } else {
         args = `${e.distinct ? 'distinct ' : ''}${e.star ? '*' : e.args.map(printExpr).join(', ')}`;
       }
+      const within = e.withinGroup ? ` within group (order by ${printOrder(e.withinGroup)})` : '';
       const filter = e.filter ? ` filter (where ${printExpr(e.filter)})` : '';
       const over = e.over ? ` over (${printWindow(e.over)})` : '';
-      return `${e.name}(${args})${filter}${over}`;
+      return `${e.name}(${args})${within}${filter}${over}`;
     }
     case 'Case': {
       const parts = ['case'];
