@@ -71,7 +71,16 @@ export function translateDuckError(e: SluiceError, c: DuckErrorContext): SluiceE
   const message = raw.split('\n')[0];
   const text = userText(message, c.relations);
 
-  let m = /column "([^"]+)" must appear in the GROUP BY clause/i.exec(message);
+  // The function library raises its own coded errors inside DuckDB (error('ENG1xx: name: …')): keep them, and locate the call.
+  let m = /\b(ENG\d{3}): (.*)$/.exec(message);
+  if (m) {
+    const [, code, said] = m;
+    const fn = /^([\w.]+):/.exec(said)?.[1]?.toLowerCase();
+    const call = fn ? callsIn(c.statement).find((f) => f.name.toLowerCase() === fn) : undefined;
+    return new SluiceError(code, userText(said, c.relations), where(call?.span ?? c.statement.span, c.text));
+  }
+
+  m = /column "([^"]+)" must appear in the GROUP BY clause/i.exec(message);
   if (m) {
     const name = m[1];
     const refs = findNodes<Expr & { name: string }>(c.statement, (n): n is Node & Expr & { name: string } => n.kind === 'ColumnRef' && String((n as { name?: unknown }).name).toLowerCase() === name.toLowerCase());

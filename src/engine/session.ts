@@ -56,7 +56,7 @@ import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
 import { translateDuckError } from './duck-errors.js';
 import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
 import { FUNCTIONS, type ExprKind } from './functions.js';
-import { duckTypeName, LocalDb, quoteIdent } from './local.js';
+import { duckTypeName, LocalDb, quoteIdent, quoteString } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
 import { loadSettings } from './settings.js';
 import { explainSynchronize, runSynchronize, SyncJournal, type SyncHost } from './synchronize.js';
@@ -769,7 +769,7 @@ export class SluiceSession implements Session, SessionIntrospection {
       if (!table.columns.some((x) => eq(x.name, c))) {
         const hint = suggestions(c, table.columns.map((x) => x.name));
         throw new SluiceError('ENG023', `Table ${table.name} has no column "${c}".`, {
-          location: locationOf(statement.span, text),
+          location: insertColumnLocation(statement, c, text) ?? locationOf(statement.span, text),
           hint: hint.length ? `Did you mean ${hint.join(', ')}?` : undefined,
         });
       }
@@ -788,7 +788,10 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
       const { ctx } = await this.materialize(binder.bound(), state, undefined);
       const names = columns.map((_, i) => quoteIdent(`c${i + 1}`)).join(', ');
-      sql = `SELECT * FROM (VALUES ${statement.source.rows.map((r) => `(${r.map((v) => printExpr(v, ctx)).join(', ')})`).join(', ')}) AS v(${names})`;
+      // As text, so rows mixing types (5 and 'veel') reach the per-column type check below instead of failing in VALUES.
+      const asText = columns.map((c) => table.columns.find((x) => eq(x.name, c))?.type !== 'blob');
+      const value = (v: Expr, i: number) => (asText[i] ? `CAST(${printExpr(v, ctx)} AS VARCHAR)` : printExpr(v, ctx));
+      sql = `SELECT * FROM (VALUES ${statement.source.rows.map((r) => `(${r.map(value).join(', ')})`).join(', ')}) AS v(${names})`;
     }
     const infos = new Map(table.columns.map((c) => [c.name.toLowerCase(), c]));
     const positional = columns.map((_, i) => quoteIdent(`c${i + 1}`));
@@ -796,10 +799,95 @@ export class SluiceSession implements Session, SessionIntrospection {
       const info = infos.get(c.toLowerCase());
       return info ? duckTypeName(info.type === 'guid' ? 'varchar' : info.type, info.precision, info.scale) : 'VARCHAR';
     };
-    const wrapped = `SELECT ${columns.map((c, i) => `CAST(s.${positional[i]} AS ${castTo(c)}) AS ${quoteIdent(c)}`).join(', ')} FROM (${sql}) AS s(${positional.join(', ')})`;
+    // Stage the rows first: every value is checked against its column's type, and the partition
+    // values against the container's partitions, before anything is written.
+    const staging = this.db.newTempName('insert');
+    state.temps.push(staging);
+    await this.db.run(`CREATE TEMP TABLE ${quoteIdent(staging)} AS SELECT row_number() OVER () AS "__rn", * FROM (${sql}) AS s(${positional.join(', ')})`);
+    const stagingSql = `temp.main.${quoteIdent(staging)}`;
+    for (let i = 0; i < columns.length; i++) {
+      const type = castTo(columns[i]);
+      if (type === 'VARCHAR') continue;
+      const bad = await this.db.all(`SELECT "__rn", CAST(${positional[i]} AS VARCHAR) FROM ${stagingSql} WHERE ${positional[i]} IS NOT NULL AND TRY_CAST(${positional[i]} AS ${type}) IS NULL ORDER BY "__rn" LIMIT 1`);
+      if (bad.rows.length > 0) {
+        const rowNo = Number(bad.rows[0][0]);
+        const info = infos.get(columns[i].toLowerCase());
+        const valueExpr = statement.source.kind === 'Values' ? statement.source.rows[rowNo - 1]?.[i] : undefined;
+        throw new SluiceError('ENG027', `Row ${rowNo}: '${String(bad.rows[0][1])}' is not a valid ${info?.type ?? type.toLowerCase()} for column ${info?.name ?? columns[i]}; nothing was inserted.`, {
+          location: locationOf(valueExpr?.span ?? statement.span, text),
+          container: container.alias,
+          table: table.name,
+        });
+      }
+    }
+    await this.checkPartitionValues(container, table, columns, positional, stagingSql, statement, text, state);
+    const wrapped = `SELECT ${columns.map((c, i) => `CAST(s.${positional[i]} AS ${castTo(c)}) AS ${quoteIdent(c)}`).join(', ')} FROM (SELECT ${positional.join(', ')} FROM ${stagingSql} ORDER BY "__rn") AS s(${positional.join(', ')})`;
     const count = await this.copyInto(container, table, columns, wrapped, state);
     await this.releaseTemps(state);
     return this.done(statement, state, `${count} row${count === 1 ? '' : 's'} inserted into ${table.name}@${container.alias}.`, count);
+  }
+
+  /**
+   * A remote update writes row by row through the key and routes by the partition column, so
+   * neither can be assigned; constant values must suit their column's type. Refused before any call.
+   */
+  private async checkAssignments(container: Container, table: TableInfo, assignments: UpdateStatement['assignments'], text: string | undefined): Promise<void> {
+    for (const a of assignments) {
+      const col = table.columns.find((c) => eq(c.name, a.column));
+      if (!col) continue;
+      const where = { location: locationOf(a.span ?? a.value.span, text), container: container.alias, table: table.name };
+      if (table.partitionColumn && table.scope !== 'system' && eq(col.name, table.partitionColumn)) {
+        throw new SluiceError('ENG029', `${col.name} is the partition column of ${table.name}@${container.alias}; a row cannot be moved to another partition with update.`, {
+          ...where,
+          hint: 'Insert the row in the other partition and delete it here instead.',
+        });
+      }
+      if (table.key.some((k) => eq(k, col.name))) {
+        throw new SluiceError('ENG029', `${col.name} is a key column of ${table.name}@${container.alias} and cannot be updated.`, where);
+      }
+      if (col.readOnly) {
+        throw new SluiceError('ENG029', `${col.name} of ${table.name}@${container.alias} is read-only.`, where);
+      }
+      const v = a.value;
+      if (v.kind === 'Literal' && v.type === 'string' && v.value !== '' && !['varchar', 'guid'].includes(col.type)) {
+        const type = duckTypeName(col.type, col.precision, col.scale);
+        const r = await this.db.all(`SELECT TRY_CAST(${quoteString(v.value)} AS ${type}) IS NULL`);
+        if (r.rows[0]?.[0] === true) {
+          throw new SluiceError('ENG027', `'${v.value}' is not a valid ${col.type} for column ${col.name}; nothing was updated.`, { ...where, location: locationOf(v.span, text) });
+        }
+      }
+    }
+  }
+
+  /** Rows inserted into a partitioned table must name one of the container's partitions: refused before any call. */
+  private async checkPartitionValues(
+    container: Container,
+    table: TableInfo,
+    columns: readonly string[],
+    positional: readonly string[],
+    stagingSql: string,
+    statement: InsertStatement,
+    text: string | undefined,
+    state: RunState,
+  ): Promise<void> {
+    if (table.scope === 'system' || !table.partitionColumn || container.localRelation?.(table)) return;
+    const i = columns.findIndex((c) => eq(c, table.partitionColumn));
+    if (i < 0) return;
+    const all = await this.partitionsOf(container, state.signal);
+    if (all.length === 0) return;
+    const values = await this.db.all(`SELECT min("__rn"), CAST(${positional[i]} AS VARCHAR) AS v FROM ${stagingSql} WHERE ${positional[i]} IS NOT NULL GROUP BY v ORDER BY 1`);
+    for (const [rn, v] of values.rows) {
+      const id = String(v);
+      if (all.some((p) => p.id === id)) continue;
+      const rowNo = Number(rn);
+      const valueExpr = statement.source.kind === 'Values' ? statement.source.rows[rowNo - 1]?.[i] : undefined;
+      throw new SluiceError('ENG028', `Row ${rowNo}: ${table.partitionColumn} ${id} is not a partition of ${container.alias}; nothing was inserted.`, {
+        location: locationOf(valueExpr?.span ?? statement.span, text),
+        container: container.alias,
+        table: table.name,
+        hint: 'See datadictionary systempartitions for the partitions you can write to.',
+      });
+    }
   }
 
   private async runUpdateOrDelete(statement: UpdateStatement | DeleteStatement, state: RunState, text: string | undefined): Promise<StatementResult> {
@@ -822,12 +910,13 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
       binder.bindInScope(a.value, scope);
     }
+    const local = container.localRelation?.(table);
+    if (!local) await this.checkAssignments(container, table, assignments, text);
     if (statement.where) {
       binder.bindInScope(statement.where, scope);
       ref.conjuncts.push(...splitConjuncts(statement.where));
     }
     const aliasSql = quoteIdent(statement.alias ?? table.name);
-    const local = container.localRelation?.(table);
     if (local) {
       const { ctx } = await this.materialize(binder.bound(), state, undefined);
       const where = statement.where ? ` WHERE ${printExpr(statement.where, ctx)}` : '';
@@ -1019,6 +1108,25 @@ export class SluiceSession implements Session, SessionIntrospection {
     }
     return lines;
   }
+}
+
+/** Where a column of an insert's column list is written (the AST keeps only the names). */
+function insertColumnLocation(statement: InsertStatement, column: string, text: string | undefined): ReturnType<typeof locationOf> {
+  const from = statement.table.span?.end.offset;
+  if (text === undefined || from === undefined) return undefined;
+  const rest = text.slice(from);
+  const open = /^\s*\(/.exec(rest);
+  if (!open) return undefined;
+  const close = rest.indexOf(')', open[0].length);
+  const list = rest.slice(0, close < 0 ? undefined : close);
+  const escaped = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`(^|[\\s,(])"?(${escaped})"?(?=[\\s,)]|$)`, 'i').exec(list);
+  if (!m) return undefined;
+  const offset = from + m.index + m[1].length;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column0 = offset - (before.lastIndexOf('\n') + 1);
+  return { line, column: column0 + 1, sourceLine: text.split('\n')[line - 1] };
 }
 
 function defaultPartitions(all: readonly Partition[]): readonly Partition[] {
