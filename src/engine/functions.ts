@@ -132,8 +132,8 @@ const DATE_UNITS: Record<string, string> = {
   yyyy: 'year', yyy: 'year', yy: 'year', y: 'year', year: 'year', syyyy: 'year', rrrr: 'year',
   q: 'quarter',
   mm: 'month', mon: 'month', month: 'month', rm: 'month',
-  ww: 'week', iw: 'week', w: 'week',
-  dd: 'day', ddd: 'day', j: 'day', d: 'day', day: 'day', dy: 'day',
+  iw: 'week',
+  dd: 'day', ddd: 'day', j: 'day',
   hh: 'hour', hh12: 'hour', hh24: 'hour',
   mi: 'minute',
 };
@@ -251,8 +251,37 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
   },
   round: (c) => {
     needArgs(c, 1, 2);
-    if (c.kindOf(c.call.args[0]) === 'date') {
-      return `CAST(date_trunc('day', CAST(${c.args[0]} AS TIMESTAMP) + INTERVAL 12 HOUR) AS TIMESTAMP)`;
+    const fmt = literalString(c.call.args[1]);
+    if (c.kindOf(c.call.args[0]) === 'date' || fmt !== undefined) {
+      const t = asTimestamp(c.args[0], c.kindOf(c.call.args[0]));
+      // Oracle rounds a date up from the middle of the unit: noon, the 16th of the month, 1 July, the 16th of a quarter's 2nd month.
+      switch ((fmt ?? 'dd').toLowerCase()) {
+        case 'dd':
+        case 'ddd':
+        case 'j':
+          return `CAST(date_trunc('day', ${t} + INTERVAL 12 HOUR) AS TIMESTAMP)`;
+        case 'mm':
+        case 'mon':
+        case 'month':
+          return `list_transform([${t}], lambda t: CAST(date_trunc('month', t) + CASE WHEN day(t) >= 16 THEN INTERVAL 1 MONTH ELSE INTERVAL 0 MONTH END AS TIMESTAMP))[1]`;
+        case 'yyyy':
+        case 'yyy':
+        case 'yy':
+        case 'y':
+        case 'year':
+        case 'rrrr':
+          return `list_transform([${t}], lambda t: CAST(date_trunc('year', t) + CASE WHEN month(t) >= 7 THEN INTERVAL 1 YEAR ELSE INTERVAL 0 YEAR END AS TIMESTAMP))[1]`;
+        case 'q':
+          return `list_transform([${t}], lambda t: CAST(date_trunc('quarter', t) + CASE WHEN (month(t) - 1) % 3 = 2 OR ((month(t) - 1) % 3 = 1 AND day(t) >= 16) THEN INTERVAL 3 MONTH ELSE INTERVAL 0 MONTH END AS TIMESTAMP))[1]`;
+        case 'hh':
+        case 'hh12':
+        case 'hh24':
+          return `CAST(date_trunc('hour', ${t} + INTERVAL 30 MINUTE) AS TIMESTAMP)`;
+        case 'mi':
+          return `CAST(date_trunc('minute', ${t} + INTERVAL 30 SECOND) AS TIMESTAMP)`;
+        default:
+          throw new SluiceError('ENG121', `round: unknown date format '${fmt}'.`, { hint: "Use 'YYYY', 'Q', 'MM', 'DD', 'HH24' or 'MI'." });
+      }
     }
     return `round(${c.args[0]}, ${c.args[1] ?? '0'})`;
   },
@@ -261,9 +290,16 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
     const fmt = literalString(c.call.args[1]);
     const kind = c.kindOf(c.call.args[0]);
     if (fmt !== undefined || kind === 'date') {
-      const unit = fmt === undefined ? 'day' : DATE_UNITS[fmt.toLowerCase()];
+      const t = asTimestamp(c.args[0], kind);
+      const f = fmt?.toLowerCase();
+      // Oracle's D/DAY/DY: the first day of the week (Sunday, AMERICAN territory);
+      // WW: weeks counted from 1 January; W: weeks counted from the 1st of the month.
+      if (f === 'd' || f === 'day' || f === 'dy') return `list_transform([${t}], lambda t: CAST(date_trunc('day', t) - to_days(CAST(dayofweek(t) AS INTEGER)) AS TIMESTAMP))[1]`;
+      if (f === 'ww') return `list_transform([${t}], lambda t: CAST(date_trunc('year', t) + to_days(CAST((dayofyear(t) - 1) // 7 * 7 AS INTEGER)) AS TIMESTAMP))[1]`;
+      if (f === 'w') return `list_transform([${t}], lambda t: CAST(date_trunc('month', t) + to_days(CAST((day(t) - 1) // 7 * 7 AS INTEGER)) AS TIMESTAMP))[1]`;
+      const unit = f === undefined ? 'day' : DATE_UNITS[f];
       if (!unit) throw new SluiceError('ENG121', `trunc: unknown date format '${fmt}'.`, { hint: "Use 'YYYY', 'Q', 'MM', 'DD', 'HH24' or 'MI'." });
-      return `CAST(date_trunc('${unit}', ${asTimestamp(c.args[0], kind)}) AS TIMESTAMP)`;
+      return `CAST(date_trunc('${unit}', ${t}) AS TIMESTAMP)`;
     }
     if (c.args.length === 1) return `trunc(${c.args[0]})`;
     return `(trunc(${c.args[0]} * power(10, ${c.args[1]})) / power(10, ${c.args[1]}))`;

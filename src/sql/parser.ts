@@ -658,6 +658,10 @@ export class Parser {
 
   /** At "(": the arguments, then optional FILTER and OVER. */
   private functionCall(name: string, start: Position): FunctionCall {
+    if (name === 'trim') {
+      const special = this.trimCall(start);
+      if (special) return special;
+    }
     this.expectOp('(');
     let distinct = false;
     let star = false;
@@ -692,6 +696,38 @@ export class Parser {
     let over: WindowSpec | undefined;
     if (this.isWord('over') && this.isOp('(', 1)) over = this.windowSpec();
     return clean({ kind: 'FunctionCall', name, args, distinct, star, withinGroup, filter, over, span: this.span(start) });
+  }
+
+  /**
+   * At "(" of trim: the standard forms `trim([leading|trailing|both] [x] from y)`
+   * become ltrim(y, x), rtrim(y, x) or trim(y, x), so no new AST node is needed.
+   * Returns undefined (consuming nothing) for the plain call trim(y[, x]).
+   */
+  private trimCall(start: Position): FunctionCall | undefined {
+    const side = this.peek(1);
+    const sideWord = side.type === 'word' && ['leading', 'trailing', 'both'].includes(side.value) ? side.value : undefined;
+    if (!sideWord) {
+      // trim(x from y): look for FROM at this nesting level before the closing parenthesis.
+      let depth = 0;
+      let k = 1;
+      for (;; k++) {
+        const t = this.peek(k);
+        if (t.type === 'eof') return undefined;
+        if (t.type === 'op' && t.value === '(') depth++;
+        else if (t.type === 'op' && t.value === ')') {
+          if (depth === 0) return undefined;
+          depth--;
+        } else if (depth === 0 && t.type === 'word' && t.value === 'from') break;
+      }
+    }
+    this.expectOp('(');
+    if (sideWord) this.advance();
+    const chars = this.isWord('from') ? undefined : this.expression();
+    this.expectWord('from');
+    const source = this.expression();
+    this.expectOp(')');
+    const name = sideWord === 'leading' ? 'ltrim' : sideWord === 'trailing' ? 'rtrim' : 'trim';
+    return { kind: 'FunctionCall', name, args: chars ? [source, chars] : [source], distinct: false, star: false, span: this.span(start) };
   }
 
   private windowSpec(): WindowSpec {
