@@ -24,6 +24,7 @@ import type {
 } from '../sql/ast.js';
 import { SluiceError, type SqlLocation } from '../util/errors.js';
 import { NILADIC } from './functions.js';
+import { FailedContainer } from './failed-container.js';
 
 export interface ResolvedTable {
   readonly container: Container;
@@ -116,6 +117,8 @@ export function resolveTable(containers: readonly Container[], n: TableName, tex
         hint: hint.length ? `Did you mean ${hint.map((h) => `@${h}`).join(', ')}? Containers: ${containers.map((x) => x.alias).join(', ')}.` : `Containers: ${containers.map((x) => x.alias).join(', ')}.`,
       });
     }
+    // A container that failed to connect has no known tables: say why, not "unknown table".
+    if (c instanceof FailedContainer) throw c.error;
     pool = [c];
   }
   const found: ResolvedTable[] = [];
@@ -135,7 +138,9 @@ export function resolveTable(containers: readonly Container[], n: TableName, tex
   }
   const all = pool.flatMap((c) => c.tables().map((t) => t.name));
   const hint = suggestions(n.name, all);
-  throw new SluiceError('ENG020', `Unknown table "${tableDisplayName(n)}".`, {
+  const failed = pool.filter((c): c is FailedContainer => c instanceof FailedContainer);
+  const unknownTables = failed.length > 0 ? ` It may be in ${failed.map((c) => c.alias).join(', ')}, whose tables are unknown: it failed to connect (${failed[0].error.message}).` : '';
+  throw new SluiceError('ENG020', `Unknown table "${tableDisplayName(n)}".${unknownTables}`, {
     location: where,
     hint: hint.length ? `Did you mean ${hint.join(', ')}?` : 'See the table list in datadictionary systemtables.',
   });

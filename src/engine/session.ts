@@ -29,7 +29,7 @@ import type {
   Value,
   WriteOp,
 } from '../provider/types.js';
-import { findProvider } from '../provider/registry.js';
+import { builtinProviders, findProvider } from '../provider/registry.js';
 import type {
   CreateTableStatement,
   DeleteStatement,
@@ -54,6 +54,7 @@ import { SecretBox } from '../util/secrets.js';
 import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
 import { translateDuckError } from './duck-errors.js';
+import { FailedContainer } from './failed-container.js';
 import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
 import { FUNCTIONS, type ExprKind } from './functions.js';
 import { duckTypeName, LocalDb, quoteIdent, quoteString } from './local.js';
@@ -178,15 +179,36 @@ export class SluiceSession implements Session, SessionIntrospection {
         if (['inmemorystorage', 'datadictionary'].includes(config.alias.toLowerCase())) continue;
         throw new SluiceError('ENG005', `Two data containers are both called "${config.alias}".`, { hint: 'Give each <database> its own alias.' });
       }
-      const provider = findProvider(config.provider, this.options.providers ?? []);
+      let provider: ReturnType<typeof findProvider>;
+      try {
+        provider = findProvider(config.provider, this.options.providers ?? []);
+      } catch (e) {
+        const known = [...(this.options.providers ?? []), ...builtinProviders].map((p) => p.name);
+        // Provider names are long compound words: a prefix of one (ExactOnline → ExactOnlineAll) counts as close too.
+        const typed = config.provider.toLowerCase();
+        const prefixed = typed.length >= 4 ? known.filter((k) => k.toLowerCase().startsWith(typed.slice(0, Math.max(4, typed.length - 2)))) : [];
+        const close = [...new Set([...suggestions(config.provider, known), ...prefixed])].slice(0, 3);
+        throw new SluiceError('ENG010', `Data container ${config.alias} names an unknown provider "${config.provider}".`, {
+          container: config.alias,
+          hint: `${close.length ? `Did you mean ${close.join(', ')}? ` : ''}Known providers: ${known.join(', ')}.`,
+          cause: e,
+        });
+      }
       try {
         this.list.push(await provider.connect(config, env));
       } catch (e) {
         const err = toSluiceError(e, 'ENG006');
-        throw new SluiceError(err.code, `Connecting data container ${config.alias} (${config.provider}) failed: ${err.message}`, {
-          ...err.details,
-          container: config.alias,
-        });
+        // Kept as a stand-in: the other containers stay usable, and this failure is raised where this one is used.
+        this.list.push(
+          new FailedContainer(
+            config.alias,
+            provider.name,
+            new SluiceError(err.code, `Data container ${config.alias} (${config.provider}) failed to connect: ${err.message}`, {
+              ...err.details,
+              container: config.alias,
+            }),
+          ),
+        );
       }
     }
   }

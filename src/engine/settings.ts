@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import type { ContainerConfig } from '../provider/types.js';
 import { SluiceError } from '../util/errors.js';
@@ -76,11 +76,19 @@ interface XmlNode {
 export function parseSettingsXml(text: string, group?: string, connection?: string): ContainerConfig[] {
   // The declaration may claim utf-16 while the text is already decoded; drop it.
   const body = text.replace(/^\s*<\?xml[^>]*\?>/, '');
+  const valid = XMLValidator.validate(body);
+  if (valid !== true) {
+    // The validator's message, on one line, with the place; never the parser's internals.
+    const msg = valid.err.msg.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
+    throw new SluiceError('ENG002', `The settings file is not valid XML at line ${valid.err.line}, column ${valid.err.col}: ${msg}.`, {
+      hint: 'Check that every element is closed and attribute values are quoted.',
+    });
+  }
   let doc: XmlNode;
   try {
     doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (name) => ['group', 'connection', 'database'].includes(name) }).parse(body) as XmlNode;
   } catch (e) {
-    throw new SluiceError('ENG002', `The settings file is not valid XML: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SluiceError('ENG002', `The settings file is not valid XML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
   }
   const settings = doc.settings as XmlNode | undefined;
   if (!settings) throw new SluiceError('ENG002', 'The settings file has no <settings> element.');
