@@ -173,6 +173,8 @@ describe('function library: Oracle behaviour', () => {
   it('to_number refuses a comma the mask does not allow instead of reading 125', async () => {
     const e = await failure("select to_number('12,5', '99D9') from dual");
     assert.match(e.message, /12,5/);
+    const f = await failure("select to_number('1,234') from dual");
+    assert.match(f.message, /1,234/);
   });
 
   it('to_date names the value and the mask of an invalid date', async () => {
