@@ -318,10 +318,17 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
       const op = (e.not ? 'NOT ' : '') + (e.caseInsensitive ? 'ILIKE' : 'LIKE');
       return `(${printExpr(e.expr, ctx)} ${op} ${printExpr(e.pattern, ctx)}${e.escape ? ' ESCAPE ' + printExpr(e.escape, ctx) : ''})`;
     }
-    case 'Between':
-      return `(${printExpr(e.expr, ctx)} ${e.not ? 'NOT ' : ''}BETWEEN ${printExpr(e.low, ctx)} AND ${printExpr(e.high, ctx)})`;
-    case 'InList':
-      return `(${printExpr(e.expr, ctx)} ${e.not ? 'NOT ' : ''}IN (${e.list.map((x) => printExpr(x, ctx)).join(', ')}))`;
+    case 'Between': {
+      // Text between numbers compares as numbers, like the comparison operators above.
+      const text = ctx.kindOf?.(e.expr) === 'string' && isNumberLiteral(e.low) && isNumberLiteral(e.high);
+      const subject = text ? `TRY_CAST(${printExpr(e.expr, ctx)} AS DOUBLE)` : printExpr(e.expr, ctx);
+      return `(${subject} ${e.not ? 'NOT ' : ''}BETWEEN ${printExpr(e.low, ctx)} AND ${printExpr(e.high, ctx)})`;
+    }
+    case 'InList': {
+      const text = ctx.kindOf?.(e.expr) === 'string' && e.list.length > 0 && e.list.every(isNumberLiteral);
+      const subject = text ? `TRY_CAST(${printExpr(e.expr, ctx)} AS DOUBLE)` : printExpr(e.expr, ctx);
+      return `(${subject} ${e.not ? 'NOT ' : ''}IN (${e.list.map((x) => printExpr(x, ctx)).join(', ')}))`;
+    }
     case 'InSubquery':
       return `(${printExpr(e.expr, ctx)} ${e.not ? 'NOT ' : ''}IN (${printQuery(e.query, ctx)}))`;
     case 'IsNull':

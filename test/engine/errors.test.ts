@@ -81,6 +81,9 @@ describe('text compared with a number', () => {
     assert.deepEqual(await rows(s, 'select code from codes where code = 1000'), [['1000']]);
     assert.deepEqual(await rows(s, 'select code from codes where 1000 > code'), [['999']]);
     assert.deepEqual(await rows(s, "select code from codes where code > '1100' order by code"), [['1200'], ['999'], ['X1']]);
+    assert.deepEqual(await rows(s, 'select code from codes where code in (999, 1200) order by code'), [['1200'], ['999']]);
+    assert.deepEqual(await rows(s, 'select code from codes where code between 1000 and 1100'), [['1000']]);
+    assert.deepEqual(await rows(s, 'select code from codes where code <> 1000 order by code'), [['1200'], ['999']]);
   });
 });
 
