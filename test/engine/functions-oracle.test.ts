@@ -165,8 +165,9 @@ describe('function library: Oracle behaviour', () => {
     const e = await failure('select 1/0 from dual');
     assert.match(e.message, /divisor is equal to zero/);
     // The session turns the code raised inside DuckDB into the error's own code (engine/duck-errors.ts).
-    assert.deepEqual(runtimeErrorCode(`${e.code}: ${e.message}`), { code: 'ENG150', message: 'divisor is equal to zero' });
-    await failure('select 1.5/0.0 from dual');
+    assert.equal(e.code, 'ENG150');
+    assert.equal((await failure('select 1.5/0.0 from dual')).code, 'ENG150');
+    assert.equal((await failure('select 1/(x - 2) from (select 2 x) t')).code, 'ENG150');
     assert.deepEqual(await rows(s, 'select 1/x from (select 2 x union all select 4) t order by 1'), [[0.25], [0.5]]);
   });
 
@@ -179,14 +180,23 @@ describe('function library: Oracle behaviour', () => {
 
   it('to_date names the value and the mask of an invalid date', async () => {
     const e = await failure("select to_date('31-02-2024', 'DD-MM-YYYY') from dual");
+    assert.equal(e.code, 'ENG124');
     assert.match(e.message, /'31-02-2024'/);
     assert.match(e.message, /'DD-MM-YYYY'/);
     const f = await failure("select to_date('2024/01/01', 'DD-MM-YYYY') from dual");
     assert.match(f.message, /'2024\/01\/01'.*'DD-MM-YYYY'/);
   });
 
+  it('refuses unsupported mask elements and computed masks with their own codes', async () => {
+    assert.equal((await failure("select to_char(5, 'L999') from dual")).code, 'ENG123');
+    assert.equal((await failure("select to_char(date '2024-01-01', 'YYYY-QQQ-XX') from dual")).code, 'ENG123');
+    assert.equal((await failure("select to_char(5, 'FM' || '99') from dual")).code, 'ENG122');
+    assert.equal((await failure("select regexp_like('a', 'a', 'z') from dual")).code, 'ENG123');
+  });
+
   it('instr refuses an occurrence below 1', async () => {
     const e = await failure("select instr('abc', 'b', 1, 0) from dual");
+    assert.equal(e.code, 'ENG151');
     assert.match(e.message, /occurrence/);
   });
 
@@ -209,5 +219,7 @@ describe('function library: Oracle behaviour', () => {
     assert.ok(!isNumberMask('HH24:MI'));
     assert.deepEqual(parseNumberMask('FM0099D90').zeroInt, 4);
     assert.throws(() => parseNumberMask('99.9.9'), (e: unknown) => e instanceof SluiceError && e.code === 'ENG123');
+    assert.deepEqual(runtimeErrorCode('Invalid Input Error: ENG150: divisor is equal to zero'), { code: 'ENG150', message: 'divisor is equal to zero' });
+    assert.equal(runtimeErrorCode('Invalid Input Error: something else'), undefined);
   });
 });
