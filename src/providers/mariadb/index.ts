@@ -69,7 +69,19 @@ const dialect: SqlDialect = {
     return descending ? `${q} IS NULL DESC, ${q} DESC` : `${q} IS NULL, ${q} ASC`;
   },
   tableName: (name) => name,
-  ddlType(c: ColumnInfo): string {
+  // ER_BAD_TABLE_ERROR (DROP) and ER_NO_SUCH_TABLE.
+  isMissingTable: (e) => {
+    const errno = (e as { errno?: unknown } | null)?.errno;
+    return errno === 1051 || errno === 1146;
+  },
+  /**
+   * VARCHAR without a length becomes TEXT (no silent truncation, like the
+   * engine's unbounded varchar), except in a primary key: MariaDB cannot
+   * index TEXT without a prefix, so a key column gets VARCHAR(255) (1,020
+   * bytes in utf8mb4, inside InnoDB's 3,072-byte key limit). A decimal
+   * without precision is DECIMAL(38,10), MariaDB having no unbounded one.
+   */
+  ddlType(c: ColumnInfo, inKey: boolean): string {
     switch (c.type) {
       case 'boolean':
         return 'boolean';
@@ -80,7 +92,8 @@ const dialect: SqlDialect = {
       case 'double':
         return 'double';
       case 'decimal':
-        return 'decimal(38,10)';
+        // MariaDB's DECIMAL holds at most 65 digits, 38 after the point.
+        return c.precision && c.precision <= 65 ? `decimal(${c.precision},${Math.min(c.scale ?? 0, 38, c.precision)})` : 'decimal(38,10)';
       case 'date':
         return 'date';
       case 'timestamp':
@@ -90,13 +103,16 @@ const dialect: SqlDialect = {
       case 'blob':
         return 'longblob';
       default:
-        return c.maxLength && c.maxLength <= 16000 ? `varchar(${c.maxLength})` : 'text';
+        if (c.maxLength && c.maxLength <= 16000) return `varchar(${c.maxLength})`;
+        return inKey ? 'varchar(255)' : 'text';
     }
   },
 };
 
 const CATALOG_SQL = `
-SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, COLUMN_KEY = 'PRI'
+SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE,
+  CASE WHEN DATA_TYPE IN ('char', 'varchar') THEN CHARACTER_MAXIMUM_LENGTH END,
+  NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_KEY = 'PRI'
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?
 ORDER BY TABLE_NAME, ORDINAL_POSITION`;
 
@@ -175,7 +191,9 @@ class MariadbDriver implements SqlDriver {
       type: mariadbType(String(x[3]), String(x[4])),
       nullable: x[5] === 'YES',
       maxLength: x[6] === null ? undefined : Number(x[6]),
-      key: Number(x[7]) === 1,
+      precision: x[7] === null ? undefined : Number(x[7]),
+      scale: x[8] === null ? undefined : Number(x[8]),
+      key: Number(x[9]) === 1,
     }));
     return buildCatalog(this.database, rows);
   }

@@ -59,6 +59,8 @@ const dialect: SqlDialect = {
   orderTerm: (q, type, descending) =>
     `${type === 'varchar' ? `${q} COLLATE "C"` : q} ${descending ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`,
   tableName: (name) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name.toLowerCase() : name),
+  // 42P01 undefined_table.
+  isMissingTable: (e) => (e as { code?: unknown } | null)?.code === '42P01',
   ddlType(c: ColumnInfo): string {
     switch (c.type) {
       case 'boolean':
@@ -70,7 +72,8 @@ const dialect: SqlDialect = {
       case 'double':
         return 'double precision';
       case 'decimal':
-        return 'numeric';
+        // Without a declared precision, numeric keeps any value exactly.
+        return c.precision ? `numeric(${c.precision},${c.scale ?? 0})` : 'numeric';
       case 'date':
         return 'date';
       case 'timestamp':
@@ -87,6 +90,7 @@ const dialect: SqlDialect = {
 
 const CATALOG_SQL = `
 SELECT c.table_schema, c.table_name, c.column_name, c.data_type, c.is_nullable, c.character_maximum_length,
+  c.numeric_precision, c.numeric_scale,
   EXISTS (
     SELECT 1 FROM information_schema.table_constraints tc
     JOIN information_schema.key_column_usage k
@@ -186,7 +190,9 @@ class PostgresDriver implements SqlDriver {
       type: postgresType(String(x[3])),
       nullable: x[4] === 'YES',
       maxLength: x[5] === null ? undefined : Number(x[5]),
-      key: x[6] === true,
+      precision: x[6] === null ? undefined : Number(x[6]),
+      scale: x[7] === null ? undefined : Number(x[7]),
+      key: x[8] === true,
     }));
     return buildCatalog(this.database, rows);
   }

@@ -33,8 +33,8 @@ export interface SqlDialect {
   quote(identifier: string): string;
   /** The n-th bind parameter (1-based): $1 or ?. */
   placeholder(n: number): string;
-  /** The SQL type for a column in CREATE TABLE. */
-  ddlType(column: ColumnInfo): string;
+  /** The SQL type for a column in CREATE TABLE; `inKey` when it is part of the primary key. */
+  ddlType(column: ColumnInfo, inKey: boolean): string;
   /** Whether `=`/`<`/LIKE on text compare exactly as the engine does (binary, case-sensitive). */
   readonly exactTextComparison: boolean;
   /** An ORDER BY term ordering NULLs Oracle-style (last ascending, first descending); undefined when it cannot be exact. */
@@ -43,6 +43,8 @@ export interface SqlDialect {
   textRange(quotedColumn: string): string;
   /** Appended to LIKE so a backslash in the pattern is an ordinary character, as in the engine; undefined when the database cannot. */
   readonly likeNoEscape: string | undefined;
+  /** Whether a driver error says the table does not exist. */
+  isMissingTable(error: unknown): boolean;
   /** Normalise a name for CREATE TABLE (PostgreSQL folds plain names to lower case). */
   tableName(name: string): string;
 }
@@ -145,6 +147,27 @@ function databaseTimestamp(s: string): Date | undefined {
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms));
 }
 
+/** Decimal text without redundant zeros or sign, to compare with how a JS number prints. */
+function canonicalDecimal(s: string): string {
+  const m = /^([+-]?)0*(\d*)(?:\.(\d*?)0*)?$/.exec(s.trim());
+  if (!m) return s;
+  const whole = m[2] === '' ? '0' : m[2];
+  const fraction = m[3] ?? '';
+  const body = fraction === '' ? whole : `${whole}.${fraction}`;
+  return m[1] === '-' && body !== '0' ? `-${body}` : body;
+}
+
+/**
+ * A decimal as the Value doc asks: a number when the number prints as
+ * exactly the stored digits, else the database's own text, so
+ * 12345678901234567.89 is never rounded on its way to the engine.
+ */
+function exactDecimal(s: string): Value {
+  const n = Number(s);
+  if (!Number.isFinite(n)) return s;
+  return String(n) === canonicalDecimal(s) ? n : s.trim();
+}
+
 /** A value from the database driver as a Sluice Value of the column's type. */
 export function fromDatabase(v: unknown, type: ColumnType): Value {
   if (v === null || v === undefined) return null;
@@ -161,9 +184,13 @@ export function fromDatabase(v: unknown, type: ColumnType): Value {
       if (typeof v === 'string' && /^-?\d+$/.test(v)) return safeInteger(BigInt(v));
       break;
     case 'double':
-    case 'decimal':
       if (typeof v === 'number') return v;
       if (typeof v === 'bigint' || typeof v === 'string') return Number(v);
+      break;
+    case 'decimal':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint') return exactDecimal(v.toString());
+      if (typeof v === 'string') return exactDecimal(v);
       break;
     case 'date':
       if (v instanceof Date) return v;
@@ -531,7 +558,7 @@ export class SqlContainer implements Container {
     signal: AbortSignal,
   ): Promise<RowResult[]> {
     if (table.key.length === 0) {
-      throw new SluiceError('SQL020', `Table ${table.name} has no primary key, so rows cannot be ${op}d one by one.`, {
+      throw new SluiceError('SQL020', noKeyReason(table.name), {
         container: this.alias,
         table: table.name,
         hint: 'Add a primary key to the table.',
@@ -596,7 +623,7 @@ export class SqlContainer implements Container {
   async createTable(
     name: string,
     columns: readonly ColumnInfo[],
-    options: { readonly orReplace: boolean; readonly ifNotExists: boolean },
+    options: { readonly orReplace: boolean; readonly ifNotExists: boolean; readonly key?: readonly string[] },
   ): Promise<TableInfo> {
     const existing = this.lookup(name);
     if (existing && options.ifNotExists && !options.orReplace) return existing;
@@ -613,7 +640,22 @@ export class SqlContainer implements Container {
     const target = existing ? { schema: existing.schema, name: existing.name } : this.splitName(name);
     const tableName = existing ? target.name : this.dialect.tableName(target.name);
     const qualified = `${this.dialect.quote(target.schema)}.${this.dialect.quote(tableName)}`;
-    const defs = columns.map((c) => `${this.dialect.quote(this.dialect.tableName(c.name))} ${this.dialect.ddlType(c)}${c.nullable === false ? ' NOT NULL' : ''}`);
+    const key = (options.key ?? []).map((k) => {
+      const c = columns.find((x) => x.name === k) ?? columns.find((x) => x.name.toLowerCase() === k.toLowerCase());
+      if (!c) {
+        throw new SluiceError('SQL034', `The primary key of table ${name} names column ${k}, which the table does not have.`, {
+          container: this.alias,
+          table: name,
+        });
+      }
+      return c;
+    });
+    const defs = columns.map((c) => {
+      const inKey = key.includes(c);
+      // Key columns are NOT NULL in both databases; saying so keeps the catalog's nullable right.
+      return `${this.dialect.quote(this.dialect.tableName(c.name))} ${this.dialect.ddlType(c, inKey)}${c.nullable === false || inKey ? ' NOT NULL' : ''}`;
+    });
+    if (key.length > 0) defs.push(`PRIMARY KEY (${key.map((c) => this.dialect.quote(this.dialect.tableName(c.name))).join(', ')})`);
     await this.driver.transaction(async (session) => {
       if (existing) await this.statement(session, `DROP TABLE ${qualified}`, []);
       await this.statement(session, `CREATE TABLE ${qualified} (${defs.join(', ')})`, []);
@@ -625,12 +667,27 @@ export class SqlContainer implements Container {
   }
 
   async dropTable(name: string, options: { readonly ifExists: boolean }): Promise<void> {
+    const missing = () =>
+      new SluiceError('SQL033', `Table ${name} does not exist in container ${this.alias}.`, {
+        container: this.alias,
+        table: name,
+        hint: 'Check the name (select from systemtables@' + this.alias + '), or use drop table if exists.',
+      });
     const existing = this.lookup(name);
     if (!existing) {
       if (options.ifExists) return;
-      throw new SluiceError('SQL033', `Container ${this.alias} has no table ${name}.`, { container: this.alias, table: name });
+      throw missing();
     }
-    await this.logged(`dropping ${existing.name}`, () => this.driver.query(`DROP TABLE ${this.qualified(existing)}`, []), () => 0);
+    // The catalog may be stale (dropped by someone else): the database's own error then becomes ours.
+    const sql = `DROP TABLE ${options.ifExists ? 'IF EXISTS ' : ''}${this.qualified(existing)}`;
+    try {
+      await this.logged(`dropping ${existing.name}`, () => this.driver.query(sql, []), () => 0);
+    } catch (e) {
+      const cause = e instanceof SluiceError ? e.details.cause : e;
+      if (!this.dialect.isMissingTable(cause)) throw e;
+      await this.refresh();
+      throw missing();
+    }
     await this.refresh();
   }
 
@@ -639,7 +696,7 @@ export class SqlContainer implements Container {
   }
 }
 
-/** Group information_schema rows (schema, table, column, type, nullable, is-key, max length) into TableInfos. */
+/** Group information_schema rows (schema, table, column, type, nullable, is-key, max length, precision, scale) into TableInfos. */
 export function buildCatalog(
   catalogName: string,
   rows: readonly {
@@ -650,6 +707,9 @@ export function buildCatalog(
     readonly nullable: boolean;
     readonly key: boolean;
     readonly maxLength?: number;
+    /** For decimal columns: declared total digits and digits after the point. */
+    readonly precision?: number;
+    readonly scale?: number;
   }[],
 ): TableInfo[] {
   const tables = new Map<string, { schema: string; name: string; columns: ColumnInfo[]; key: string[] }>();
@@ -666,7 +726,10 @@ export function buildCatalog(
       type: r.type,
       nullable: r.nullable,
       filterOperators: operators,
-      ...(r.maxLength !== undefined && r.maxLength !== null && r.maxLength > 0 ? { maxLength: r.maxLength } : {}),
+      ...(r.type === 'varchar' && r.maxLength !== undefined && r.maxLength !== null && r.maxLength > 0 ? { maxLength: r.maxLength } : {}),
+      ...(r.type === 'decimal' && r.precision !== undefined && r.precision !== null && r.precision > 0
+        ? { precision: r.precision, scale: r.scale ?? 0 }
+        : {}),
     });
     if (r.key) t.key.push(r.column);
   }
@@ -678,5 +741,11 @@ export function buildCatalog(
     key: t.key,
     scope: 'system' as const,
     writable: { insert: true, update: t.key.length > 0, delete: t.key.length > 0 },
+    ...(t.key.length > 0 ? {} : { writeRefusals: { update: noKeyReason(t.name), delete: noKeyReason(t.name) } }),
   }));
+}
+
+/** Why a table without a primary key takes no updates or deletes: rows are written one by one by key. */
+function noKeyReason(table: string): string {
+  return `Table ${table} has no primary key; updates and deletes need one.`;
 }

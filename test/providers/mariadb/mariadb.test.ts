@@ -25,5 +25,6 @@ sqlProviderSuite({
   fillSeries: (table, count) => `INSERT INTO \`${table}\` (n) SELECT seq FROM seq_1_to_${count}`,
   runningLike: () =>
     `SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%sluice_slow_view%' AND ID <> CONNECTION_ID() AND COMMAND = 'Query'`,
+  plainDecimal: [38, 10],
   unreachable: { url: 'mariadb://root:Sekr1t@127.0.0.1:1/test' },
 });

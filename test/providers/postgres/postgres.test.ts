@@ -25,5 +25,6 @@ sqlProviderSuite({
   slowView: (name, seconds) => `CREATE VIEW "${name}" AS SELECT 1 AS x FROM (SELECT pg_sleep(${seconds})) s`,
   fillSeries: (table, count) => `INSERT INTO "${table}" (n) SELECT g FROM generate_series(1, ${count}) g`,
   runningLike: () => `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%sluice_slow_view%' AND pid <> pg_backend_pid()`,
+  plainDecimal: [null, null],
   unreachable: { url: 'postgresql://root:Sekr1t@127.0.0.1:1/test' },
 });

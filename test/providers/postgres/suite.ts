@@ -35,6 +35,8 @@ export interface SuiteOptions {
   readonly runningLike: (marker: string) => string;
   /** Options that point at a closed port, with a password in them. */
   readonly unreachable: Record<string, string>;
+  /** numeric_precision and numeric_scale the database gives a decimal created without them. */
+  readonly plainDecimal: readonly [number | null, number | null];
 }
 
 export function sqlProviderSuite(s: SuiteOptions): void {
@@ -354,6 +356,107 @@ export function sqlProviderSuite(s: SuiteOptions): void {
     assert.equal(c.tables().some((x) => x.name.toLowerCase() === n.toLowerCase()), false);
     await c.dropTable!(n, { ifExists: true });
     await assert.rejects(c.dropTable!(n, { ifExists: false }), (e: unknown) => e instanceof SluiceError && e.code === 'SQL033');
+  });
+
+  // What QA found: keys, declared sizes, refusals, drops and exact decimals.
+  const columnFacts = async (table: string) =>
+    (
+      await raw.rows(
+        `SELECT column_name, character_maximum_length, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`,
+      )
+    ).map((r) => [String(r[0]), r[1] === null ? null : Number(r[1]), r[2] === null ? null : Number(r[2]), r[3] === null ? null : Number(r[3])]);
+
+  test('create table honours the key, varchar(n) and decimal(p,s), so update by key works', async () => {
+    const n = name('keyed');
+    const t = await c.createTable!(
+      n,
+      [
+        { name: 'code', type: 'varchar', nullable: false, maxLength: 20 },
+        { name: 'saldo', type: 'decimal', nullable: true, precision: 12, scale: 2 },
+        { name: 'plain', type: 'decimal', nullable: true },
+        { name: 'note', type: 'varchar', nullable: true },
+      ],
+      { orReplace: false, ifNotExists: false, key: ['code'] },
+    );
+    assert.deepEqual(t.key, ['code']);
+    assert.deepEqual(t.writable, { insert: true, update: true, delete: true });
+    const facts = await columnFacts(t.name);
+    assert.deepEqual(facts[0].slice(0, 2), ['code', 20]);
+    assert.deepEqual(facts[1], ['saldo', null, 12, 2]);
+    assert.deepEqual(facts[2].slice(2), s.plainDecimal);
+    const saldo = t.columns.find((x) => x.name === 'saldo');
+    assert.equal(saldo?.precision, 12);
+    assert.equal(saldo?.scale, 2);
+    assert.equal(t.columns.find((x) => x.name === 'code')?.maxLength, 20);
+    const ins = await writeAll(t, 'insert', ['code', 'saldo', 'note'], [
+      ['A1', 10.5, 'x'.repeat(300)],
+      ['B2', 3, null],
+    ]);
+    assert.ok(ins.every((r) => r.ok), JSON.stringify(ins));
+    const upd = await writeAll(t, 'update', ['code', 'saldo'], [['A1', 99.99]]);
+    assert.deepEqual(upd.map((r) => r.ok), [true]);
+    const del = await writeAll(t, 'delete', ['code'], [['B2']]);
+    assert.deepEqual(del.map((r) => r.ok), [true]);
+    assert.deepEqual((await scan(t, ['code', 'saldo'])).rows, [['A1', 99.99]]);
+    const tooLong = await writeAll(t, 'insert', ['code'], [['x'.repeat(21)]]);
+    assert.equal(tooLong[0].ok, false);
+  });
+
+  test('the catalog reports declared precision, scale and length of existing tables', async () => {
+    const n = name('declared');
+    await raw.exec(
+      `CREATE TABLE ${s.quote(n)} (${s.quote('code')} varchar(20) primary key, ${s.quote('saldo')} numeric(12,2), ${s.quote('qty')} integer, ${s.quote('txt')} text)`,
+    );
+    await refresh();
+    const t = find(n);
+    const col = (x: string) => t.columns.find((y) => y.name === x);
+    assert.deepEqual([col('code')?.maxLength, col('code')?.precision], [20, undefined]);
+    assert.deepEqual([col('saldo')?.type, col('saldo')?.precision, col('saldo')?.scale, col('saldo')?.maxLength], ['decimal', 12, 2, undefined]);
+    assert.deepEqual([col('qty')?.precision, col('qty')?.scale], [undefined, undefined]);
+    assert.equal(col('txt')?.maxLength, undefined);
+  });
+
+  test('a table without a primary key refuses update and delete and says why', async () => {
+    const n = name('nokey');
+    const t = await c.createTable!(n, [{ name: 'a', type: 'integer', nullable: true }], { orReplace: false, ifNotExists: false });
+    assert.deepEqual(t.writable, { insert: true, update: false, delete: false });
+    assert.match(t.writeRefusals?.update ?? '', new RegExp(`Table ${t.name} has no primary key; updates and deletes need one`));
+    assert.match(t.writeRefusals?.delete ?? '', /has no primary key; updates and deletes need one/);
+    assert.equal(t.writeRefusals?.insert, undefined);
+    await assert.rejects(writeAll(t, 'update', ['a'], [[1]]), (e: unknown) => e instanceof SluiceError && /updates and deletes need one/.test(e.message));
+  });
+
+  test('dropping a missing table says it does not exist in the container, also when the catalog is stale', async () => {
+    await assert.rejects(
+      c.dropTable!('sluice_never_there', { ifExists: false }),
+      (e: unknown) => e instanceof SluiceError && e.code === 'SQL033' && /sluice_never_there does not exist in container db/.test(e.message),
+    );
+    const n = name('stale');
+    await raw.exec(`CREATE TABLE ${s.quote(n)} (${s.quote('a')} integer)`);
+    await refresh();
+    await raw.exec(`DROP TABLE ${s.quote(n)}`);
+    await assert.rejects(
+      c.dropTable!(n, { ifExists: false }),
+      (e: unknown) => e instanceof SluiceError && e.code === 'SQL033' && /does not exist in container db/.test(e.message),
+    );
+    await raw.exec(`CREATE TABLE ${s.quote(n)} (${s.quote('a')} integer)`);
+    await refresh();
+    await raw.exec(`DROP TABLE ${s.quote(n)}`);
+    await c.dropTable!(n, { ifExists: true });
+    assert.equal(c.tables().some((x) => x.name === n), false);
+  });
+
+  test('decimals beyond 15 significant digits come back as exact strings; others as numbers', async () => {
+    const n = name('exact');
+    await raw.exec(`CREATE TABLE ${s.quote(n)} (${s.quote('id')} integer primary key, ${s.quote('v')} numeric(30,2))`);
+    await raw.exec(`INSERT INTO ${s.quote(n)} VALUES (1, 12345678901234567.89), (2, 9007199254740993), (3, 1234.50), (4, -0.01), (5, 0)`);
+    await refresh();
+    const t = find(n);
+    const { rows } = await scan(t, ['v'], [], { orderBy: [{ column: 'id', descending: false }] });
+    assert.deepEqual(rows, [['12345678901234567.89'], ['9007199254740993.00'], [1234.5], [-0.01], [0]]);
+    const ins = await writeAll(t, 'insert', ['id', 'v'], [[6, '98765432109876543.21']]);
+    assert.ok(ins[0].ok, JSON.stringify(ins));
+    assert.deepEqual((await scan(t, ['v'], [{ kind: 'compare', column: 'id', op: '=', value: 6 }])).rows, [['98765432109876543.21']]);
   });
 
   test('aborting a running scan cancels the query on the server', async () => {
