@@ -78,6 +78,7 @@ export function oracleDateMask(mask: string): string {
     [/^YYYY/i, '%Y'],
     [/^RRRR/i, '%Y'],
     [/^YY/i, '%y'],
+    [/^RR/i, '%y'],
     [/^MONTH/i, '%B'],
     [/^MON/i, '%b'],
     [/^MM/i, '%m'],
@@ -246,8 +247,11 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
     return `(CASE WHEN regexp_matches(${c.args[0]}, ${c.args[1]}) THEN length(${prefix}) + 1 ELSE 0 END)`;
   },
   regexp_substr: (c) => {
-    needArgs(c, 2, 2);
-    return `nullif(regexp_extract(${c.args[0]}, ${c.args[1]}), '')`;
+    needArgs(c, 2, 5);
+    if (c.args.length === 2) return `nullif(regexp_extract(${c.args[0]}, ${c.args[1]}), '')`;
+    // regexp_substr(s, p, start[, n[, flags]]): the n-th match from position start.
+    const from = `substring(CAST(${c.args[0]} AS VARCHAR), CAST(${c.args[2]} AS BIGINT))`;
+    return `nullif(regexp_extract_all(${from}, ${c.args[1]}, 0${regexpFlags(c, 4)})[CAST(${c.args[3] ?? '1'} AS BIGINT)], '')`;
   },
   round: (c) => {
     needArgs(c, 1, 2);
@@ -353,7 +357,13 @@ export const FUNCTIONS: Readonly<Record<string, FunctionPrinter>> = {
     if (c.args.length === 1) return `CAST(${c.args[0]} AS TIMESTAMP)`;
     if (fmt === undefined) throw new SluiceError('ENG122', 'to_date: the format mask must be a text literal.');
     const bad = raiseSql('ENG124', `concat('to_date: ''', s, ''' is not a valid date for the format ', ${sqlString(sqlString(fmt))}, '.')`);
-    return `list_transform([CAST(${c.args[0]} AS VARCHAR)], lambda s: CASE WHEN s IS NULL THEN NULL ELSE coalesce(try_strptime(trim(s), ${sqlString(oracleDateMask(fmt))}), ${bad}) END)[1]`;
+    let parsed = `try_strptime(trim(s), ${sqlString(oracleDateMask(fmt))})`;
+    // Two-digit years: strptime reads 69–99 as 19xx. Oracle's YY is always this century (20xx),
+    // RR is 2000–2049 for 00–49 and 1950–1999 for 50–99.
+    const twoDigit = /(?<![YR])(YY|RR)(?![YR])/i.exec(fmt.replace(/"[^"]*"/g, ''))?.[1]?.toUpperCase();
+    if (twoDigit === 'YY') parsed = `list_transform([${parsed}], lambda r: CASE WHEN year(r) < 2000 THEN r + INTERVAL 100 YEAR ELSE r END)[1]`;
+    if (twoDigit === 'RR') parsed = `list_transform([${parsed}], lambda r: CASE WHEN year(r) BETWEEN 2050 AND 2068 THEN r - INTERVAL 100 YEAR ELSE r END)[1]`;
+    return `list_transform([CAST(${c.args[0]} AS VARCHAR)], lambda s: CASE WHEN s IS NULL THEN NULL ELSE coalesce(${parsed}, ${bad}) END)[1]`;
   },
   to_number: (c) => {
     needArgs(c, 1, 2);
