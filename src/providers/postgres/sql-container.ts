@@ -165,7 +165,8 @@ function canonicalDecimal(s: string): string {
 function exactDecimal(s: string): Value {
   const n = Number(s);
   if (!Number.isFinite(n)) return s;
-  return String(n) === canonicalDecimal(s) ? n : s.trim();
+  // n + 0 turns -0 (from '-0.00') into 0, as the engine prints it.
+  return String(n) === canonicalDecimal(s) ? n + 0 : s.trim();
 }
 
 /** A value from the database driver as a Sluice Value of the column's type. */

@@ -56,6 +56,13 @@ test('database values become Sluice values of the column type, and back', () => 
   assert.equal(fromDatabase('9007199254740993', 'bigint'), 9007199254740993n);
   assert.equal(fromDatabase('42', 'bigint'), 42);
   assert.equal(fromDatabase('12.50', 'decimal'), 12.5);
+  // Decimals a double cannot hold exactly stay the database's text (the Value doc's decimal rule).
+  assert.equal(fromDatabase('12345678901234567.89', 'decimal'), '12345678901234567.89');
+  assert.equal(fromDatabase('0.1000000000000000055511', 'decimal'), '0.1000000000000000055511');
+  assert.equal(fromDatabase(9007199254740993n, 'decimal'), '9007199254740993');
+  assert.equal(fromDatabase('-0012.3400', 'decimal'), -12.34);
+  assert.ok(Object.is(fromDatabase('-0.00', 'decimal'), 0));
+  assert.equal(fromDatabase('1e400', 'decimal'), '1e400');
   assert.equal(fromDatabase(1, 'boolean'), true);
   assert.deepEqual(fromDatabase('2024-02-29', 'date'), new Date(Date.UTC(2024, 1, 29)));
   assert.deepEqual(fromDatabase('2024-02-29 13:14:15.123456+00', 'timestamp'), new Date(Date.UTC(2024, 1, 29, 13, 14, 15, 123)));
