@@ -118,6 +118,8 @@ export const FEATURE_EXAMPLES: readonly string[] = [
   'select a.* , b.c from a, b',
   'select :p1, :name from t where id = :id',
   'select count(*) filter (where a > 1) from t',
+  "select g, listagg(code, ', ') within group (order by code desc nulls first, id) from t group by g",
+  "select trim(leading '0' from code), trim(both from name), trim('x' from code) from t",
   'select * from read_csv(\'x.csv\')@files f',
   'select pkg.fn(1) from t',
   'select s.t.c from s.t',
