@@ -54,7 +54,8 @@ function needArgs(ctx: FunctionPrintContext, min: number, max: number): void {
 
 /** `l / r` with Oracle's ORA-01476: dividing by zero is an error, not NULL or Infinity. */
 export function divide(l: string, r: string): string {
-  return `(${l} / list_transform([${r}], lambda d: CASE WHEN d = 0 THEN ${raiseSql('ENG150', "'divisor is equal to zero'")} ELSE d END)[1])`;
+  // NULL / 0 stays NULL, as in Oracle.
+  return `list_transform([{'l': ${l}, 'd': ${r}}], lambda p: CASE WHEN p.d = 0 AND p.l IS NOT NULL THEN ${raiseSql('ENG150', "'divisor is equal to zero'")} ELSE p.l / p.d END)[1]`;
 }
 
 /** Oracle regexp match flags (i, c, n, m) → RE2 options for DuckDB. */

@@ -80,6 +80,8 @@ const CASES: [string, unknown][] = [
   // Division: decimals from integers, errors on zero (below).
   ['1/4', 0.25],
   ['7/2', 3.5],
+  ['null/0', null],
+  ['cast(7 as number(10,2)) / 2', 3.5],
   // regexp
   ["regexp_like('abc', 'B', 'i')", true],
   ["regexp_like('abc', 'B')", false],
@@ -181,6 +183,10 @@ describe('function library: Oracle behaviour', () => {
     assert.equal((await failure('select 1.5/0.0 from dual')).code, 'ENG150');
     assert.equal((await failure('select 1/(x - 2) from (select 2 x) t')).code, 'ENG150');
     assert.deepEqual(await rows(s, 'select 1/x from (select 2 x union all select 4) t order by 1'), [[0.25], [0.5]]);
+    // Aggregates, window functions and subqueries as either side.
+    assert.deepEqual(await rows(s, 'select x, sum(x)/count(*), x/sum(x) over () from (select 1 x union all select 3) t group by x order by 1'), [[1, 1, 0.25], [3, 3, 0.75]]);
+    assert.deepEqual(await rows(s, 'select 1/(select 2) from dual'), [[0.5]]);
+    assert.deepEqual(await rows(s, 'select sum(x)/count(*) from (select 1 x where 1 = 0) t'), [[null]]);
   });
 
   it('to_number refuses a comma the mask does not allow instead of reading 125', async () => {
