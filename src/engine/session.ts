@@ -60,6 +60,7 @@ import { FUNCTIONS, type ExprKind } from './functions.js';
 import { duckTypeName, LocalDb, quoteIdent, quoteString } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
 import { loadSettings } from './settings.js';
+import { directQuery, explainDirect } from './direct.js';
 import { explainSynchronize, runSynchronize, SyncJournal, type SyncHost } from './synchronize.js';
 
 const WRITE_BATCH = 500;
@@ -551,6 +552,9 @@ export class SluiceSession implements Session, SessionIntrospection {
     if (name === 'parallelism' && !(Number(statement.value) >= 1)) {
       throw new SluiceError('ENG042', 'parallelism must be a number of at least 1.', { location: locationOf(statement.span, text) });
     }
+    if (name === 'direct-scan' && !['on', 'off'].includes(statement.value.toLowerCase())) {
+      throw new SluiceError('ENG042', "direct-scan must be 'on' or 'off'.", { location: locationOf(statement.span, text) });
+    }
     if (name === 'partition-failure' && !['skip', 'error'].includes(statement.value.toLowerCase())) {
       throw new SluiceError('ENG042', "partition-failure must be 'skip' or 'error'.", { location: locationOf(statement.span, text) });
     }
@@ -693,6 +697,17 @@ export class SluiceSession implements Session, SessionIntrospection {
   }
 
   private async runQuery(statement: Statement, query: Query, state: RunState, text: string | undefined): Promise<StatementResult> {
+    // A single remote table the provider answers completely streams straight through, skipping DuckDB (direct.ts).
+    const direct = await directQuery({
+      statement,
+      query,
+      state,
+      settings: this.settingsMap,
+      prepare: () => this.prepareQuery(query, state, text, false),
+      summary: (rows) => this.summaryOf(state, rows),
+      userError: (e) => this.userError(e, statement, text),
+    });
+    if (direct) return direct;
     const prepared = await this.prepareQuery(query, state, text);
     const signal = state.signal;
     // Registered before DuckDB starts: a blocking aggregate can run a while before the first chunk.
@@ -1085,6 +1100,8 @@ export class SluiceSession implements Session, SessionIntrospection {
     }
     const prepared = await this.prepareQuery(query, state, text, false);
     lines.push(...this.explainPlans(prepared.plans, prepared.bound));
+    const direct = explainDirect(statement, query, prepared, this.settingsMap);
+    if (direct) return [...lines, direct];
     lines.push('DuckDB runs:');
     lines.push(`  ${prepared.sql}`);
     return lines;
