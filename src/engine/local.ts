@@ -408,12 +408,14 @@ export class LocalDb implements LocalDatabase {
   }
 }
 
-/** A DuckDB failure as a SluiceError; the printed SQL is kept out of the message but named in the hint. */
+/**
+ * A DuckDB failure as a SluiceError. The generated SQL never reaches the user (it names temp
+ * tables they never wrote); the session rewords these in the user's terms (duck-errors.ts).
+ * Set SLUICE_DEBUG_SQL=1 to see the SQL in the hint while developing.
+ */
 export function duckError(e: unknown, sql: string): SluiceError {
   if (e instanceof SluiceError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new SluiceError('ENG500', `The local query engine failed: ${message.split('\n')[0]}`, {
-    hint: `Generated SQL: ${sql.length > 400 ? sql.slice(0, 400) + '…' : sql}`,
-    cause: e,
-  });
+  const debug = process.env.SLUICE_DEBUG_SQL === '1' ? { hint: `Generated SQL: ${sql.length > 400 ? sql.slice(0, 400) + '…' : sql}` } : {};
+  return new SluiceError('ENG500', `The local query engine failed: ${message.split('\n')[0]}`, { ...debug, cause: e });
 }
