@@ -35,7 +35,6 @@ import { countStatement, encodeToken, keyText, pageStatement, parseFeedOptions }
 import type { PageToken } from './odata/query.js';
 import { CursorCache, RowReader } from './cursors.js';
 import type { Cursor } from './cursors.js';
-import { directRows } from './passthrough.js';
 import { SessionPool } from './sessions.js';
 import type { Lease, SessionFactory } from './sessions.js';
 import type { DatabaseRecord, StateStore, UserRecord } from './state/types.js';
@@ -469,13 +468,10 @@ export class SluiceServer {
     // The stream stays open past the page (bounded only by $top) so following pages can continue it.
     const plan = pageStatement(set, options, page.size, true);
     const abort = new AbortController();
-    // A remote table whose provider does filter, order and limit exactly streams straight through (passthrough.ts).
-    let batches = plan.statement.kind === 'QueryStatement' ? directRows(lease.session, set, plan.statement.query, abort.signal) : undefined;
-    if (!batches) {
-      const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: abort.signal });
-      if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
-      batches = result.batches;
-    }
+    // A remote table whose provider does filter, order and limit exactly streams straight through inside the engine (engine/direct.ts).
+    const result: StatementResult = await lease.session.executeStatement(plan.statement, { signal: abort.signal });
+    if (result.kind !== 'rows') throw new SluiceError('SRV502', 'The engine did not return rows for a feed query.');
+    const batches = result.batches;
     const cursor: Cursor = {
       database: db,
       set,
