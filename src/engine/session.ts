@@ -850,7 +850,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         const rowNo = Number(bad.rows[0][0]);
         const info = infos.get(columns[i].toLowerCase());
         const valueExpr = statement.source.kind === 'Values' ? statement.source.rows[rowNo - 1]?.[i] : undefined;
-        throw new SluiceError('ENG027', `Row ${rowNo}: '${String(bad.rows[0][1])}' is not a valid ${info?.type ?? type.toLowerCase()} for column ${info?.name ?? columns[i]}; nothing was inserted.`, {
+        throw new SluiceError('ENG027', `Row ${rowNo}: '${String(bad.rows[0][1])}' is not ${typeWord(info?.type)} for column ${info?.name ?? columns[i]}; nothing was inserted.`, {
           location: locationOf(valueExpr?.span ?? statement.span, text),
           container: container.alias,
           table: table.name,
@@ -890,7 +890,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         const type = duckTypeName(col.type, col.precision, col.scale);
         const r = await this.db.all(`SELECT TRY_CAST(${quoteString(v.value)} AS ${type}) IS NULL`);
         if (r.rows[0]?.[0] === true) {
-          throw new SluiceError('ENG027', `'${v.value}' is not a valid ${col.type} for column ${col.name}; nothing was updated.`, { ...where, location: locationOf(v.span, text) });
+          throw new SluiceError('ENG027', `'${v.value}' is not ${typeWord(col.type)} for column ${col.name}; nothing was updated.`, { ...where, location: locationOf(v.span, text) });
         }
       }
     }
@@ -975,7 +975,13 @@ export class SluiceSession implements Session, SessionIntrospection {
     const where = statement.where ? ` WHERE ${printExpr(statement.where, ctx)}` : '';
     const select = [
       ...keep.map((k) => `${aliasSql}.${quoteIdent(k)}`),
-      ...assignments.map((a) => `${printExpr(a.value, ctx)} AS ${quoteIdent(table.columns.find((c) => eq(c.name, a.column))?.name ?? a.column)}`),
+      // Values travel as their column's type ('12.5' into a number column is sent as 12.5), as inserts do.
+      ...assignments.map((a) => {
+        const col = table.columns.find((c) => eq(c.name, a.column));
+        const value = printExpr(a.value, ctx);
+        const typed = col && !['varchar', 'guid', 'blob'].includes(col.type) ? `CAST(${value} AS ${duckTypeName(col.type, col.precision, col.scale)})` : value;
+        return `${typed} AS ${quoteIdent(col?.name ?? a.column)}`;
+      }),
     ];
     const stream = await this.db.stream(`SELECT ${select.join(', ')} FROM ${ctx.relation(ref.node)} AS ${aliasSql}${where}`);
     const count = await this.writeRows(container, table, op, stream.batches, state);
@@ -1146,6 +1152,27 @@ export class SluiceSession implements Session, SessionIntrospection {
       for (const l of plan.explain) lines.push(`  ${ref.container.providerName}: ${l}`);
     }
     return lines;
+  }
+}
+
+/** A column type in the words of an error message. */
+function typeWord(type: ColumnType | undefined): string {
+  switch (type) {
+    case 'integer':
+    case 'bigint':
+      return 'a whole number';
+    case 'double':
+    case 'decimal':
+      return 'a number';
+    case 'date':
+    case 'timestamp':
+      return 'a date';
+    case 'boolean':
+      return 'a boolean';
+    case 'guid':
+      return 'a guid';
+    default:
+      return 'a valid value';
   }
 }
 

@@ -142,19 +142,21 @@ describe('writes are checked before anything is sent', () => {
     const { s, fakes } = await open();
     await assert.rejects(runAll(s, "insert into orders@eol (division, orderid, customer, amount)\nvalues (101, 1, 'A', 5), (101, 2, 'B', 'veel')"), (e: SluiceError) => {
       assert.equal(e.code, 'ENG027');
-      assert.equal(e.message, "Row 2: 'veel' is not a valid double for column Amount; nothing was inserted.");
+      assert.equal(e.message, "Row 2: 'veel' is not a number for column Amount; nothing was inserted.");
       assert.deepEqual([e.details.location?.line, e.details.location?.column], [2, 40]);
       return true;
     });
     await assert.rejects(runAll(s, "update orders@eol set amount = 'veel' where orderid = 1"), (e: SluiceError) => {
       assert.equal(e.code, 'ENG027');
-      assert.match(e.message, /'veel' is not a valid double for column Amount/);
+      assert.match(e.message, /'veel' is not a number for column Amount/);
       assert.equal(e.details.location?.column, 32);
       return true;
     });
     assert.equal(fakes[0].log.writes.length, 0);
     await runAll(s, "insert into orders@eol (division, orderid, customer, amount) values (101, 3, 'C', '12.5')");
     assert.deepEqual(fakes[0].log.writes[0].rows, [[101, 3, 'C', 12.5]]);
+    await runAll(s, "use 101; update orders@eol set amount = '7.25' where orderid = 10101");
+    assert.deepEqual(fakes[0].log.writes[1].rows, [[10101, 7.25]]);
   });
 
   it('refuses to assign the partition column or a key column of a remote table', async () => {
