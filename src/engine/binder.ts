@@ -422,6 +422,7 @@ export class Binder {
         // extract(year from d): the unit arrives as a bare word, not a column.
         (e.name === 'extract' ? e.args.slice(1) : e.args).forEach(rec);
         if (e.filter) rec(e.filter);
+        e.withinGroup?.forEach((o) => rec(o.expr));
         if (e.over) {
           e.over.partitionBy.forEach(rec);
           e.over.orderBy.forEach((o) => rec(o.expr));

@@ -85,9 +85,12 @@ export function columnTypeOfTypeName(t: TypeName): ColumnType {
 }
 
 /** A column declared in SQL → its provider column type, with precision and scale for `number(p, s)`. */
-export function columnShapeOfTypeName(t: TypeName): Pick<ColumnInfo, 'type' | 'precision' | 'scale'> {
+export function columnShapeOfTypeName(t: TypeName): Pick<ColumnInfo, 'type' | 'precision' | 'scale' | 'maxLength'> {
   const type = columnTypeOfTypeName(t);
-  return type === 'decimal' ? { type, precision: t.args[0], scale: t.args[1] } : { type };
+  if (type === 'decimal') return { type, precision: t.args[0], scale: t.args[1] };
+  // varchar(20), char(3), nvarchar2(50): the declared length travels to the container's DDL.
+  if (type === 'varchar' && t.args.length > 0) return { type, maxLength: t.args[0] };
+  return { type };
 }
 
 /** A DuckDB type as DESCRIBE prints it → the provider column type (DECIMAL keeps its precision and scale). */
