@@ -7,7 +7,6 @@
  */
 import type {
   ColumnInfo,
-  ColumnType,
   Container,
   ContainerConfig,
   LocalDatabase,
@@ -22,6 +21,7 @@ import type {
   Value,
   WriteRequest,
 } from '../../provider/types.js';
+import { duckTypeName } from '../../util/duckdb-types.js';
 import { SluiceError } from '../../util/errors.js';
 
 const CATALOG = 'InMemoryStorage';
@@ -29,30 +29,7 @@ const SCHEMA = 'Memory';
 
 /** The DuckDB type of a column; decimals are exact DECIMAL(p, s), DECIMAL(38, 10) when undeclared. */
 function typeSql(column: ColumnInfo): string {
-  const type: ColumnType = column.type;
-  switch (type) {
-    case 'boolean':
-      return 'BOOLEAN';
-    case 'integer':
-      return 'INTEGER';
-    case 'bigint':
-      return 'BIGINT';
-    case 'decimal': {
-      const p = Math.max(1, Math.min(38, column.precision ?? 38));
-      const s = Math.max(0, Math.min(p, column.precision === undefined ? 10 : (column.scale ?? 0)));
-      return `DECIMAL(${p}, ${s})`;
-    }
-    case 'double':
-      return 'DOUBLE';
-    case 'date':
-      return 'DATE';
-    case 'timestamp':
-      return 'TIMESTAMP';
-    case 'blob':
-      return 'BLOB';
-    default:
-      return 'VARCHAR';
-  }
+  return duckTypeName(column.type, column.precision, column.scale);
 }
 
 /** A constant as DuckDB SQL text. */

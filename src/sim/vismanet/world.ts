@@ -6,28 +6,9 @@
  * into calls on this module and knows nothing of how rows are generated.
  */
 
-/** mulberry32: a tiny sequential PRNG, enough for test data. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+import { Rng } from '../common/prng.js';
+
+export { Rng };
 
 /** A seed for one row from (world seed, salt, company, index). */
 export function rowSeed(seed: number, salt: number, company: number, index: number): number {
