@@ -199,11 +199,22 @@ async function* jsonElements(path: string): AsyncIterable<{ index: number; line:
   if (arrayDepth < 0) fail('FMT011', `${path} holds neither an array of objects nor {"value": [...]}.`, line);
 }
 
-async function openJsonStreaming(path: string, sampleRows: number): Promise<TableReader> {
+/**
+ * A table over a stream of JSON objects (elements of a large array, or NDJSON
+ * lines): column names from the first `sampleRows` objects, types inferred
+ * from them, rows streamed on demand. A key the sample did not have is an
+ * error naming the element or line, never a silently dropped value.
+ */
+async function openObjectStream(
+  path: string,
+  objects: () => AsyncIterable<{ readonly pos: number; readonly item: Record<string, unknown> }>,
+  unit: 'element' | 'line',
+  sampleRows: number,
+): Promise<TableReader> {
   const names: string[] = [];
   const known = new Set<string>();
   let n = 0;
-  for await (const { item } of jsonElements(path)) {
+  for await (const { item } of objects()) {
     for (const k of Object.keys(item)) {
       if (!known.has(k)) {
         known.add(k);
@@ -213,24 +224,32 @@ async function openJsonStreaming(path: string, sampleRows: number): Promise<Tabl
     if (++n >= sampleRows) break;
   }
   async function* records(): AsyncIterable<RawRecord> {
-    for await (const { index, item } of jsonElements(path)) {
+    for await (const { pos, item } of objects()) {
       for (const k of Object.keys(item)) {
         if (!known.has(k)) {
-          throw new SluiceError('FMT013', `Element ${index} of ${path} has a key "${k}" that the first ${sampleRows} elements do not have.`, {
+          const where = unit === 'line' ? { location: { line: pos, column: 1 } } : { rowKey: `element ${pos}` };
+          const Unit = unit === 'line' ? 'Line' : 'Element';
+          throw new SluiceError('FMT013', `${Unit} ${pos} of ${path} has a key "${k}" that the first ${sampleRows} ${unit}s do not have.`, {
             table: path,
-            rowKey: `element ${index}`,
+            ...where,
           });
         }
       }
-      yield { pos: index, values: names.map((k) => item[k]) };
+      yield { pos, values: names.map((k) => item[k]) };
     }
   }
   const columns = await inferColumns(names, records(), sampleRows, false);
   return {
     file: path,
     columns,
-    batches: (o = {}) => convertRecords(path, 'element', columns, records(), o.batchSize ?? DEFAULT_BATCH_SIZE, o.signal),
+    batches: (o = {}) => convertRecords(path, unit, columns, records(), o.batchSize ?? DEFAULT_BATCH_SIZE, o.signal),
   };
+}
+
+async function openJsonStreaming(path: string, sampleRows: number): Promise<TableReader> {
+  return openObjectStream(path, async function* () {
+    for await (const { index, item } of jsonElements(path)) yield { pos: index, item };
+  }, 'element', sampleRows);
 }
 
 async function* ndjsonObjects(path: string): AsyncIterable<{ line: number; item: Record<string, unknown> }> {
@@ -261,38 +280,9 @@ async function* ndjsonObjects(path: string): AsyncIterable<{ line: number; item:
 
 /** Open an NDJSON file: keys and types from the first lines; rows stream on demand. */
 export async function openNdjson(path: string, options: { readonly sampleRows?: number } = {}): Promise<TableReader> {
-  const sampleRows = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
-  const names: string[] = [];
-  const known = new Set<string>();
-  let n = 0;
-  for await (const { item } of ndjsonObjects(path)) {
-    for (const k of Object.keys(item)) {
-      if (!known.has(k)) {
-        known.add(k);
-        names.push(k);
-      }
-    }
-    if (++n >= sampleRows) break;
-  }
-  async function* records(): AsyncIterable<RawRecord> {
-    for await (const { line, item } of ndjsonObjects(path)) {
-      for (const k of Object.keys(item)) {
-        if (!known.has(k)) {
-          throw new SluiceError('FMT013', `Line ${line} of ${path} has a key "${k}" that the first ${sampleRows} lines do not have.`, {
-            table: path,
-            location: { line, column: 1 },
-          });
-        }
-      }
-      yield { pos: line, values: names.map((k) => item[k]) };
-    }
-  }
-  const columns = await inferColumns(names, records(), sampleRows, false);
-  return {
-    file: path,
-    columns,
-    batches: (o = {}) => convertRecords(path, 'line', columns, records(), o.batchSize ?? DEFAULT_BATCH_SIZE, o.signal),
-  };
+  return openObjectStream(path, async function* () {
+    for await (const { line, item } of ndjsonObjects(path)) yield { pos: line, item };
+  }, 'line', options.sampleRows ?? DEFAULT_SAMPLE_ROWS);
 }
 
 type Columns = readonly { readonly name: string; readonly type: ColumnType }[];
