@@ -323,3 +323,20 @@ test('a 100,000-element JSON file streams in bounded batches', async () => {
   assert.equal(largest, 3000);
   assert.deepEqual(last, [99999, 'r{4999}"']);
 });
+
+test('NDJSON and streamed JSON refuse a key the sampled objects did not have, naming the line or element', async () => {
+  const drain = async (path: string, format: FileFormat, options: Record<string, number>) => {
+    const reader = await openTable(path, format, options);
+    for await (const _b of reader.batches()) {
+      // read on
+    }
+  };
+  await rejectsWith(drain(file('late.ndjson', '{"id":1}\n{"id":2}\n{"id":3,"extra":"x"}\n'), 'ndjson', { sampleRows: 2 }), 'FMT013', (e) => {
+    assert.match(e.message, /Line 3 of .*late\.ndjson has a key "extra" that the first 2 lines do not have/);
+    assert.equal(e.details.location?.line, 3);
+  });
+  await rejectsWith(drain(file('late.json', '[{"id":1},{"id":2},{"id":3,"extra":"x"}]'), 'json', { sampleRows: 2, streamAbove: 0 }), 'FMT013', (e) => {
+    assert.match(e.message, /Element 3 of .*late\.json has a key "extra" that the first 2 elements do not have/);
+    assert.equal(e.details.rowKey, 'element 3');
+  });
+});
