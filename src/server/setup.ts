@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { demoScript } from '../cli/demo.js';
 import { loadSettings } from '../engine/index.js';
 import { startExactSimulator } from '../sim/exactonline/index.js';
+import { startVismaSimulator } from '../sim/vismanet/index.js';
 import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { FileStateStore } from './state/file.js';
@@ -43,10 +44,11 @@ export const DEMO_PASSWORD = 'demo';
  * A throw-away setup for `serve --demo`: state in a temporary directory (the
  * user's own state is left alone), database `demo` whose startup SQL creates
  * the demo tables in in-memory storage, and user demo / demo granted on it.
- * With `exactOnline` (the default for the command) the Exact Online simulator
- * runs in-process and the database gets an authorised `eol` container on it.
+ * With `simulatedPlatforms` (what `sluice serve --demo` uses) the Exact Online
+ * and Visma.net simulators run in-process and the database gets an authorised
+ * `eol` and a `vismanet` container on them.
  */
-export async function demoSetup(options: { readonly exactOnline?: boolean } = {}): Promise<ServerSetup> {
+export async function demoSetup(options: { readonly simulatedPlatforms?: boolean } = {}): Promise<ServerSetup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-serve-demo-'));
   const store = FileStateStore.inDirectory(dataDir);
   const secrets = SecretBox.fromPassphrase(`demo-${process.pid}-${Date.now()}`);
@@ -54,18 +56,28 @@ export async function demoSetup(options: { readonly exactOnline?: boolean } = {}
   await tenancy.addDatabase(DEMO_DATABASE, { startupSql: demoScript() });
   await tenancy.addUser(DEMO_USER, { password: DEMO_PASSWORD });
   await tenancy.grant(DEMO_USER, DEMO_DATABASE);
-  if (!options.exactOnline) return { dataDir, store, secrets, tenancy };
+  if (!options.simulatedPlatforms) return { dataDir, store, secrets, tenancy };
 
   const simulator = await startExactSimulator({ divisions: 4, subscriptions: 2, accountsPerDivision: 40, transactionLinesPerDivision: 200, rateLimits: false });
+  const visma = await startVismaSimulator({ customersPerCompany: 60, rateLimit: false }).catch(async (e: unknown) => {
+    await simulator.close();
+    throw e;
+  });
+  const stop = async () => {
+    await simulator.close();
+    await visma.close();
+  };
   try {
-    const file = join(dataDir, 'exact-sim-settings.xml');
+    // One settings file with both platforms, read the way `sluice` reads any settings.xml.
+    const file = join(dataDir, 'demo-platforms-settings.xml');
     await simulator.writeSettings(file, 'eol');
+    await visma.writeSettings(file, 'vismanet');
     for (const c of loadSettings(file)) await tenancy.addContainerConfig(DEMO_DATABASE, c);
-    // Every division the simulated accountant can open, as an accountant's startup SQL would select them.
+    // Every division and company, as an accountant's startup SQL would select them.
     await tenancy.setStartupSql(DEMO_DATABASE, `${demoScript()}use all`);
     rmSync(file, { force: true });
   } catch (e) {
-    await simulator.close();
+    await stop();
     throw e;
   }
   return {
@@ -73,7 +85,10 @@ export async function demoSetup(options: { readonly exactOnline?: boolean } = {}
     store,
     secrets,
     tenancy,
-    stop: () => simulator.close(),
-    notes: [`Exact Online simulator on ${simulator.baseUrl}: container eol (divisions ${simulator.divisions().join(', ')}), e.g. ExactOnlineREST_CRM_Accounts`],
+    stop,
+    notes: [
+      `Exact Online simulator on ${simulator.baseUrl}: container eol (divisions ${simulator.divisions().join(', ')}), e.g. ExactOnlineREST_CRM_Accounts`,
+      `Visma.net simulator on ${visma.baseUrl}: container vismanet (companies ${visma.companies().map((c) => c.id).join(', ')}), e.g. the customer_getall table`,
+    ],
   };
 }

@@ -104,6 +104,12 @@ describe('sluice serve --demo', () => {
       const one = (await (await fetch(`${eol}&$filter=${encodeURIComponent(`Division eq ${eolDivisions[1]}`)}`, { headers: auth })).json()) as { value: { Division: number }[] };
       assert.ok(one.value.length > 0 && one.value.every((r) => r.Division === eolDivisions[1]));
       assert.equal(one.value.length, all.value.filter((r) => r.Division === eolDivisions[1]).length);
+      // The simulated Visma.net container: customers of every company the startup SQL selected.
+      const customers = names.find((n) => n.toLowerCase().endsWith('_customer_getall'));
+      assert.ok(customers, `a Visma.net customer_getall entity set among ${names.length}`);
+      const cust = (await (await fetch(`${url}${customers}?$select=company_id,number,name&$top=1000`, { headers: auth })).json()) as { value: { company_id: string; number: string }[] };
+      assert.ok(cust.value.length > 0);
+      assert.ok(new Set(cust.value.map((r) => String(r.company_id))).size >= 2, 'customers of several companies');
     } finally {
       child.kill('SIGTERM');
     }

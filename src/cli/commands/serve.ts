@@ -37,7 +37,7 @@ export function registerServe(program: Command): void {
     .option('--sessions <n>', 'engine sessions per database, i.e. concurrent requests per database (default 4)')
     .option('--quiet', 'no request log lines on stdout')
     .action(async (flags: ServeFlags) => {
-      const setup = flags.demo ? await demoSetup({ exactOnline: true }) : openSetup();
+      const setup = flags.demo ? await demoSetup({ simulatedPlatforms: true }) : openSetup();
       const server = await startServer({
         store: setup.store,
         secrets: setup.secrets,

@@ -74,7 +74,7 @@ export async function startDemoPlatforms(options: DemoPlatformOptions = {}): Pro
     visma.writeSettings(shellSettings, VISMA_ALIAS);
 
     // The server engineer's demo tenancy, plus the simulated platforms as containers of database `demo`.
-    serverSetup = await demoSetup({ exactOnline: false });
+    serverSetup = await demoSetup({ simulatedPlatforms: false });
     const setup = serverSetup;
     stops.push(() => setup.store.close());
     const serverSettings = join(dir, 'server-settings.xml');
