@@ -14,36 +14,34 @@ function isDestroyed(s: NodeJS.WritableStream): boolean {
   return (s as { destroyed?: boolean }).destroyed === true;
 }
 
+type Listener = (arg?: unknown) => void;
+
+/**
+ * Resolve on `event` of `emitter`; reject with FMT040 when any of `closes`
+ * closes first, or with the error when any of `errors` fails first. Every
+ * listener is removed as soon as one of them fires.
+ */
+function firstOf(emitter: NodeJS.EventEmitter, event: string, closes: readonly NodeJS.EventEmitter[], errors: readonly NodeJS.EventEmitter[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const attached: [NodeJS.EventEmitter, string, Listener][] = [];
+    const finish = (settle: () => void) => {
+      for (const [e, ev, fn] of attached) e.removeListener(ev, fn);
+      settle();
+    };
+    const on = (e: NodeJS.EventEmitter, ev: string, fn: Listener) => {
+      attached.push([e, ev, fn]);
+      e.on(ev, fn);
+    };
+    on(emitter, event, () => finish(resolve));
+    for (const c of new Set(closes)) on(c, 'close', () => finish(() => reject(closedError())));
+    for (const e of new Set(errors)) on(e, 'error', (err) => finish(() => reject(err)));
+  });
+}
+
 /** Wait until `stream` drains; reject when it (or `watched`, the final destination) closes or fails first. */
 export function waitForDrain(stream: NodeJS.WritableStream, watched: NodeJS.WritableStream = stream): Promise<void> {
   if (isDestroyed(stream) || isDestroyed(watched)) return Promise.reject(closedError());
-  return new Promise<void>((resolve, reject) => {
-    const targets = stream === watched ? [stream] : [stream, watched];
-    const cleanup = () => {
-      stream.removeListener('drain', onDrain);
-      for (const t of targets) {
-        t.removeListener('close', onClose);
-        t.removeListener('error', onError);
-      }
-    };
-    const onDrain = () => {
-      cleanup();
-      resolve();
-    };
-    const onClose = () => {
-      cleanup();
-      reject(closedError());
-    };
-    const onError = (e: unknown) => {
-      cleanup();
-      reject(e);
-    };
-    stream.on('drain', onDrain);
-    for (const t of targets) {
-      t.on('close', onClose);
-      t.on('error', onError);
-    }
-  });
+  return firstOf(stream, 'drain', [stream, watched], [stream, watched]);
 }
 
 export async function writeChunk(out: NodeJS.WritableStream, chunk: string | Uint8Array): Promise<void> {
@@ -54,28 +52,5 @@ export async function writeChunk(out: NodeJS.WritableStream, chunk: string | Uin
 /** Wait for `source` to end (all piped into `out`); reject when `out` closes or fails first. */
 export function untilPiped(source: NodeJS.ReadableStream, out: NodeJS.WritableStream): Promise<void> {
   if (isDestroyed(out)) return Promise.reject(closedError());
-  return new Promise<void>((resolve, reject) => {
-    const cleanup = () => {
-      source.removeListener('end', onEnd);
-      source.removeListener('error', onError);
-      out.removeListener('close', onClose);
-      out.removeListener('error', onError);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve();
-    };
-    const onClose = () => {
-      cleanup();
-      reject(closedError());
-    };
-    const onError = (e: unknown) => {
-      cleanup();
-      reject(e);
-    };
-    source.on('end', onEnd);
-    source.on('error', onError);
-    out.on('close', onClose);
-    out.on('error', onError);
-  });
+  return firstOf(source, 'end', [out], [source, out]);
 }
