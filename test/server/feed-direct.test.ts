@@ -8,41 +8,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { fixture, readAll } from './helpers.js';
+import { pgFeedFixture, readAll } from './helpers.js';
 import type { Fixture } from './helpers.js';
-
-const PG = 'postgres://root@127.0.0.1:5432/test';
 
 describe('feeds over PostgreSQL: the direct engine path gives the same rows as the DuckDB path', () => {
   const name = `sluice_feed_direct_test_${randomBytes(4).toString('hex')}`;
   const entity = `test_public_${name}`;
   let f: Fixture;
   before(async () => {
-    const client = new pg.Client({ connectionString: PG });
-    await client.connect();
-    await client.query(
+    f = await pgFeedFixture(name, [
       `create table ${name} (id integer primary key, division integer not null, code varchar(10), amount numeric(12,2), created date, stamp timestamp, big bigint, flag boolean)`,
-    );
-    await client.query(
       `insert into ${name} select g, 102673 + g % 3, case when g % 7 = 0 then null else 'C' || lpad(g::text, 4, '0') end, g * 1.25, date '2024-01-01' + g, timestamp '2024-01-01 10:00:00' + g * interval '1 hour', 9007199254740993 + g, g % 2 = 0 from generate_series(1, 53) g`,
-    );
-    await client.end();
-    f = await fixture({
-      server: { pageSize: 10 },
-      prepare: async (tenancy) => {
-        await tenancy.addDatabase('pgdb');
-        await tenancy.addContainer('pgdb', 'pg', 'PostgreSQL', 'host=127.0.0.1;port=5432;database=test;user=root');
-        await tenancy.grant('alice', 'pgdb');
-      },
-    });
+    ]);
   });
   after(async () => {
     await f.close();
-    const client = new pg.Client({ connectionString: PG });
-    await client.connect();
-    await client.query(`drop table if exists ${name}`);
-    await client.end();
   });
 
   it('gives every value the same as the engine path, page by page', async () => {

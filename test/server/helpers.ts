@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Authenticator, LoginThrottle } from '../../src/server/auth.js';
 import { engineSessionFactory } from '../../src/server/engine-sessions.js';
 import { startServer } from '../../src/server/server.js';
@@ -114,4 +115,41 @@ export async function readAll(f: Fixture, first: string, headers: Record<string,
     if (pages > 1000) throw new Error('too many pages');
   }
   return { rows, pages };
+}
+
+const PG_URL = 'postgres://root@127.0.0.1:5432/test';
+
+/** Run statements on the test PostgreSQL database with a short-lived client. */
+export async function pgRun(...statements: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fixture whose database `pgdb` (granted to alice) has one PostgreSQL
+ * container `pg`, after running `setup` on the real server; `close` also drops
+ * `table`.
+ */
+export async function pgFeedFixture(table: string, setup: readonly string[], server: FixtureOptions['server'] = { pageSize: 10 }): Promise<Fixture> {
+  await pgRun(...setup);
+  const f = await fixture({
+    server,
+    prepare: async (tenancy) => {
+      await tenancy.addDatabase('pgdb');
+      await tenancy.addContainer('pgdb', 'pg', 'PostgreSQL', 'host=127.0.0.1;port=5432;database=test;user=root');
+      await tenancy.grant('alice', 'pgdb');
+    },
+  });
+  return {
+    ...f,
+    close: async () => {
+      await f.close();
+      await pgRun(`drop table if exists ${table}`);
+    },
+  };
 }

@@ -7,37 +7,21 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { fixture, readAll } from './helpers.js';
+import { pgFeedFixture, readAll } from './helpers.js';
 import type { Fixture } from './helpers.js';
-
-const PG = 'postgres://root@127.0.0.1:5432/test';
 
 describe('PostgreSQL table through the feed', () => {
   const table = `sluice_feed_test_${randomBytes(4).toString('hex')}`;
   const set = `test_public_${table}`;
   let f: Fixture;
   before(async () => {
-    const client = new pg.Client({ connectionString: PG });
-    await client.connect();
-    await client.query(`create table ${table} (division integer not null, code varchar(10) not null, name varchar(50), amount numeric(12,2), primary key (division, code))`);
-    await client.query(`insert into ${table} select 102673 + g % 3, 'A' || lpad(g::text, 4, '0'), 'Relatie ' || g, g * 1.5 from generate_series(1, 47) g`);
-    await client.end();
-    f = await fixture({
-      server: { pageSize: 10 },
-      prepare: async (tenancy) => {
-        await tenancy.addDatabase('pgdb');
-        await tenancy.addContainer('pgdb', 'pg', 'PostgreSQL', 'host=127.0.0.1;port=5432;database=test;user=root');
-        await tenancy.grant('alice', 'pgdb');
-      },
-    });
+    f = await pgFeedFixture(table, [
+      `create table ${table} (division integer not null, code varchar(10) not null, name varchar(50), amount numeric(12,2), primary key (division, code))`,
+      `insert into ${table} select 102673 + g % 3, 'A' || lpad(g::text, 4, '0'), 'Relatie ' || g, g * 1.5 from generate_series(1, 47) g`,
+    ]);
   });
   after(async () => {
     await f.close();
-    const client = new pg.Client({ connectionString: PG });
-    await client.connect();
-    await client.query(`drop table if exists ${table}`);
-    await client.end();
   });
 
   it('publishes the primary key as the entity key', async () => {
