@@ -354,7 +354,7 @@ interface Compared {
   readonly diff: string;
   readonly temps: string[];
   /** Source rows routed to target partitions that `use` did not select (so the target side of them was not read). */
-  readonly outside?: { readonly partitions: readonly string[]; readonly rows: number; readonly examples: readonly string[] };
+  readonly outside?: { readonly partitions: readonly string[]; readonly unknown: readonly string[]; readonly rows: number; readonly examples: readonly string[] };
 }
 
 async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: SyncHost, scan: boolean): Promise<{ compared?: Compared; explain: string[] }> {
@@ -427,6 +427,7 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
         const examples = await db.all(`SELECT __part, ${keyText('')} FROM ${sNorm} WHERE ${where} ORDER BY __part, 2 LIMIT 3`);
         outside = {
           partitions: parts.rows.map((r) => String(r[0])),
+          unknown: parts.rows.map((r) => String(r[0])).filter((id) => !target.all.some((p) => p.id === id)),
           rows: parts.rows.reduce((n, r) => n + Number(r[1]), 0),
           examples: examples.rows.map((r) => `${String(r[1])} (${plan.targetPartitionColumn ?? 'partition'} ${String(r[0])})`),
         };
@@ -497,7 +498,9 @@ function outsideError(plan: SyncPlan, outside: NonNullable<Compared['outside']>)
     {
       container: c,
       table: plan.target.table.name,
-      hint: `Select those partitions too (use ${outside.partitions.slice(0, 2).map((p) => `${p}@${c}`).join(',')}${outside.partitions.length > 2 ? ',…' : ''} together with the ones you want), or leave their rows out of the source (where ${plan.sourcePartitionColumn ?? 'partition column'} in …).`,
+      hint: outside.unknown.length > 0
+        ? `${outside.unknown.slice(0, 5).join(', ')} ${outside.unknown.length === 1 ? 'is not a partition' : 'are not partitions'} of ${c} at all; correct ${plan.sourcePartitionColumn ?? 'the partition column'} in the source, or leave those rows out.`
+        : `Select those partitions too (use ${outside.partitions.slice(0, 2).map((p) => `${p}@${c}`).join(',')}${outside.partitions.length > 2 ? ',…' : ''} together with the ones you want), or leave their rows out of the source (where ${plan.sourcePartitionColumn ?? 'partition column'} in …).`,
     },
   );
 }

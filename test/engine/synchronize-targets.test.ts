@@ -137,6 +137,12 @@ insert into three@inmemorystorage values ('910', 'Eerste', 'THREE-910', '${COMPA
     }
     assert.equal(sim.stats().inserts, 0);
     assert.equal(count('1896330'), 0);
+    await runAll(s, "create or replace table nowhere@inmemorystorage (number varchar, name varchar, accountreference varchar, company_id varchar); insert into nowhere@inmemorystorage values ('913', 'Nergens', 'THREE-913', '999')");
+    await assert.rejects(last(s, 'synchronize nowhere@inmemorystorage to customer_getall@vismanet with insert identified by accountreference ignore nulls'), (e: unknown) => {
+      assert.ok(e instanceof SluiceError && e.code === 'SYN023', String(e));
+      assert.match(e.details.hint ?? '', /^999 is not a partition of vismanet at all; correct company_id in the source/);
+      return true;
+    });
     const explained = await last(s, `explain ${SYNC3}`);
     assert.match((explained.lines ?? []).join('\n'), /would fail before writing: .*partition 1896330/);
     // With both companies selected both sides are read there: the first run inserts, the second inserts nothing.
