@@ -140,6 +140,11 @@ describe('synchronize over in-memory storage', () => {
 
   it('caps on in-memory targets: exit after 2 inserts the first 2 (by key); each later run makes at most 2 more', async () => {
     await runAll(s, "insert into src@inmemorystorage values ('5', 'Epsilon', 5, null), ('6', 'Zeta', 6, null), ('7', 'Eta', 7, null)");
+    const plan = await last(s, 'explain synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 2 rows or update error after 0 rows identified by code');
+    const planText = (plan.lines ?? []).join('\n');
+    assert.match(planText, /allowed: update \(error after 0 rows\), insert \(exit after 2 rows\)/);
+    assert.match(planText, /update: 1 > 0: would update the first 0, then fail the statement \(later actions not done\)/);
+    assert.match(planText, /insert: 4 > 2: would insert the first 2, then leave the rest for a later run/);
     const first = await last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 2 rows identified by code');
     assert.match(first.message ?? '', /inserted 2, updated 0, deleted 0, failed 0, skipped 2\. "insert exit after 2 rows": 2 of 4 rows to insert left for a later run/);
     assert.deepEqual(await rows(s, 'select code from dst@inmemorystorage where code >= 3 order by code'), [[3], [4], [5]]);
