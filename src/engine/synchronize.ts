@@ -124,6 +124,10 @@ interface SyncColumn {
   readonly isKey: boolean;
   readonly compared: boolean;
   readonly insert: boolean;
+  /** Digits after the point both sides compare at (numbers: the target's declared scale, or the source's when coarser). */
+  readonly scale?: number;
+  /** Fractional-second digits timestamps compare at (see timestampDigits). */
+  readonly fraction?: number;
 }
 
 interface SyncPlan {
@@ -192,6 +196,8 @@ function planSync(statement: SynchronizeStatement, host: SyncHost): SyncPlan {
     if (tc.readOnly && !key) continue;
     const targetKey = target.table.key.some((k) => eq(k, tc.name));
     const ignored = statement.ignoreChanges.some((c) => eq(c, tc.name));
+    const scale = numberScale(tc);
+    const fraction = tc.type === 'timestamp' ? timestampDigits(tc, target.container, target.table) : undefined;
     columns.push({
       id: `c${columns.length}`,
       sourceName: sc.name,
@@ -202,6 +208,8 @@ function planSync(statement: SynchronizeStatement, host: SyncHost): SyncPlan {
       // The target's own key addresses the row in an update; it cannot be changed by one.
       compared: !key && !ignored && !(targetKey && !key),
       insert: !tc.readOnly,
+      ...(scale !== undefined ? { scale } : {}),
+      ...(fraction !== undefined ? { fraction } : {}),
     });
   }
   const keys = statement.identifiedBy.map((k) => {
@@ -265,16 +273,44 @@ const TYPE_WORD: Record<ColumnType, string> = {
 const NUMERIC: readonly ColumnType[] = ['integer', 'bigint', 'double', 'decimal'];
 
 /**
+ * The digits after the point a number column compares at: the target's
+ * declared scale. A decimal(10,2) target stores 12.345 as 12.35, so
+ * comparing the unrounded source value would update that row on every run.
+ * Undefined: the target keeps whatever it is given (double, undeclared decimal).
+ */
+function numberScale(target: ColumnInfo): number | undefined {
+  if (target.type !== 'decimal' || target.scale === undefined) return undefined;
+  return Math.max(0, Math.trunc(target.scale));
+}
+
+/**
+ * The fractional-second digits a timestamp column compares at: its declared
+ * `precision` (0 to 6) when the provider states one; else 6 (microseconds)
+ * for storage inside the engine's DuckDB, and 3 (milliseconds) for every
+ * other target, whose values travel as JavaScript dates.
+ */
+function timestampDigits(column: ColumnInfo, container: Container, table: TableInfo): number {
+  if (column.precision !== undefined && column.precision >= 0 && column.precision <= 6) return Math.trunc(column.precision);
+  return container.localRelation?.(table) !== undefined ? 6 : 3;
+}
+
+/** Text with Oracle's rule applied: trimmed, and '' (or only spaces) is NULL, as everywhere else in the engine. */
+function textOf(x: string): string {
+  return `NULLIF(TRIM(CAST(${x} AS VARCHAR)), '')`;
+}
+
+/**
  * The value of `x` as the target column type would hold it; NULL when it
  * cannot convert. `from` is the type `x` has: a number going into text is
- * written without a trailing `.0`, so 2 and '2' compare equal.
+ * written without a trailing `.0`, so 2 and '2' compare equal. Numbers are
+ * rounded to the column's `scale`, timestamps truncated to `fraction` digits.
  */
-function normalise(x: string, type: ColumnType, from: ColumnType = type): string {
+function normalise(x: string, type: ColumnType, from: ColumnType = type, shape: { scale?: number; fraction?: number } = {}): string {
   if (type === 'varchar' && NUMERIC.includes(from)) {
     const d = `CAST(${x} AS DOUBLE)`;
     return `(CASE WHEN ${d} = ROUND(${d}) AND ABS(${d}) < 9.2e18 THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END)`;
   }
-  const text = `TRIM(CAST(${x} AS VARCHAR))`;
+  const text = textOf(x);
   switch (type) {
     case 'integer':
     case 'bigint': {
@@ -282,14 +318,23 @@ function normalise(x: string, type: ColumnType, from: ColumnType = type): string
       return `(CASE WHEN ${d} = ROUND(${d}) AND ABS(${d}) < 9.2e18 THEN CAST(${d} AS BIGINT) END)`;
     }
     case 'double':
-    case 'decimal':
-      return `TRY_CAST(${text} AS DOUBLE)`;
+    case 'decimal': {
+      const d = `TRY_CAST(${text} AS DOUBLE)`;
+      if (shape.scale === undefined) return d;
+      // Decimal text rounds half away from zero exactly (12.345 → 12.35), as the target's decimal does; values too large for it stay as they are.
+      return `COALESCE(CAST(TRY_CAST(${text} AS DECIMAL(38, ${Math.min(shape.scale, 30)})) AS DOUBLE), ${d})`;
+    }
     case 'boolean':
       return `TRY_CAST(${text} AS BOOLEAN)`;
     case 'date':
-      return `TRY_CAST(${x} AS DATE)`;
-    case 'timestamp':
-      return `TRY_CAST(${x} AS TIMESTAMP)`;
+      return `TRY_CAST(${from === 'varchar' ? text : x} AS DATE)`;
+    case 'timestamp': {
+      const t = `TRY_CAST(${from === 'varchar' ? text : x} AS TIMESTAMP)`;
+      const digits = shape.fraction ?? 6;
+      if (digits >= 6) return t;
+      const unit = 10 ** (6 - digits);
+      return `make_timestamp(CAST(floor(epoch_us(${t}) / ${unit}) AS BIGINT) * ${unit})`;
+    }
     case 'guid':
       return `LOWER(${text})`;
     case 'blob':
@@ -308,6 +353,8 @@ interface Compared {
   readonly mismatches: number;
   readonly diff: string;
   readonly temps: string[];
+  /** Source rows routed to target partitions that `use` did not select (so the target side of them was not read). */
+  readonly outside?: { readonly partitions: readonly string[]; readonly unknown: readonly string[]; readonly rows: number; readonly examples: readonly string[] };
 }
 
 async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: SyncHost, scan: boolean): Promise<{ compared?: Compared; explain: string[] }> {
@@ -349,10 +396,11 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
   const sNorm = temp('sync_sn');
   const problems = plan.columns.map((c) => {
     const raw = q(c.sourceName);
-    return `CASE WHEN ${raw} IS NOT NULL AND ${normalise(raw, c.type, c.sourceType)} IS NULL THEN ${quoteString(`${c.targetName}: `)} || ${quoteString("'")} || CAST(${raw} AS VARCHAR) || ${quoteString(`' is not ${TYPE_WORD[c.type]}`)} END`;
+    // '' is NULL (as everywhere in the engine), not a value that failed to convert.
+    return `CASE WHEN ${textOf(raw)} IS NOT NULL AND ${normalise(raw, c.type, c.sourceType, c)} IS NULL THEN ${quoteString(`${c.targetName}: `)} || ${quoteString("'")} || CAST(${raw} AS VARCHAR) || ${quoteString(`' is not ${TYPE_WORD[c.type]}`)} END`;
   });
   await db.run(
-    `CREATE TEMP TABLE ${sNorm} AS SELECT * FROM (SELECT row_number() OVER () AS __rid, ${plan.columns.map((c) => `${normalise(q(c.sourceName), c.type, c.sourceType)} AS ${c.id}`).join(', ')}` +
+    `CREATE TEMP TABLE ${sNorm} AS SELECT * FROM (SELECT row_number() OVER () AS __rid, ${plan.columns.map((c) => `${normalise(q(c.sourceName), c.type, c.sourceType, c)} AS ${c.id}`).join(', ')}` +
       `${plan.sourcePartitionColumn ? `, CAST(${q(plan.sourcePartitionColumn)} AS VARCHAR) AS __part` : ', CAST(NULL AS VARCHAR) AS __part'}` +
       `, NULLIF(concat_ws('; ', ${problems.length > 0 ? problems.join(', ') : 'NULL'}), '') AS __problem FROM ${sRaw})` +
       // A key that did not convert is reported, never skipped as if it were empty.
@@ -360,11 +408,32 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
   );
   const tNorm = temp('sync_tn');
   await db.run(
-    `CREATE TEMP TABLE ${tNorm} AS SELECT * FROM (SELECT row_number() OVER () AS __rid, ${plan.columns.map((c) => `${normalise(q(c.targetName), c.type)} AS ${c.id}`).join(', ')}` +
+    `CREATE TEMP TABLE ${tNorm} AS SELECT * FROM (SELECT row_number() OVER () AS __rid, ${plan.columns.map((c) => `${normalise(q(c.targetName), c.type, c.type, c)} AS ${c.id}`).join(', ')}` +
       `, ${plan.address.map((a, i) => `${q(a)} AS a${i}`).join(', ')}` +
       `${plan.targetPartitionColumn ? `, CAST(${q(plan.targetPartitionColumn)} AS VARCHAR) AS __part` : ', CAST(NULL AS VARCHAR) AS __part'} FROM ${tRaw})` +
       (statement.ignoreNulls ? ` WHERE NOT (${allNullKey})` : ''),
   );
+
+  // Rows are routed to the partition their source row names, but the target was read only for the partitions
+  // `use` selected: a row of another partition would find no partner and be inserted again on every run.
+  let outside: Compared['outside'];
+  if (plan.sourcePartitionColumn !== undefined && plan.target.table.scope !== 'system') {
+    const target = await host.partitions(plan.target.container);
+    if (target.partitioned) {
+      const selected = target.selected.map((p) => quoteString(p.id)).join(', ') || 'NULL';
+      const where = `__part IS NOT NULL AND __part NOT IN (${selected})`;
+      const parts = await db.all(`SELECT __part, count(*) FROM ${sNorm} WHERE ${where} GROUP BY __part ORDER BY __part`);
+      if (parts.rows.length > 0) {
+        const examples = await db.all(`SELECT __part, ${keyText('')} FROM ${sNorm} WHERE ${where} ORDER BY __part, 2 LIMIT 3`);
+        outside = {
+          partitions: parts.rows.map((r) => String(r[0])),
+          unknown: parts.rows.map((r) => String(r[0])).filter((id) => !target.all.some((p) => p.id === id)),
+          rows: parts.rows.reduce((n, r) => n + Number(r[1]), 0),
+          examples: examples.rows.map((r) => `${String(r[1])} (${plan.targetPartitionColumn ?? 'partition'} ${String(r[0])})`),
+        };
+      }
+    }
+  }
 
   // A key must pair at most one row on each side. When the source names each
   // row's partition, a key pairs rows within one partition only.
@@ -404,7 +473,7 @@ async function compare(plan: SyncPlan, statement: SynchronizeStatement, host: Sy
   const r = await db.all(`SELECT __action, count(*) FROM ${diff} GROUP BY __action`);
   for (const row of r.rows) counts[String(row[0]) as WriteOp] = Number(row[1]);
   const m = await db.all(`SELECT count(*) FROM ${diff} WHERE __problem IS NOT NULL`);
-  return { compared: { counts, mismatches: Number(m.rows[0]?.[0] ?? 0), diff, temps }, explain };
+  return { compared: { counts, mismatches: Number(m.rows[0]?.[0] ?? 0), diff, temps, ...(outside ? { outside } : {}) }, explain };
 }
 
 // ---------------------------------------------------------------------------
@@ -418,6 +487,23 @@ export interface SyncResult {
 
 const ORDER: readonly WriteOp[] = ['delete', 'update', 'insert'];
 const PAST: Record<WriteOp, string> = { insert: 'inserted', update: 'updated', delete: 'deleted' };
+
+/** SYN023: source rows name target partitions that were not selected (and so not read). */
+function outsideError(plan: SyncPlan, outside: NonNullable<Compared['outside']>): SluiceError {
+  const c = plan.target.container.alias;
+  const list = outside.partitions.slice(0, 5).join(', ') + (outside.partitions.length > 5 ? `, … (${outside.partitions.length})` : '');
+  return new SluiceError(
+    'SYN023',
+    `${outside.rows} source row(s) of ${plan.source.label} belong to ${outside.partitions.length === 1 ? 'partition' : 'partitions'} ${list} of ${c}, which ${outside.partitions.length === 1 ? 'is' : 'are'} not selected with "use", so ${plan.target.label} was not read there and those rows cannot be compared; nothing was written. E.g. ${outside.examples.join('; ')}.`,
+    {
+      container: c,
+      table: plan.target.table.name,
+      hint: outside.unknown.length > 0
+        ? `${outside.unknown.slice(0, 5).join(', ')} ${outside.unknown.length === 1 ? 'is not a partition' : 'are not partitions'} of ${c} at all; correct ${plan.sourcePartitionColumn ?? 'the partition column'} in the source, or leave those rows out.`
+        : `Select those partitions too (use ${outside.partitions.slice(0, 2).map((p) => `${p}@${c}`).join(',')}${outside.partitions.length > 2 ? ',…' : ''} together with the ones you want), or leave their rows out of the source (where ${plan.sourcePartitionColumn ?? 'partition column'} in …).`,
+    },
+  );
+}
 
 function refusal(plan: SyncPlan, op: WriteOp): string | undefined {
   const t = plan.target.table;
@@ -455,6 +541,8 @@ function show(v: Value): string {
 /** `explain synchronize …`: reads both sides and compares, writes nothing. */
 export async function explainSynchronize(statement: SynchronizeStatement, host: SyncHost): Promise<string[]> {
   const plan = planSync(statement, host);
+  syncSetting(host.settings, 'synchronize-concurrency');
+  syncSetting(host.settings, 'synchronize-batch-size');
   const lines: string[] = [];
   lines.push(`synchronize ${plan.source.label} to ${plan.target.label} (written as "${statement.direction}")`);
   lines.push(`  identified by: ${plan.keys.map((k) => k.targetName).join(', ')}${statement.ignoreNulls ? ' (rows with an all-NULL key skipped)' : ' (NULL keys pair with NULL keys)'}`);
@@ -472,6 +560,7 @@ export async function explainSynchronize(statement: SynchronizeStatement, host: 
   lines.push(...explain.map((l) => `  ${l}`));
   if (!compared) return lines;
   const c = compared;
+  if (c.outside) lines.push(`would fail before writing: ${outsideError(plan, c.outside).message}`);
   lines.push(`changes: insert ${c.counts.insert}, update ${c.counts.update}, delete ${c.counts.delete}${c.mismatches > 0 ? `; ${c.mismatches} row(s) with values the target cannot take` : ''}`);
   for (const op of ORDER) {
     const n = c.counts[op];
@@ -480,7 +569,9 @@ export async function explainSynchronize(statement: SynchronizeStatement, host: 
       continue;
     }
     const cap = plan.allowed.get(op);
-    if (cap && n > cap.rows) lines.push(`  ${op}: ${n} > ${cap.rows}: would ${cap.mode === 'exit' ? 'skip every ' + op : 'fail the statement before writing'}`);
+    if (cap && n > cap.rows) {
+      lines.push(`  ${op}: ${n} > ${cap.rows}: would ${op} the first ${cap.rows}, then ${cap.mode === 'exit' ? 'leave the rest for a later run' : 'fail the statement (later actions not done)'}`);
+    }
     const why = n > 0 ? refusal(plan, op) : undefined;
     if (why) lines.push(`  ${op}: would fail before writing: ${why}`);
     if (n === 0) continue;
@@ -499,11 +590,34 @@ interface Pending {
   readonly values: readonly Value[];
 }
 
+const SETTING_LIMITS = {
+  'synchronize-concurrency': { max: 64, default: 'default 8' },
+  'synchronize-batch-size': { max: 100_000, default: 'default 1,000 for SQL and in-memory targets, else 4 × synchronize-concurrency' },
+} as const;
+
+/** A whole-number synchronize setting; undefined when not set; SYN040 when set to anything else than 1 … max. */
+export function syncSetting(settings: Readonly<Record<string, string>>, name: keyof typeof SETTING_LIMITS): number | undefined {
+  const raw = settings[name];
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const n = Number(text);
+  const { max } = SETTING_LIMITS[name];
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new SluiceError('SYN040', `The setting ${name} is "${raw}", but it must be a whole number from 1 to ${max.toLocaleString('en-US')}; nothing was read or written.`, {
+      hint: `set ${name} 8 (${SETTING_LIMITS[name].default}).`,
+    });
+  }
+  return n;
+}
+
 /** Run a synchronize statement. Throws after recording outcomes when it could not complete. */
 export async function runSynchronize(statement: SynchronizeStatement, host: SyncHost): Promise<SyncResult> {
   const plan = planSync(statement, host);
+  const concurrency = syncSetting(host.settings, 'synchronize-concurrency') ?? 8;
+  const batchSetting = syncSetting(host.settings, 'synchronize-batch-size');
   const { compared } = await compare(plan, statement, host, true);
   if (!compared) throw new SluiceError('SYN999', 'synchronize read nothing.');
+  if (compared.outside) throw outsideError(plan, compared.outside);
   const { counts, diff } = compared;
   const db = host.db;
   const run = host.journal.nextRun();
@@ -516,35 +630,53 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     tally[status] += 1;
     if (status === 'ok') byOp[action] += 1;
     if (status === 'failed' && firstFailures.length < 5) firstFailures.push(`${key}: ${message ?? 'failed'}`);
+    if (status !== 'ok') {
+      notDone.count += 1;
+      if (notDone.examples.length < 5) notDone.examples.push(`${action} ${key}${partition !== null ? ` (partition ${partition})` : ''} ${status}: ${(message ?? status).replace(/\.$/, '')}`);
+    }
   };
+  const notDone = { count: 0, examples: [] as string[] };
+  /** The rows not done, for the error: after `sluice run` fails, the session (and its journal) is gone. */
+  const outcome = (): string =>
+    notDone.count === 0
+      ? ''
+      : ` Not done: ${notDone.count} row(s) (journal run ${run}), e.g. ${notDone.examples.join('; ')}${notDone.count > notDone.examples.length ? `; and ${notDone.count - notDone.examples.length} more` : ''}.`;
   const budget = statement.continueOnErrors ?? 0;
   const summary = () =>
     `inserted ${byOp.insert}, updated ${byOp.update}, deleted ${byOp.delete}, failed ${tally.failed}${tally.skipped > 0 ? `, skipped ${tally.skipped}` : ''}`;
   const fail = (code: string, why: string, hint: string): SluiceError =>
-    new SluiceError(code, `Synchronize ${plan.source.label} to ${plan.target.label} stopped: ${why} (${summary()}).${firstFailures.length > 0 ? ` First failure: ${firstFailures[0]}` : ''}`, {
+    new SluiceError(code, `Synchronize ${plan.source.label} to ${plan.target.label} stopped: ${why} (${summary()}).${firstFailures.length > 0 ? ` First failure: ${firstFailures[0]}.` : ''}${outcome()}`, {
       container: plan.target.container.alias,
       table: plan.target.table.name,
       hint,
     });
 
   // Decide everything that can stop the statement before the first write.
+  // Caps (Invantive's semantics): "exit after N rows" makes at most N changes of that kind and quietly leaves
+  // the rest; "error after N rows" makes at most N and then fails the statement, leaving every later change.
+  const writable: Record<WriteOp, number> = { insert: 0, update: 0, delete: 0 };
+  for (const row of (await db.all(`SELECT __action, count(*) FROM ${diff} WHERE __problem IS NULL GROUP BY __action`)).rows) writable[String(row[0]) as WriteOp] = Number(row[1]);
   const active: WriteOp[] = [];
+  /** Per action: how many rows are written when a cap cuts it short. */
+  const limit = new Map<WriteOp, number>();
   const exited: WriteOp[] = [];
+  let capError: WriteOp | undefined;
   for (const op of ORDER) {
-    if (!plan.allowed.has(op) || counts[op] === 0) continue;
-    const cap = plan.allowed.get(op);
-    if (cap && counts[op] > cap.rows) {
-      if (cap.mode === 'error') {
-        throw new SluiceError('SYN021', `Synchronize would ${op} ${counts[op]} rows in ${plan.target.label}, more than the ${cap.rows} allowed by "${op} error after ${cap.rows} rows"; nothing was written.`, {
-          container: plan.target.container.alias,
-          table: plan.target.table.name,
-          hint: 'Check the source, or raise the limit.',
-        });
-      }
-      exited.push(op);
+    if (!plan.allowed.has(op) || writable[op] === 0) continue;
+    if (capError) {
+      // An earlier action's "error after" cap ends the statement before this action starts.
+      active.push(op);
+      limit.set(op, 0);
       continue;
     }
-    const why = refusal(plan, op);
+    const cap = plan.allowed.get(op);
+    const n = cap && writable[op] > cap.rows ? cap.rows : writable[op];
+    if (cap && writable[op] > cap.rows) {
+      limit.set(op, cap.rows);
+      if (cap.mode === 'error') capError = op;
+      else exited.push(op);
+    }
+    const why = n > 0 ? refusal(plan, op) : undefined;
     if (why) {
       throw new SluiceError('SYN020', `Synchronize needs to ${op} ${counts[op]} row(s) in ${plan.target.label}, but ${why.replace(/^./, (ch) => ch.toLowerCase())} Nothing was written.`, {
         container: plan.target.container.alias,
@@ -554,6 +686,10 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     }
     active.push(op);
   }
+  const capText = (op: WriteOp): string => {
+    const cap = plan.allowed.get(op);
+    return cap ? `"${op} ${cap.mode} after ${cap.rows} rows"` : '';
+  };
 
   // Rows whose values cannot convert are failures before any write.
   const problems = await db.all(`SELECT __action, __key, __part, __problem FROM ${diff} WHERE __problem IS NOT NULL AND __action <> 'delete' ORDER BY __key`);
@@ -563,24 +699,34 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     record(op, String(row[1]), row[2] === null ? null : String(row[2]), 'failed', `Type mismatch: ${String(row[3])}`);
   }
   if (tally.failed > budget) {
-    throw fail('SYN030', `${tally.failed} source row(s) have values the target columns cannot take; nothing was written`, 'Convert the values in the source (for example in a query into an in-memory table), or add "continue on first N errors".');
-  }
-
-  // Skipped actions (caps with "exit") are journaled row by row too.
-  for (const op of exited) {
-    const cap = plan.allowed.get(op)!;
-    const rows = await db.all(`SELECT __key, __part FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY __key`);
-    for (const r of rows.rows) record(op, String(r[0]), r[1] === null ? null : String(r[1]), 'skipped', `Not ${PAST[op]}: ${counts[op]} rows needed it, more than "${op} exit after ${cap.rows} rows" allows.`);
+    throw fail(
+      'SYN030',
+      `${tally.failed} source row(s) have values the target columns cannot take; nothing was written`,
+      `Convert the values in the source (for example in a query into an in-memory table), or add "continue on first ${tally.failed} errors" to write the other rows.`,
+    );
   }
 
   // Load each action's rows and route them to partitions.
   const target = await host.partitions(plan.target.container);
   const routed = plan.target.table.scope !== 'system' && target.partitioned && plan.targetPartitionColumn !== undefined;
   const work: Pending[] = [];
+  const order = (op: WriteOp) => `${op === 'insert' ? '__part' : '__tpart'}, __key, ${op === 'insert' ? '__srid' : '__trid'}`;
   for (const op of active) {
     const shape = writeShape(plan, op);
     const part = op === 'insert' ? '__part' : '__tpart';
-    const res = await db.all(`SELECT __key, ${part}, ${shape.select.join(', ')} FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY ${part}, __key`);
+    const cut = limit.get(op);
+    if (cut !== undefined) {
+      // The rows past the cap are journaled as not done, with the reason.
+      const why =
+        capError !== undefined && op !== capError
+          ? `Not attempted: the statement stopped at ${capText(capError)}.`
+          : plan.allowed.get(op)?.mode === 'error'
+            ? `Not ${PAST[op]}: ${writable[op]} rows needed it; ${capText(op)} stopped the statement after ${cut}.`
+            : `Not ${PAST[op]}: ${writable[op]} rows needed it; ${capText(op)} allows ${cut} per run.`;
+      const rest = await db.all(`SELECT __key, ${part} FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY ${order(op)} OFFSET ${cut}`);
+      for (const r of rest.rows) record(op, String(r[0]), r[1] === null ? null : String(r[1]), 'skipped', why);
+    }
+    const res = await db.all(`SELECT __key, ${part}, ${shape.select.join(', ')} FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY ${order(op)}${cut !== undefined ? ` LIMIT ${cut}` : ''}`);
     for (const row of res.rows) {
       let partition: Partition | undefined;
       if (routed) {
@@ -600,9 +746,8 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   }
 
   // Write: batches per action and partition; bulk for containers that own their storage.
-  const concurrency = Math.max(1, Number(host.settings['synchronize-concurrency'] ?? '8') || 8);
   const bulk = plan.target.container.createTable !== undefined;
-  const batchSize = Math.max(1, Number(host.settings['synchronize-batch-size'] ?? '') || (bulk ? 1000 : concurrency * 4));
+  const batchSize = batchSetting ?? (bulk ? 1000 : concurrency * 4);
   const batches: Pending[][] = [];
   for (const w of work) {
     const last = batches[batches.length - 1];
@@ -618,13 +763,18 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   const local = container.localRelation?.(plan.target.table);
   for (const op of local ? active : []) {
     const rowsOf = work.filter((w) => w.op === op);
+    if (rowsOf.length === 0) continue;
     if (stop || tally.failed > budget || signal.aborted) {
       for (const w of rowsOf) record(w.op, w.key, null, 'skipped', 'Not attempted: the write stopped on an earlier failure.');
       continue;
     }
     const shape = writeShape(plan, op);
     const match = plan.address.map((a, i) => `t.${q(a)} IS NOT DISTINCT FROM d.a${i}`).join(' AND ');
-    const pick = `d.__action = '${op}' AND d.__problem IS NULL`;
+    const cut = limit.get(op);
+    const rid = op === 'insert' ? '__srid' : '__trid';
+    const pick =
+      `d.__action = '${op}' AND d.__problem IS NULL` +
+      (cut !== undefined ? ` AND d.${rid} IN (SELECT ${rid} FROM ${diff} WHERE __action = '${op}' AND __problem IS NULL ORDER BY ${order(op)} LIMIT ${cut})` : '');
     const set = shape.columns.map((c, i) => ({ c, v: shape.select[i] })).filter((x) => !plan.address.some((a) => eq(a, x.c)));
     const sql =
       op === 'insert'
@@ -644,7 +794,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   for (let b = 0; b < (local ? 0 : batches.length); b++) {
     const batch = batches[b];
     if (stop || tally.failed > budget || signal.aborted) {
-      const why = signal.aborted ? 'Not attempted: the statement was cancelled.' : stop ? 'Not attempted: the write stopped on an earlier failure.' : `Not attempted: more than ${budget} error(s).`;
+      const why = signal.aborted ? 'Not attempted: the statement was cancelled.' : stop ? 'Not attempted: the write stopped on an earlier failure.' : budget === 0 ? 'Not attempted: the statement stops at the first failed row.' : `Not attempted: more than ${budget} rows failed.`;
       for (const w of batch) record(w.op, w.key, w.partition?.id ?? null, 'skipped', why);
       continue;
     }
@@ -681,26 +831,39 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     written += batch.length;
     host.state.onProgress?.({ partitionsDone: 0, partitionsTotal: 0, rows: written, remoteCalls: host.state.remoteCalls(), elapsedMs: host.now() - host.state.started });
   }
-  const hintRerun = 'Every row is in datadictionary synchronizeresults; rows done stay done. Fix the cause and run the synchronize again: it compares afresh and completes the rest.';
+  const journalHint = `Rows done stay done. Every row's outcome is in synchronizeresults@datadictionary (run = ${run}) while this session lasts, e.g. in "sluice shell"; "sluice run" ends the session with the script, so the rows not done are named above.`;
+  const rerun = 'then run the same synchronize again: it compares afresh and makes only the changes still needed';
   if (signal.aborted) {
     const c = cancelled();
-    throw new SluiceError(c.code, `${c.message} Synchronize ${plan.target.label}: ${summary()}.`, { hint: hintRerun });
+    throw new SluiceError(c.code, `${c.message} Synchronize ${plan.target.label}: ${summary()}.${outcome()}`, { hint: `${journalHint} To finish, ${rerun}.` });
   }
   if (stop) {
     const m = stop.error instanceof Error ? stop.error.message : String(stop.error);
     const code = stop.error instanceof SluiceError ? stop.error.code : 'SYN031';
-    throw new SluiceError(code, `Synchronize ${plan.source.label} to ${plan.target.label} stopped: ${m} (${summary()}).`, {
+    throw new SluiceError(code, `Synchronize ${plan.source.label} to ${plan.target.label} stopped: ${m} (${summary()}).${outcome()}`, {
       container: plan.target.container.alias,
       table: plan.target.table.name,
-      hint: hintRerun,
+      hint: `${journalHint} Rows marked "Not confirmed" may or may not have arrived; a re-run pairs them if they did. When ${plan.target.container.alias} answers again, ${rerun}.`,
     });
   }
   if (tally.failed > budget) {
-    throw fail('SYN030', budget === 0 ? 'a row failed' : `more than ${budget} rows failed`, hintRerun);
+    throw fail(
+      'SYN030',
+      budget === 0 ? 'a row failed' : `more than ${budget} rows failed`,
+      `${journalHint} Fix the rows the target refused (in the source, or in the target), or tolerate them with "continue on first N errors"; ${rerun}.`,
+    );
+  }
+  if (capError) {
+    const cap = plan.allowed.get(capError)!;
+    throw new SluiceError(
+      'SYN021',
+      `Synchronize ${plan.source.label} to ${plan.target.label} stopped at ${capText(capError)}: ${writable[capError]} rows needed to be ${PAST[capError]}, at most ${cap.rows} were (${summary()}).${outcome()}`,
+      { container: plan.target.container.alias, table: plan.target.table.name, hint: 'Check the source; if the changes are intended, raise the limit (or run again: each run makes at most that many).' },
+    );
   }
   const warnings = firstFailures.map((f) => `synchronize failed row ${f}`);
   const notAsked = ORDER.filter((o) => !plan.allowed.has(o) && counts[o] > 0).map((o) => `${counts[o]} to ${o}`);
-  const exitedText = exited.map((o) => `${o} skipped: ${counts[o]} rows exceed the cap`);
+  const exitedText = exited.map((o) => `${capText(o)}: ${writable[o] - (limit.get(o) ?? 0)} of ${writable[o]} rows to ${o} left for a later run`);
   const extra = [...exitedText, ...(notAsked.length > 0 ? [`Left alone (not in the with clause): ${notAsked.join(', ')}`] : [])];
   return {
     message: `Synchronized ${plan.source.label} to ${plan.target.label}: ${summary()}.${extra.length > 0 ? ` ${extra.join('; ')}.` : ''}`,

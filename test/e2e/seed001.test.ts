@@ -1,12 +1,15 @@
 /**
  * Seed 001 end to end: the article's script, verbatim, against the Exact
- * Online and Visma.net simulators started in this process, with a
- * settings.xml like the seed's (aliases eolnl → ExactOnlineAll, vismanet →
- * VismaNet). Every Exact account of division 102673 must end up as a Visma
- * customer with accountreference EOL-<code>; a second run inserts nothing.
+ * Online and Visma.net simulators started in this process, with the
+ * seed's settings.xml laid out as the article prints it (UTF-16, group
+ * "sample", connection "exact online nl + visma.net", aliases eolnl →
+ * ExactOnlineAll and vismanet → VismaNet), only with the connection strings
+ * pointed at the simulators. Every Exact account of division 102673 must end
+ * up as a Visma customer with accountreference EOL-<code>; a second run
+ * inserts nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +34,27 @@ with    insert
 identified 
 by     accountreference ignore nulls`;
 
+/** The seed's settings.xml, character for character, except the connection strings. */
+function seedSettings(eolnl: string, vismanet: string): string {
+  return `<?xml version="1.0" encoding="utf-16"?>
+<settings xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="5" forcedefault="false" >
+ <group name="sample">
+  <connection name="exact online nl + visma.net">
+   <database alias="eolnl" provider="ExactOnlineAll" connectionString="${eolnl}" />
+   <database alias="vismanet" provider="VismaNet" connectionString="${vismanet}" />
+  </connection>
+ </group>
+</settings>
+`;
+}
+
+/** A connection-string attribute value as written by a simulator (still XML-escaped). */
+function connectionAttribute(xml: string, alias: string): string {
+  const m = new RegExp(`<database alias="${alias}" provider="[^"]+" connectionString="([^"]*)"`).exec(xml);
+  assert.ok(m, `no ${alias} in ${xml}`);
+  return m[1];
+}
+
 describe('seed 001: Exact Online accounts into Visma.net customers with one synchronize', () => {
   let exact: ExactSimulator;
   let visma: VismaSimulator;
@@ -38,7 +62,7 @@ describe('seed 001: Exact Online accounts into Visma.net customers with one sync
   let settingsPath: string;
   const sessions: Session[] = [];
   const open = async () => {
-    const s = await openSession({ settingsPath, dataDir: dir, secrets: SecretBox.fromPassphrase('seed001') });
+    const s = await openSession({ settingsPath, group: 'sample', connection: 'exact online nl + visma.net', dataDir: dir, secrets: SecretBox.fromPassphrase('seed001') });
     sessions.push(s);
     return s;
   };
@@ -49,8 +73,16 @@ describe('seed 001: Exact Online accounts into Visma.net customers with one sync
     visma = await startVismaSimulator({ seed: 3, customersPerCompany: 40, rateLimit: false });
     dir = mkdtempSync(join(tmpdir(), 'sluice-seed001-'));
     settingsPath = join(dir, 'settings.xml');
-    await exact.writeSettings(settingsPath, 'eolnl');
-    visma.writeSettings(settingsPath, 'vismanet');
+    // The simulators write their authorized containers; the seed's layout takes their connection strings.
+    const eolFile = join(dir, 'exact.xml');
+    await exact.writeSettings(eolFile, 'eolnl');
+    const vismaFile = join(dir, 'visma.xml');
+    visma.writeSettings(vismaFile, 'vismanet');
+    const xml = seedSettings(connectionAttribute(readFileSync(eolFile, 'utf8'), 'eolnl'), connectionAttribute(readFileSync(vismaFile, 'utf8'), 'vismanet'));
+    // utf-16, as the declaration says: little-endian with a byte-order mark, as Windows tools write it.
+    writeFileSync(settingsPath, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(xml, 'utf16le')]), { mode: 0o600 });
+    rmSync(eolFile);
+    rmSync(vismaFile);
   });
 
   after(async () => {
@@ -58,6 +90,14 @@ describe('seed 001: Exact Online accounts into Visma.net customers with one sync
     await exact.close();
     await visma.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the settings.xml in the seed\'s layout: UTF-16 with a byte-order mark, group "sample", one connection with eolnl and vismanet', () => {
+    const raw = readFileSync(settingsPath);
+    assert.deepEqual([...raw.subarray(0, 2)], [0xff, 0xfe]);
+    const text = raw.subarray(2).toString('utf16le');
+    assert.match(text, /^<\?xml version="1\.0" encoding="utf-16"\?>\n<settings [^>]*version="5" forcedefault="false" >\n <group name="sample">\n {2}<connection name="exact online nl \+ visma\.net">\n {3}<database alias="eolnl" provider="ExactOnlineAll" connectionString="api-url=http:\/\/127\.0\.0\.1:\d+;/);
+    assert.match(text, /\n {3}<database alias="vismanet" provider="VismaNet" connectionString="api-url=http:\/\/127\.0\.0\.1:\d+;[^"]*company-id=1896329[,;"]/);
   });
 
   it('inserts every account of division 102673 as a customer EOL-<code>, and a second run inserts nothing', async () => {

@@ -2,7 +2,8 @@
  * A small remote-like target for synchronize tests: one keyed table `things`
  * held in a Map, written row by row through `write()` (no local relation, so
  * the engine treats it like a platform). It counts write calls, can refuse
- * rows whose name matches a pattern, and can crash (throw) after K rows.
+ * rows whose name matches a pattern, can crash (throw) after K rows, and can
+ * store '' as NULL (as Oracle-like platforms do).
  */
 import type { Container, ContainerConfig, Partition, Provider, RowBatch, RowResult, ScanPlan, ScanRequest, TableInfo, Value, WriteRequest } from '../../src/provider/types.js';
 
@@ -16,6 +17,7 @@ export const THINGS: TableInfo = {
     { name: 'Amount', type: 'decimal', nullable: true },
     { name: 'Seen', type: 'date', nullable: true },
     { name: 'Stamp', type: 'timestamp', nullable: true, readOnly: true },
+    { name: 'Changed', type: 'timestamp', nullable: true },
   ],
   key: ['ID'],
   scope: 'system',
@@ -31,6 +33,8 @@ export class SyncStore implements Container {
   rejectNames?: RegExp;
   /** Throw (a whole-request failure) once this many rows were written in total. */
   crashAfter?: number;
+  /** Store written '' as NULL. */
+  emptyAsNull = false;
 
   constructor(readonly alias: string) {}
 
@@ -57,7 +61,7 @@ export class SyncStore implements Container {
     for (const [index, row] of request.rows.rows.entries()) {
       if (this.crashAfter !== undefined && this.rowsWritten >= this.crashAfter) throw new Error('connection reset by peer');
       const rec: Record<string, Value> = {};
-      cols.forEach((c, j) => (rec[c] = row[j]));
+      cols.forEach((c, j) => (rec[c] = this.emptyAsNull && row[j] === '' ? null : row[j]));
       const id = Number(rec.ID);
       const key = `ID=${id}`;
       if (this.rejectNames && typeof rec.Name === 'string' && this.rejectNames.test(rec.Name)) {

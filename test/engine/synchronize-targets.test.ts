@@ -118,6 +118,70 @@ insert into src@inmemorystorage values ${values.join(', ')}`);
     assert.ok(!sim.documents(COMPANY).some((d) => d.accountReference === 'TWO-900'));
     await runAll(s, `use ${COMPANY}@vismanet`);
   });
+
+  it('a source row of a company that "use" did not select is refused (SYN023), never inserted again on every run', async () => {
+    await runAll(
+      s,
+      `create or replace table three@inmemorystorage (number varchar, name varchar, accountreference varchar, company_id varchar);
+insert into three@inmemorystorage values ('910', 'Eerste', 'THREE-910', '${COMPANY}'), ('911', 'Tweede', 'THREE-911', '1896330'), ('912', 'Derde', 'THREE-912', '1896330')`,
+    );
+    const SYNC3 = 'synchronize three@inmemorystorage to customer_getall@vismanet with insert identified by accountreference ignore nulls';
+    const count = (company: string) => sim.documents(company).filter((d) => String(d.accountReference ?? '').startsWith('THREE-')).length;
+    sim.resetStats();
+    for (let i = 0; i < 2; i++) {
+      await rejects(
+        last(s, SYNC3),
+        'SYN023',
+        /2 source row\(s\) of three@inmemorystorage belong to partition 1896330 of vismanet, which is not selected with "use".*nothing was written\. E\.g\. accountreference=THREE-911 \(company_id 1896330\); accountreference=THREE-912 \(company_id 1896330\)/,
+      );
+    }
+    assert.equal(sim.stats().inserts, 0);
+    assert.equal(count('1896330'), 0);
+    await runAll(s, "create or replace table nowhere@inmemorystorage (number varchar, name varchar, accountreference varchar, company_id varchar); insert into nowhere@inmemorystorage values ('913', 'Nergens', 'THREE-913', '999')");
+    await assert.rejects(last(s, 'synchronize nowhere@inmemorystorage to customer_getall@vismanet with insert identified by accountreference ignore nulls'), (e: unknown) => {
+      assert.ok(e instanceof SluiceError && e.code === 'SYN023', String(e));
+      assert.match(e.details.hint ?? '', /^999 is not a partition of vismanet at all; correct company_id in the source/);
+      return true;
+    });
+    const explained = await last(s, `explain ${SYNC3}`);
+    assert.match((explained.lines ?? []).join('\n'), /would fail before writing: .*partition 1896330/);
+    // With both companies selected both sides are read there: the first run inserts, the second inserts nothing.
+    await runAll(s, `use ${COMPANY}@vismanet, 1896330@vismanet`);
+    const first = await last(s, SYNC3);
+    assert.match(first.message ?? '', /inserted 3, updated 0, deleted 0, failed 0/);
+    const second = await last(s, SYNC3);
+    assert.match(second.message ?? '', /inserted 0, updated 0, deleted 0, failed 0/);
+    assert.equal(count(COMPANY), 1);
+    assert.equal(count('1896330'), 2);
+    await runAll(s, `use ${COMPANY}@vismanet`);
+  });
+
+  it('synchronize-concurrency bounds the write calls in flight at the simulator', async () => {
+    sim.setFaults({ extraLatencyMs: 20 });
+    try {
+      for (const [concurrency, batch, prefix] of [
+        [1, 8, 'CONC1'],
+        [3, 12, 'CONC3'],
+      ] as const) {
+        const values = Array.from({ length: 12 }, (_, i) => `('${prefix}${i}', 'Gelijktijdig ${i}', '${prefix}-${i}')`);
+        await runAll(
+          s,
+          `create or replace table conc@inmemorystorage (number varchar, name varchar, accountreference varchar); insert into conc@inmemorystorage values ${values.join(', ')};
+set synchronize-concurrency ${concurrency}; set synchronize-batch-size ${batch}`,
+        );
+        sim.resetStats();
+        const r = await last(s, 'synchronize conc@inmemorystorage to customer_getall@vismanet with insert identified by accountreference ignore nulls');
+        assert.match(r.message ?? '', /inserted 12, updated 0, deleted 0, failed 0/);
+        assert.equal(sim.stats().inserts, 12);
+        // The read of the target is over before the first write; token calls are cached.
+        assert.ok(sim.stats().maxInFlight <= concurrency, `at most ${concurrency} calls at once, saw ${sim.stats().maxInFlight}`);
+        if (concurrency > 1) assert.ok(sim.stats().maxInFlight > 1, 'writes overlap when allowed to');
+      }
+    } finally {
+      sim.setFaults({});
+      await runAll(s, 'set synchronize-concurrency 8; set synchronize-batch-size 32');
+    }
+  });
 });
 
 describe('synchronize between in-memory storage and PostgreSQL', () => {

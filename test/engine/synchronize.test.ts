@@ -5,12 +5,15 @@
  * with re-runs, type mismatches, unsupported operations, explain, journal.
  */
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { after, beforeEach, describe, it } from 'node:test';
 import { openSession } from '../../src/engine/index.js';
 import type { Session } from '../../src/engine/api.js';
 import { SluiceError } from '../../src/util/errors.js';
 import { rows, runAll } from './helpers.js';
 import { SyncStore, syncStoreProvider } from './sync-store.js';
+import { runCli } from '../../src/cli/program.js';
+import { Capture } from '../cli/helpers.js';
 
 async function rejects(p: Promise<unknown>, code: string, pattern?: RegExp): Promise<SluiceError> {
   try {
@@ -113,17 +116,18 @@ describe('synchronize over in-memory storage', () => {
     assert.deepEqual(await rows(s, 'select name from dst@inmemorystorage where code is null'), [['Nobody']]);
   });
 
-  it('caps: exit after N skips that action and reports it; error after N fails before writing anything', async () => {
+  it('caps: exit after N makes at most N changes of that kind and leaves the rest; error after N then fails the statement', async () => {
     const exit = await last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 0 rows or update or delete identified by code');
-    assert.match(exit.message ?? '', /inserted 0, updated 1, deleted 1, failed 0, skipped 1\. insert skipped: 1 rows exceed the cap/);
+    assert.match(exit.message ?? '', /inserted 0, updated 1, deleted 1, failed 0, skipped 1\. "insert exit after 0 rows": 1 of 1 rows to insert left for a later run/);
     const journal = await rows(s, "select action, rowkey, status from synchronizeresults@datadictionary where status = 'skipped'");
     assert.deepEqual(journal, [['insert', 'code=3', 'skipped']]);
 
     await runAll(s, SRC);
+    // Deletes come first; the cap stops the statement, so the update and the insert are not attempted.
     await rejects(
       last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert or update or delete error after 0 rows identified by code'),
       'SYN021',
-      /delete 1 rows.*more than the 0 allowed.*nothing was written/,
+      /stopped at "delete error after 0 rows": 1 rows needed to be deleted, at most 0 were \(inserted 0, updated 0, deleted 0, failed 0, skipped 3\)/,
     );
     assert.deepEqual(await rows(s, 'select code, name from dst@inmemorystorage order by code'), [
       [1, 'Alpha'],
@@ -132,6 +136,63 @@ describe('synchronize over in-memory storage', () => {
     ]);
     const within = await last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 1 rows or update error after 1 rows identified by code');
     assert.match(within.message ?? '', /inserted 1, updated 1, deleted 0, failed 0/);
+  });
+
+  it('caps on in-memory targets: exit after 2 inserts the first 2 (by key); each later run makes at most 2 more', async () => {
+    await runAll(s, "insert into src@inmemorystorage values ('5', 'Epsilon', 5, null), ('6', 'Zeta', 6, null), ('7', 'Eta', 7, null)");
+    const plan = await last(s, 'explain synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 2 rows or update error after 0 rows identified by code');
+    const planText = (plan.lines ?? []).join('\n');
+    assert.match(planText, /allowed: update \(error after 0 rows\), insert \(exit after 2 rows\)/);
+    assert.match(planText, /update: 1 > 0: would update the first 0, then fail the statement \(later actions not done\)/);
+    assert.match(planText, /insert: 4 > 2: would insert the first 2, then leave the rest for a later run/);
+    const first = await last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 2 rows identified by code');
+    assert.match(first.message ?? '', /inserted 2, updated 0, deleted 0, failed 0, skipped 2\. "insert exit after 2 rows": 2 of 4 rows to insert left for a later run/);
+    assert.deepEqual(await rows(s, 'select code from dst@inmemorystorage where code >= 3 order by code'), [[3], [4], [5]]);
+    assert.deepEqual(await rows(s, "select rowkey, status from synchronizeresults@datadictionary where action = 'insert' order by rowkey"), [
+      ['code=3', 'ok'],
+      ['code=5', 'ok'],
+      ['code=6', 'skipped'],
+      ['code=7', 'skipped'],
+    ]);
+    const second = await last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 2 rows identified by code');
+    assert.match(second.message ?? '', /inserted 2, updated 0, deleted 0, failed 0\. Left alone/);
+    const third = await last(s, 'synchronize src@inmemorystorage to dst@inmemorystorage with insert exit after 2 rows identified by code');
+    assert.match(third.message ?? '', /inserted 0, updated 0, deleted 0, failed 0\. Left alone/);
+  });
+
+  it('numbers compare at the target column\'s scale: a decimal(10,2) target holding 12.35 for 12.345 is not updated again', async () => {
+    await runAll(
+      s,
+      `create or replace table ns@inmemorystorage (code int, price double, qty double);
+insert into ns@inmemorystorage values (1, 12.345, 1.25), (2, 0.004, 2), (3, -7.125, 3);
+create or replace table nt@inmemorystorage (code int, price number(10,2), qty number(10,1))`,
+    );
+    const first = await last(s, 'synchronize ns@inmemorystorage to nt@inmemorystorage with insert or update identified by code');
+    assert.match(first.message ?? '', /inserted 3, updated 0/);
+    assert.deepEqual(await rows(s, 'select code, price, qty from nt@inmemorystorage order by code'), [
+      [1, 12.35, 1.3],
+      [2, 0, 2],
+      [3, -7.13, 3],
+    ]);
+    const second = await last(s, 'synchronize ns@inmemorystorage to nt@inmemorystorage with insert or update identified by code');
+    assert.match(second.message ?? '', /inserted 0, updated 0, deleted 0, failed 0/);
+    // A real difference at the target's scale is still an update.
+    await runAll(s, 'update ns@inmemorystorage set price = 12.36 where code = 1');
+    const third = await last(s, 'synchronize ns@inmemorystorage to nt@inmemorystorage with insert or update identified by code');
+    assert.match(third.message ?? '', /inserted 0, updated 1/);
+  });
+
+  it("'' is NULL for synchronize as for the rest of the engine: blank text pairs with NULL and is no type mismatch", async () => {
+    await runAll(
+      s,
+      `create or replace table es@inmemorystorage (code varchar, name varchar, amount varchar);
+insert into es@inmemorystorage values ('1', '   ', '  '), ('2', 'Two', null);
+create or replace table et@inmemorystorage (code int, name varchar, amount number(10,2));
+insert into et@inmemorystorage values (1, null, null), (2, 'Two', null)`,
+    );
+    const r = await last(s, 'synchronize es@inmemorystorage to et@inmemorystorage with insert or update identified by code');
+    assert.match(r.message ?? '', /inserted 0, updated 0, deleted 0, failed 0/);
+    assert.deepEqual(await rows(s, "select count(*) from synchronizeresults@datadictionary where status = 'failed'"), [[0]]);
   });
 
   it('a value the target column cannot take is a failed row with its key; continue on first N errors lets the rest through', async () => {
@@ -278,6 +339,95 @@ insert into src@inmemorystorage values ${values.join(', ')}`;
     assert.deepEqual(j, [[24]]);
     const rerun = await last(s, SYNC);
     assert.match(rerun.message ?? '', /inserted 24/);
+  });
+
+  it('caps on a remote target: exit after N writes the first N per run; error after N writes N, then fails and names what was not done', async () => {
+    const exit = await last(s, 'synchronize src@inmemorystorage to things@store with insert exit after 15 rows identified by id');
+    assert.match(exit.message ?? '', /inserted 15, updated 0, deleted 0, failed 0, skipped 25\. "insert exit after 15 rows": 25 of 40 rows to insert left for a later run/);
+    assert.equal(store.rows.size, 15);
+    assert.deepEqual([...store.rows.keys()].sort(), Array.from({ length: 15 }, (_, i) => 1001 + i));
+    await last(s, 'synchronize src@inmemorystorage to things@store with insert exit after 15 rows identified by id');
+    assert.equal(store.rows.size, 30);
+
+    await runAll(s, "update src@inmemorystorage set name = name || ' (new)' where id in ('1001', '1002', '1003')");
+    const e = await rejects(
+      last(s, 'synchronize src@inmemorystorage to things@store with insert or update error after 2 rows identified by id'),
+      'SYN021',
+      /stopped at "update error after 2 rows": 3 rows needed to be updated, at most 2 were \(inserted 0, updated 2, deleted 0, failed 0, skipped 11\)\. Not done: 11 row\(s\) \(journal run 3\), e\.g\. update ID=1003 skipped: Not updated: 3 rows needed it; "update error after 2 rows" stopped the statement after 2; insert ID=1031 skipped: Not attempted: the statement stopped at "update error after 2 rows"/,
+    );
+    assert.match(e.details.hint ?? '', /raise the limit/);
+    assert.equal(store.rows.size, 30);
+    assert.equal(store.rows.get(1002)!.Name, 'Thing 2 (new)');
+    assert.equal(store.rows.get(1003)!.Name, 'Thing 3');
+  });
+
+  it("timestamps compare at the target's precision (milliseconds for a platform), so microseconds do not update every run", async () => {
+    await runAll(
+      s,
+      `create or replace table ts@inmemorystorage (id varchar, name varchar, changed timestamp);
+insert into ts@inmemorystorage values ('1001', 'Thing 1', timestamp '2024-05-06 07:08:09.123456'), ('1002', 'Thing 2', null)`,
+    );
+    const SYNC_TS = 'synchronize ts@inmemorystorage to things@store with insert or update identified by id';
+    const first = await last(s, SYNC_TS);
+    assert.match(first.message ?? '', /inserted 2, updated 0/);
+    assert.deepEqual(store.rows.get(1001)!.Changed, new Date('2024-05-06T07:08:09.123Z'));
+    store.writeCalls = 0;
+    const second = await last(s, SYNC_TS);
+    assert.match(second.message ?? '', /inserted 0, updated 0/);
+    assert.equal(store.writeCalls, 0);
+    await runAll(s, "update ts@inmemorystorage set changed = timestamp '2024-05-06 07:08:09.124' where id = '1001'");
+    const third = await last(s, SYNC_TS);
+    assert.match(third.message ?? '', /inserted 0, updated 1/);
+  });
+
+  it("blank text and NULL are the same to synchronize, also against a target that stores '' as NULL", async () => {
+    store.emptyAsNull = true;
+    await runAll(s, "update src@inmemorystorage set name = '  ' where id = '1004'");
+    await last(s, SYNC);
+    assert.equal(store.rows.get(1004)!.Name, null);
+    store.writeCalls = 0;
+    const again = await last(s, SYNC);
+    assert.match(again.message ?? '', /inserted 0, updated 0/);
+    assert.equal(store.writeCalls, 0);
+  });
+
+  it('synchronize-concurrency and synchronize-batch-size must be whole numbers in range: anything else is SYN040 before reading', async () => {
+    for (const bad of ['abc', '0', '1.5', '-2', '65', '']) {
+      await runAll(s, `set synchronize-concurrency '${bad}'`);
+      const e = await rejects(last(s, SYNC), 'SYN040', /The setting synchronize-concurrency is ".*", but it must be a whole number from 1 to 64; nothing was read or written/);
+      assert.match(e.details.hint ?? '', /set synchronize-concurrency 8/);
+    }
+    assert.equal(store.writeCalls, 0);
+    await runAll(s, "set synchronize-concurrency 4; set synchronize-batch-size 'many'");
+    await rejects(last(s, `explain ${SYNC}`), 'SYN040', /synchronize-batch-size is "many"/);
+    await runAll(s, 'set synchronize-batch-size 10');
+    const r = await last(s, SYNC);
+    assert.match(r.message ?? '', /inserted 40/);
+    assert.equal(store.writeCalls, 4);
+  });
+
+  it('after a failed "sluice run" the outcome of the rows not done is on stderr, with an accurate hint', async () => {
+    store.rejectNames = /Thing (3|13|23)$/;
+    const stderr = new Capture();
+    const stdout = new Capture();
+    const stdin = new PassThrough();
+    stdin.end(`${SYNC};\nselect 1 from dual;\n`);
+    // The CLI closes the session it ran; this one stays open so the test can read its journal after.
+    const kept: Session = {
+      execute: (script, options) => s.execute(script, options),
+      executeStatement: (statement, options) => s.executeStatement(statement, options),
+      containers: () => s.containers(),
+      settings: () => s.settings(),
+      close: async () => {},
+    };
+    const code = await runCli(['run', '-'], { stdin, stdout, stderr, env: {}, openSession: async () => kept });
+    assert.equal(code, 1);
+    assert.equal(stdout.text, '');
+    assert.match(stderr.text, /^SYN030: Synchronize src@inmemorystorage to things@store stopped: a row failed \(inserted 7, updated 0, deleted 0, failed 1, skipped 32\)\. First failure: ID=1003: Name Thing 3 is not accepted\. Not done: 33 row\(s\) \(journal run 1\), e\.g\. insert ID=1003 failed: Name Thing 3 is not accepted; insert ID=1009 skipped: Not attempted: the statement stops at the first failed row; insert ID=1010 skipped/m);
+    assert.match(stderr.text, /and 28 more\./);
+    assert.match(stderr.text, /hint: Rows done stay done\. .*synchronizeresults@datadictionary \(run = 1\) while this session lasts.*"sluice run" ends the session.*continue on first N errors/);
+    // The journal itself is still there for as long as the session lives.
+    assert.deepEqual(await rows(s, "select count(*) from synchronizeresults@datadictionary where run = 1 and status <> 'ok'"), [[33]]);
   });
 
   it('updates through write() by the target key', async () => {

@@ -79,6 +79,47 @@ export interface VismaSimulator {
   close(): Promise<void>;
 }
 
+/**
+ * Parse a `--faults` spec for the Visma.net simulator: comma-separated
+ * `error=RATE` (0..1), `status=CODE` (400..599, default 500),
+ * `fail-next=N`, `latency=MS` (added to every call), `match=REGEX` (only
+ * calls whose `METHOD /path` matches fail) and `reject-names=REGEX` (writes
+ * whose name matches get a 400 validation error). Regular expressions cannot
+ * contain a comma. Throws an Error naming the bad part.
+ */
+export function parseVismaFaults(text: string): VismaFaults {
+  const out: { errorRate?: number; failNext?: number; status?: number; extraLatencyMs?: number; match?: RegExp; rejectNames?: RegExp } = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eqAt = part.indexOf('=');
+    const key = (eqAt < 0 ? part : part.slice(0, eqAt)).trim().toLowerCase();
+    const value = eqAt < 0 ? '' : part.slice(eqAt + 1).trim();
+    const whole = (min: number, max: number): number => {
+      const n = Number(value);
+      if (value === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`fault "${part}": ${key} must be a whole number from ${min} to ${max}`);
+      return n;
+    };
+    const regex = (): RegExp => {
+      try {
+        if (value === '') throw new Error('empty');
+        return new RegExp(value);
+      } catch {
+        throw new Error(`fault "${part}": ${key} must be a regular expression`);
+      }
+    };
+    if (key === 'error' || key === 'errorrate') {
+      const n = Number(value);
+      if (value === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`fault "${part}": error must be a rate between 0 and 1`);
+      out.errorRate = n;
+    } else if (key === 'status') out.status = whole(400, 599);
+    else if (key === 'fail-next' || key === 'failnext') out.failNext = whole(0, 1_000_000);
+    else if (key === 'latency' || key === 'extralatencyms') out.extraLatencyMs = whole(0, 600_000);
+    else if (key === 'match') out.match = regex();
+    else if (key === 'reject-names' || key === 'rejectnames') out.rejectNames = regex();
+    else throw new Error(`unknown fault "${key}" (use error, status, fail-next, latency, match, reject-names)`);
+  }
+  return out;
+}
+
 const DEFAULT_COMPANIES: readonly VismaCompanyOption[] = [
   { id: '1896329', name: 'Sluice Demo B.V.' },
   { id: '1896330', name: 'Sluice Demo Holding B.V.' },
