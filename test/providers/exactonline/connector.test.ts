@@ -65,7 +65,9 @@ describe('ExactOnlineAll against the simulator', () => {
     assert.ok(accounts.columns.find((x) => x.name === 'Code')?.filterOperators?.includes('='));
     assert.ok(table(c, 'AccountsBulk') && table(c, 'AccountsIncremental'));
     assert.equal(table(c, 'SystemDivisions').scope, 'system');
-    assert.equal(table(c, 'Users').scope, 'subscription');
+    // system/Users has no division in its URL: one read per connection.
+    assert.equal(table(c, 'Users').scope, 'system');
+    assert.equal(table(c, 'DivisionClasses').scope, 'subscription');
     assert.deepEqual(table(c, 'TransactionLines').writable, { insert: false, update: false, delete: false });
     assert.deepEqual(table(c, 'PrintedSalesInvoices').writable, { insert: true, update: false, delete: false });
     assert.equal(table(c, 'RateLimits').scope, 'system');

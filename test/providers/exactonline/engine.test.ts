@@ -75,8 +75,26 @@ describe('Exact Online through the engine', () => {
       // The reference lists GET and DELETE for system/Divisions.
       ['SystemDivisions', 'system', null, false, false, true],
       ['TransactionLines', 'partitioned', 'Division', false, false, false],
-      ['Users', 'subscription', 'Division', true, true, false],
+      // Users has no division in its URL (system/Users): read once per connection, like a system table.
+      ['Users', 'system', 'Division', true, true, false],
     ]);
+  });
+
+  test('Users (no division in the URL) is read once under use all: no duplicates, Division is the current division', async () => {
+    await all(session, 'use all');
+    const before = (await all(session, "select count(*) from sessionios@datadictionary where url like '%/system/Users%'")).rows[0][0];
+    const { rows } = await all(session, 'select count(*), count(distinct userid), min(division), max(division) from users@eol');
+    const after = (await all(session, "select count(*) from sessionios@datadictionary where url like '%/system/Users%'")).rows[0][0];
+    const me = (await all(session, 'select currentdivision from me@eol')).rows[0][0];
+    const [count, distinct, minDiv, maxDiv] = rows[0];
+    assert.ok(Number(count) > 0);
+    assert.equal(count, distinct, 'every user once');
+    assert.equal(minDiv, me);
+    assert.equal(maxDiv, me);
+    assert.equal(Number(after) - Number(before), 1, 'one call to system/Users');
+    const ex = await all(session, 'explain select * from users@eol');
+    const lines = ex.results[0].kind === 'explain' ? ex.results[0].lines.join('\n') : '';
+    assert.match(lines, /scanned once/);
   });
 
   test('insert, update and delete through SQL', async () => {
