@@ -23,6 +23,7 @@ import { SluiceError } from '../../util/errors.js';
 import type { ExactContainer } from './container.js';
 import { parseCollection, UnclearOutcome, type Json } from './http.js';
 import { encodeQuery, literal } from './odata.js';
+import { alwaysTrueFilter } from './planner.js';
 import { isNestedWriteColumn, isTrimmed } from './tables.js';
 import { readValue, writeValue, WriteTypeError } from './values.js';
 
@@ -276,7 +277,15 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     }
     const created = e.columns.find((c) => c.name === 'Created' && c.edmType === 'Edm.DateTime' && c.filterable);
     if (!created && !keySent) return { kind: 'impossible', why: `${e.url} has no Created column to tell a new row from an older one` };
-    if (created) conds.push(`Created ge ${literal('Edm.DateTime', new Date(postedAt - LOOKUP_SKEW_MS)) as string}`);
+    const since = literal('Edm.DateTime', new Date(postedAt - LOOKUP_SKEW_MS)) as string;
+    if (created) conds.push(`Created ge ${since}`);
+    // Mandatory filtering: a new row was also modified since the POST; else a filter true for every row.
+    const mandatory = new Set(e.mandatoryFilterColumns);
+    if (mandatory.size > 0 && !checks.some((x) => mandatory.has(x.col.name) && x.col.filterable)) {
+      const modified = e.columns.find((c) => c.name === 'Modified' && c.edmType === 'Edm.DateTime');
+      const extra = mandatory.has('Modified') && modified ? `Modified ge ${since}` : alwaysTrueFilter(e);
+      if (extra) conds.push(extra);
+    }
     const res = await container.http.call('GET', `${base}?${encodeQuery({ $filter: conds.join(' and '), $top: String(LOOKUP_TOP) })}`, callOpts);
     const hits = parseCollection(res.json).rows;
     // Only no hit at all means "not created": a hit that differs locally leaves it unknown (never a duplicate).
