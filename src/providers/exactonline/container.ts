@@ -63,7 +63,7 @@ export class ExactContainer implements Container {
       env.log.record({ at: env.clock.now(), container: config.alias, rows: 0, ...c });
     this.tokens = new TokenManager(store, config, env.clock, log);
     this.governor = governorFor(config.apiUrl, config.clientId, env.clock);
-    this.http = new ExactHttp({ alias: config.alias, clock: env.clock, log: env.log, tokens: this.tokens, governor: this.governor });
+    this.http = new ExactHttp({ alias: config.alias, clock: env.clock, log: env.log, tokens: this.tokens, governor: this.governor, maxConcurrent: config.parallelism });
     this.tableList = [...catalog.endpoints.map(tableInfo), rateLimitsTable()];
     this.dailyShare = Number(env.settings['exact-daily-budget-share'] ?? config.dailyBudgetShare);
     // Budgets an earlier process saw: a fresh process enforces the daily share before its first response.

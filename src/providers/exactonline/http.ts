@@ -94,13 +94,33 @@ export interface HttpDeps {
   readonly governor: RateGovernor;
   /** Bounded retries for GETs (default 4 attempts in all). */
   readonly maxAttempts?: number;
+  /** Requests in flight at once for this container (the connection string's `parallelism`, default 8). */
+  readonly maxConcurrent?: number;
 }
 
 export class ExactHttp {
   private readonly agent: Agent;
+  private readonly waiting: (() => void)[] = [];
+  /** Requests in flight now, and the most seen at once (bounded by `maxConcurrent`). */
+  readonly concurrency = { inFlight: 0, maxInFlight: 0 };
 
   constructor(private readonly deps: HttpDeps) {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  }
+
+  /** Wait for one of the container's `maxConcurrent` request slots. */
+  private async enter(): Promise<void> {
+    const limit = Math.max(1, this.deps.maxConcurrent ?? 8);
+    if (this.concurrency.inFlight >= limit) await new Promise<void>((r) => this.waiting.push(r));
+    else this.concurrency.inFlight++;
+    this.concurrency.maxInFlight = Math.max(this.concurrency.maxInFlight, this.concurrency.inFlight);
+  }
+
+  /** Hand the slot to the next waiter (it keeps the count), or free it. */
+  private leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.concurrency.inFlight--;
   }
 
   async close(): Promise<void> {
@@ -135,6 +155,7 @@ export class ExactHttp {
       opts.onCall?.();
       const token = await tokens.accessToken(opts.signal);
       const release = await governor.acquire(opts.division, { endpoint: opts.endpoint, signal: opts.signal });
+      await this.enter();
       const started = Date.now();
       let status = 0;
       let headers: Record<string, string | string[] | undefined> = {};
@@ -158,6 +179,8 @@ export class ExactHttp {
         text = await res.body.text();
       } catch (e) {
         netError = e;
+      } finally {
+        this.leave();
       }
       release(status, netError ? undefined : headers);
       let json: Json | undefined;
