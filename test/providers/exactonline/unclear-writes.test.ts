@@ -6,83 +6,33 @@
  * 2xx with a broken body is an unclear outcome, not a failure.
  */
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { RowResult } from '../../../src/provider/types.js';
 import type { ExactContainer } from '../../../src/providers/exactonline/index.js';
 import { startExactSimulator, type ExactSimulator } from '../../../src/sim/exactonline/index.js';
-import { connectSim, readAll, table, testEnv, type TestEnv } from './helpers.js';
+import { connectSim, readAll, startFaultProxy, table, testEnv, type Fault, type FaultProxy, type TestEnv } from './helpers.js';
 
 const signal = new AbortController().signal;
 
-/** What the proxy does with a POST: forward it, drop it unsent, lose the answer, break the body, or answer 503 unsent. */
-type Fault = 'pass' | 'drop' | 'lose-answer' | 'break-body' | '503';
-
-interface FaultProxy {
-  readonly baseUrl: string;
+/** The proxy in front of the simulator: fails exactly the POSTs a test plans, per path. */
+interface PostFaults {
+  readonly proxy: FaultProxy;
   /** POSTs seen per path (after the division), e.g. `salesinvoice/SalesInvoices`. */
   readonly posts: Map<string, number>;
   /** Faults for the next POSTs to a path, used up in order. */
   fail(path: string, ...faults: Fault[]): void;
-  close(): Promise<void>;
 }
 
-async function startProxy(target: string): Promise<FaultProxy> {
+async function startPostFaults(target: string): Promise<PostFaults> {
   const posts = new Map<string, number>();
   const planned = new Map<string, Fault[]>();
-  const t = new URL(target);
-  const forward = (req: IncomingMessage, body: Buffer, onAnswer: (status: number, headers: Record<string, string | string[] | undefined>, data: Buffer) => void) => {
-    const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => onAnswer(res.statusCode ?? 502, res.headers, Buffer.concat(chunks)));
-    });
-    out.end(body);
-  };
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const path = (req.url ?? '').split('?')[0].replace(/^\/api\/v1\/\d+\//, '');
-      let fault: Fault = 'pass';
-      if (req.method === 'POST' && (req.url ?? '').startsWith('/api/v1/')) {
-        posts.set(path, (posts.get(path) ?? 0) + 1);
-        fault = planned.get(path)?.shift() ?? 'pass';
-      }
-      if (fault === 'drop') {
-        req.socket.destroy();
-        return;
-      }
-      if (fault === '503') {
-        res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>');
-        return;
-      }
-      forward(req, body, (status, headers, data) => {
-        if (fault === 'lose-answer') {
-          req.socket.destroy();
-          return;
-        }
-        const h = { ...headers };
-        delete h['content-length'];
-        delete h['transfer-encoding'];
-        delete h['connection'];
-        delete h['keep-alive'];
-        res.writeHead(status, h).end(fault === 'break-body' ? data.subarray(0, Math.floor(data.length / 2)) : data);
-      });
-    });
+  const proxy = await startFaultProxy(target, ({ method, url }) => {
+    if (method !== 'POST' || !url.startsWith('/api/v1/')) return 'pass';
+    const path = url.split('?')[0].replace(/^\/api\/v1\/\d+\//, '');
+    posts.set(path, (posts.get(path) ?? 0) + 1);
+    return planned.get(path)?.shift() ?? 'pass';
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts,
-    fail: (path, ...faults) => planned.set(path, [...(planned.get(path) ?? []), ...faults]),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return { proxy, posts, fail: (path, ...faults) => planned.set(path, [...(planned.get(path) ?? []), ...faults]) };
 }
 
 async function collect(it: AsyncIterable<RowResult>): Promise<RowResult[]> {
@@ -93,19 +43,19 @@ async function collect(it: AsyncIterable<RowResult>): Promise<RowResult[]> {
 
 describe('unclear outcomes of writes', () => {
   let sim: ExactSimulator;
-  let proxy: FaultProxy;
+  let proxy: PostFaults;
   let env: TestEnv;
   let c: ExactContainer;
 
   before(async () => {
     sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 30, rateLimits: false });
-    proxy = await startProxy(sim.baseUrl);
+    proxy = await startPostFaults(sim.baseUrl);
     env = testEnv();
-    c = await connectSim({ baseUrl: proxy.baseUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: sim.redirectUri, issueRefreshToken: () => sim.issueRefreshToken() }, env);
+    c = await connectSim({ baseUrl: proxy.proxy.baseUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: sim.redirectUri, issueRefreshToken: () => sim.issueRefreshToken() }, env);
   });
   after(async () => {
     await c.close();
-    await proxy.close();
+    await proxy.proxy.close();
     await sim.close();
     env.cleanup();
   });
