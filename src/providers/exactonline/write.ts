@@ -38,8 +38,13 @@ function defaulted(column: string, values: Readonly<Record<string, unknown>>): b
   return from !== undefined && values[from] !== undefined && values[from] !== null;
 }
 
-/** How far before the POST a looked-up row's Created may lie (clocks differ). */
-const LOOKUP_SKEW_MS = 5 * 60_000;
+/**
+ * How far before the POST a looked-up row's Created may lie: clock skew, and
+ * Exact's dates behaving as Dutch local time (UTC+1/+2, unsure) — a filter
+ * that started too late would miss the new row and cause a duplicate, one that
+ * starts early only risks an ambiguous (unknown, never re-sent) answer.
+ */
+const LOOKUP_SKEW_MS = 3 * 3_600_000;
 /** Candidates read back after an unclear POST (more than one matching is ambiguous anyway). */
 const LOOKUP_TOP = 10;
 
@@ -270,7 +275,8 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
       if (!c || c.navigation || v === null || typeof v === 'object') continue;
       checks.push({ col: c, sent: v });
       if (e.key.includes(c.name)) keySent = true;
-      if (!c.filterable || c.edmType === 'Edm.Double' || c.edmType === 'Edm.Decimal') continue;
+      // Amounts (rounding) and dates (time zones) could make the filter miss the new row: compared locally only.
+      if (!c.filterable || c.edmType === 'Edm.Double' || c.edmType === 'Edm.Decimal' || c.edmType === 'Edm.DateTime') continue;
       const lit = literal(c.edmType, c.edmType === 'Edm.DateTime' && typeof v === 'string' ? new Date(v) : (v as Value));
       if (!lit) continue;
       conds.push(isTrimmed(c) ? `trim(${c.name}) eq ${lit}` : `${c.name} eq ${lit}`);
@@ -287,12 +293,19 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
       if (extra) conds.push(extra);
     }
     const res = await container.http.call('GET', `${base}?${encodeQuery({ $filter: conds.join(' and '), $top: String(LOOKUP_TOP) })}`, callOpts);
+    // (A value Exact changes on the way in, e.g. case, makes the lookup answer "unknown", never "absent".)
     const hits = parseCollection(res.json).rows;
     // Only no hit at all means "not created": a hit that differs locally leaves it unknown (never a duplicate).
     if (hits.length === 0) return { kind: 'absent' };
     const candidates = hits.filter((ent) => checks.every(({ col, sent }) => sameValue(col, ent[col.name], sent)));
     if (candidates.length === 1) return { kind: 'found', row: toReturned(candidates[0]) };
-    return { kind: 'ambiguous', why: `${candidates.length === 0 ? hits.length : candidates.length} rows created around the time of the POST match what was sent` };
+    return {
+      kind: 'ambiguous',
+      why:
+        candidates.length === 0
+          ? `${hits.length} row(s) created around the time of the POST were found, but none holds exactly the values sent`
+          : `${candidates.length} rows created around the time of the POST match what was sent`,
+    };
   };
 
   const unknown = (row: PreparedRow, cause: string, why: string): RowResult => ({
