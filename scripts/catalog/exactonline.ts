@@ -77,14 +77,20 @@ const SUBSCRIPTION_SCOPE = new Set(['system/Users', 'hrm/DivisionClasses', 'hrm/
 export const SELECT_REQUIRED_REGULAR = ['financialtransaction/TransactionLines'];
 
 /**
- * Entities with mandatory filtering on their regular and bulk endpoints. The
- * facts say "single and bulk endpoints that have a sync twin" without the
- * exact list (unsure), so only the heaviest entity is listed here; the
- * simulator can switch it off (mandatoryFiltering: false).
+ * Mandatory filtering (facts: "single and bulk endpoints that have a sync
+ * twin demand a $filter on one of a listed set of fields"): every regular
+ * and bulk endpoint with a sync twin gets it. The real per-endpoint field
+ * lists are not published (unsure); the catalog lists the key plus the
+ * usual date and parent fields the endpoint has. The simulator can switch
+ * enforcement off (mandatoryFiltering: false).
  */
-export const MANDATORY_FILTER_ENTITIES = ['TransactionLines'];
-/** Columns that satisfy mandatory filtering, when the endpoint has them (plus its key). */
 const MANDATORY_FILTER_CANDIDATES = ['Modified', 'Date', 'FinancialYear', 'EntryID', 'Account', 'GLAccount'];
+
+/**
+ * Endpoints whose methods the platform facts state where the reference data
+ * says otherwise: `system/Divisions` is GET only (the reference lists DELETE).
+ */
+const METHODS_FROM_FACTS: Record<string, readonly string[]> = { 'system/Divisions': ['GET'] };
 
 function mapType(edm: string): ColumnType {
   switch (edm) {
@@ -215,9 +221,7 @@ export function buildExactCatalog(
     });
     const selectRequired = ep.kind === 'bulk' || ep.kind === 'sync' || SELECT_REQUIRED_REGULAR.includes(ep.url);
     const mandatoryFilterColumns =
-      twinnable && syncTwin && MANDATORY_FILTER_ENTITIES.some((e) => e.toLowerCase() === name)
-        ? [...new Set([...key, ...MANDATORY_FILTER_CANDIDATES.filter((c) => colNames.has(c))])]
-        : [];
+      twinnable && syncTwin ? [...new Set([...key, ...MANDATORY_FILTER_CANDIDATES.filter((c) => colNames.has(c))])] : [];
     const scope = SYSTEM_SCOPE.has(ep.url) ? 'system' : SUBSCRIPTION_SCOPE.has(ep.url) ? 'subscription' : 'partitioned';
     const pageSize = ep.pageSize ?? (ep.kind === 'bulk' || ep.kind === 'sync' ? 1000 : 60);
     const deletedEntityType = deletedByEntity.get(name);
@@ -231,7 +235,7 @@ export function buildExactCatalog(
       needsDivision: ep.needsDivision,
       scope,
       key,
-      methods: ep.methods.filter((m): m is 'GET' | 'POST' | 'PUT' | 'DELETE' => ['GET', 'POST', 'PUT', 'DELETE'].includes(m)),
+      methods: (METHODS_FROM_FACTS[ep.url] ?? ep.methods).filter((m): m is 'GET' | 'POST' | 'PUT' | 'DELETE' => ['GET', 'POST', 'PUT', 'DELETE'].includes(m)),
       methodsKnown: ep.methodsKnown,
       pageSize,
       selectRequired,

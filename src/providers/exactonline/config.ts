@@ -21,7 +21,7 @@ export interface ExactConfig {
   readonly refreshToken?: string;
   /** Which user's tokens: part of the token store's identity. */
   readonly user: string;
-  /** Divisions fetched at the same time (default 8). */
+  /** Requests in flight at once for this container, over all divisions and statements (default 8). */
   readonly parallelism: number;
   /** Share of the remaining daily budget one statement may spend (default 0.8). */
   readonly dailyBudgetShare: number;
@@ -56,8 +56,22 @@ export function parseExactConfig(alias: string, options: Readonly<Record<string,
       hint: 'Register an app at apps.exactonline.com and put its client id, secret and redirect URL in the connectionString.',
     });
   }
-  const parallelism = Number(option(options, 'parallelism') ?? option(options, 'exact-parallelism') ?? '8');
-  const share = Number(option(options, 'exact-daily-budget-share') ?? '0.8');
+  const parallelismText = option(options, 'parallelism') ?? option(options, 'exact-parallelism') ?? '8';
+  const parallelism = Number(parallelismText);
+  if (!Number.isInteger(parallelism) || parallelism < 1) {
+    throw new SluiceError('EOL003', `The parallelism "${parallelismText}" of container ${alias} is not a whole number of at least 1.`, {
+      container: alias,
+      hint: 'It bounds the requests in flight at once for this container, e.g. parallelism=8.',
+    });
+  }
+  const shareText = option(options, 'exact-daily-budget-share') ?? '0.8';
+  const share = Number(shareText);
+  if (!(share > 0 && share <= 1)) {
+    throw new SluiceError('EOL004', `The exact-daily-budget-share "${shareText}" of container ${alias} is not a number in (0, 1].`, {
+      container: alias,
+      hint: 'E.g. exact-daily-budget-share=0.8: one statement may spend 80% of the calls left today.',
+    });
+  }
   return {
     alias,
     apiUrl: url.origin,
@@ -66,7 +80,7 @@ export function parseExactConfig(alias: string, options: Readonly<Record<string,
     redirectUrl: option(options, 'api-redirect-url') as string,
     refreshToken: unseal(option(options, 'api-refresh-token'), secrets),
     user: option(options, 'api-user') ?? 'default',
-    parallelism: Number.isFinite(parallelism) && parallelism >= 1 ? Math.floor(parallelism) : 8,
-    dailyBudgetShare: Number.isFinite(share) && share > 0 && share <= 1 ? share : 0.8,
+    parallelism,
+    dailyBudgetShare: share,
   };
 }

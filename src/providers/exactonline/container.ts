@@ -21,11 +21,11 @@ import type {
 } from '../../provider/types.js';
 import { SluiceError } from '../../util/errors.js';
 import type { ExactConfig } from './config.js';
-import { governorFor, type RateGovernor } from './governor.js';
+import { budgetFile, governorFor, loadBudgets, saveBudgets, type RateGovernor } from './governor.js';
 import { ExactHttp, parseCollection, type Entity } from './http.js';
 import { TokenManager } from './oauth.js';
 import { divisionHolds, planScan, type ExactPlanDetail } from './planner.js';
-import { rateLimitsTable, tableInfo } from './tables.js';
+import { rateLimitsTable, readOnce, tableInfo } from './tables.js';
 import { TokenStore } from './token-store.js';
 import { readValue } from './values.js';
 import { writeRows } from './write.js';
@@ -42,6 +42,9 @@ export class ExactContainer implements Container {
   private me: Promise<Entity> | undefined;
   private partitionList: Promise<readonly Partition[]> | undefined;
   private dailyShare: number;
+  private readonly budgetFile: string;
+  private saving: Promise<void> | undefined;
+  private saveAgain = false;
 
   constructor(
     readonly config: ExactConfig,
@@ -60,9 +63,32 @@ export class ExactContainer implements Container {
       env.log.record({ at: env.clock.now(), container: config.alias, rows: 0, ...c });
     this.tokens = new TokenManager(store, config, env.clock, log);
     this.governor = governorFor(config.apiUrl, config.clientId, env.clock);
-    this.http = new ExactHttp({ alias: config.alias, clock: env.clock, log: env.log, tokens: this.tokens, governor: this.governor });
+    this.http = new ExactHttp({ alias: config.alias, clock: env.clock, log: env.log, tokens: this.tokens, governor: this.governor, maxConcurrent: config.parallelism });
     this.tableList = [...catalog.endpoints.map(tableInfo), rateLimitsTable()];
     this.dailyShare = Number(env.settings['exact-daily-budget-share'] ?? config.dailyBudgetShare);
+    // Budgets an earlier process saw: a fresh process enforces the daily share before its first response.
+    this.budgetFile = budgetFile(env.dataDir, config.apiUrl, config.clientId);
+    this.governor.restore(loadBudgets(this.budgetFile));
+  }
+
+  /** Persist the daily budgets seen, for the next process (knowledge only; never fails). */
+  saveBudgets(): Promise<void> {
+    return saveBudgets(this.budgetFile, this.governor);
+  }
+
+  /** Save after a scan without holding it up; saves that overlap coalesce into one more. */
+  private persistSoon(): void {
+    if (this.saving) {
+      this.saveAgain = true;
+      return;
+    }
+    this.saving = this.saveBudgets().finally(() => {
+      this.saving = undefined;
+      if (this.saveAgain) {
+        this.saveAgain = false;
+        this.persistSoon();
+      }
+    });
   }
 
   get alias(): string {
@@ -183,6 +209,14 @@ export class ExactContainer implements Container {
   }
 
   async *scan(plan: ScanPlan, partition: Partition | undefined, context: ScanContext): AsyncIterable<RowBatch> {
+    try {
+      yield* this.scanPartition(plan, partition, context);
+    } finally {
+      if ((plan.detail as ExactPlanDetail).mode !== 'ratelimits') this.persistSoon();
+    }
+  }
+
+  private async *scanPartition(plan: ScanPlan, partition: Partition | undefined, context: ScanContext): AsyncIterable<RowBatch> {
     // One statement's signal is shared by every partition's calls in flight (and their waits): not a leak.
     setMaxListeners(0, context.signal);
     const detail = plan.detail as ExactPlanDetail;
@@ -192,7 +226,14 @@ export class ExactContainer implements Container {
       return;
     }
     const e = detail.endpoint as ExactEndpoint;
-    const division = partition?.id ?? (e.needsDivision || plan.table.partitionColumn ? await this.currentDivision(context.signal) : 'current');
+    let division = partition?.id ?? (e.needsDivision || plan.table.partitionColumn ? await this.currentDivision(context.signal) : 'current');
+    if (readOnce(e)) {
+      // No division in the URL: every division gets the same rows (the current
+      // division's subscription). Read them once, labelled with the current division.
+      const current = await this.currentDivision(context.signal);
+      if (partition && partition.id !== current) return;
+      division = current;
+    }
     const divNumber = Number(division);
     if (detail.divisionPredicates.some((p) => !divisionHolds(p, divNumber))) return;
     const budgetKey = e.needsDivision ? division : partition?.id ?? 'current';
@@ -206,11 +247,30 @@ export class ExactContainer implements Container {
       );
     }
     let calls = 0;
+    // Until a response (or the budget file) tells the remaining budget, only
+    // the first call is made blind; once headers arrive, the budget at the
+    // start is what remains now plus the calls already made.
+    let startRemaining = remainingAtStart;
     const onCall = () => {
       calls++;
       context.progress?.({ calls: 1 });
-      if (remainingAtStart !== undefined && calls > Math.max(plan.estimatedCallsPerPartition, share * remainingAtStart)) {
-        throw new SluiceError('EOL043', `Stopped reading ${plan.table.name} in division ${division}: it used ${calls - 1} calls, the ${Math.round(share * 100)}% share of today's remaining budget.`, {
+      if (startRemaining === undefined) {
+        const now = this.governor.dailyRemaining(budgetKey);
+        if (now !== undefined) {
+          startRemaining = now + (calls - 1);
+          // The check a known budget makes before the first call, made as soon as it is known.
+          if (plan.estimatedCallsPerPartition > share * startRemaining) {
+            throw new SluiceError(
+              'EOL042',
+              `Reading ${plan.table.name} would take about ${plan.estimatedCallsPerPartition} calls in division ${division}, more than ${Math.round(share * 100)}% of the ${startRemaining} calls left today (stopped after the first call, which told the budget).`,
+              { container: this.alias, table: plan.table.name, partition: division, hint: 'Narrow the query, or raise exact-daily-budget-share.' },
+            );
+          }
+        }
+        // No headers after a call: the server states no budget, and there is nothing to enforce.
+      }
+      if (startRemaining !== undefined && calls > Math.max(plan.estimatedCallsPerPartition, share * startRemaining)) {
+        throw new SluiceError('EOL043', `Stopped reading ${plan.table.name} in division ${division}: it used ${calls - 1} calls, the ${Math.round(share * 100)}% share of the ${startRemaining} calls left today when it started.`, {
           container: this.alias,
           table: plan.table.name,
           partition: division,
@@ -286,6 +346,9 @@ export class ExactContainer implements Container {
   }
 
   async close(): Promise<void> {
+    this.saveAgain = false;
+    await this.saving;
+    await this.saveBudgets();
     await this.http.close();
   }
 }

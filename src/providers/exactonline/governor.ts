@@ -10,8 +10,21 @@
  * low, waits for the reset after a 429, refuses statements that would spend
  * too much of the day, and stops calling an endpoint before the error block.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Clock } from '../../util/clock.js';
 import { SluiceError } from '../../util/errors.js';
+
+/** A division's daily budget as persisted between processes (budget file). */
+export interface SavedBudget {
+  readonly division: string;
+  readonly dailyLimit?: number;
+  readonly dailyRemaining: number;
+  readonly dailyReset?: number;
+  /** When it was saved (epoch ms). */
+  readonly seenAt: number;
+}
 
 export interface RateSnapshot {
   readonly division: string;
@@ -102,6 +115,44 @@ export class RateGovernor {
       throttled: b.throttled,
       errorsThisHour: [...b.errors.values()].reduce((n, list) => n + list.filter((t) => now - t < HOUR).length, 0),
     }));
+  }
+
+  /**
+   * The daily budgets seen (remaining less the calls made since), to persist
+   * so that a new process knows them before its first response.
+   */
+  saved(): SavedBudget[] {
+    const out: SavedBudget[] = [];
+    for (const b of this.budgets.values()) {
+      if (b.dailyRemaining === undefined || b.lastSeen === undefined) continue;
+      out.push({
+        division: b.division,
+        dailyRemaining: Math.max(0, b.dailyRemaining - b.sinceHeader - b.inFlight),
+        seenAt: this.clock.now(),
+        ...(b.dailyLimit !== undefined ? { dailyLimit: b.dailyLimit } : {}),
+        ...(b.dailyReset !== undefined ? { dailyReset: b.dailyReset } : {}),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Take daily budgets persisted by an earlier process, for divisions whose
+   * headers this process has not seen yet. A budget of an earlier day (its
+   * reset passed, or seen before today's 00:00 UTC) is ignored.
+   */
+  restore(list: readonly SavedBudget[]): void {
+    const now = this.clock.now();
+    const today = now - (now % 86_400_000);
+    for (const s of list) {
+      if (typeof s.division !== 'string' || typeof s.dailyRemaining !== 'number' || typeof s.seenAt !== 'number') continue;
+      if (s.dailyReset !== undefined ? s.dailyReset <= now : s.seenAt < today) continue;
+      const b = this.budget(s.division);
+      if (b.lastSeen !== undefined) continue;
+      b.dailyRemaining = s.dailyRemaining;
+      b.dailyLimit = s.dailyLimit;
+      b.dailyReset = s.dailyReset;
+    }
   }
 
   /** The last seen remaining daily budget of a division (undefined: not seen yet). */
@@ -262,4 +313,58 @@ export function governorFor(apiUrl: string, clientId: string, clock: Clock): Rat
     governors.set(key, g);
   }
   return g;
+}
+
+/** The budget file of an app: `<data dir>/exactonline/ratelimits-<hash>.json`. */
+export function budgetFile(dataDir: string, apiUrl: string, clientId: string): string {
+  const id = createHash('sha256').update(`${apiUrl}\n${clientId}`).digest('hex').slice(0, 24);
+  return join(dataDir, 'exactonline', `ratelimits-${id}.json`);
+}
+
+function parseSaved(text: string): SavedBudget[] {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? (v as SavedBudget[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Read the budgets an earlier process saved (none when the file is absent or unreadable). */
+export function loadBudgets(file: string): SavedBudget[] {
+  try {
+    return parseSaved(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Save the governor's budgets, merged with what other processes saved (per
+ * division the latest wins). Written to a temp file and renamed over, so a
+ * reader never sees half a file. Failing to save loses knowledge, not data:
+ * it is not an error.
+ */
+export async function saveBudgets(file: string, governor: RateGovernor): Promise<void> {
+  const mine = governor.saved();
+  if (mine.length === 0) return;
+  try {
+    await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    let theirs: SavedBudget[] = [];
+    try {
+      theirs = parseSaved(await fs.readFile(file, 'utf8'));
+    } catch {
+      theirs = [];
+    }
+    const merged = new Map<string, SavedBudget>();
+    for (const b of [...theirs, ...mine]) {
+      const had = merged.get(b.division);
+      if (!had || b.seenAt >= had.seenAt) merged.set(b.division, b);
+    }
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify([...merged.values()]), { mode: 0o600 });
+    await fs.rename(tmp, file);
+  } catch {
+    // Knowledge only; the next statement learns the budget from the headers again.
+  }
 }

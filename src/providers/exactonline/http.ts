@@ -6,7 +6,9 @@
  * retry rules: GETs are retried on 5xx, resets and truncated bodies with
  * backoff and jitter; 429 waits for the window's reset; 401 re-reads the
  * token store; a POST/PUT/DELETE is never blindly retried — an unclear
- * outcome is reported as such so the writer can look the row up first.
+ * outcome (connection lost, timeout, 502/503/504 or a 500 without Exact's
+ * error body, a 2xx whose body is not JSON) is reported as UnclearOutcome so
+ * the writer can look the row up first.
  */
 import { Agent, request } from 'undici';
 import type { RemoteCallLog } from '../../provider/types.js';
@@ -46,6 +48,18 @@ export class UnclearOutcome extends Error {
 
 const RETRYABLE_NET = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_CLOSED|other side closed|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|terminated/i;
 
+/**
+ * A 5xx to a write that does not say whether the write happened: a gateway
+ * or availability error (502/503/504), or a 500 without Exact's error body.
+ * A 500 with Exact's message ("Mandatory: …") is a clear refusal.
+ */
+function unclearStatus(status: number, json: Json | undefined): boolean {
+  if (status === 502 || status === 503 || status === 504) return true;
+  if (status !== 500) return false;
+  const err = json && typeof json === 'object' && !Array.isArray(json) ? json['error'] : undefined;
+  return err === undefined || err === null;
+}
+
 /** Exact's error body in words: `{"error":{"message":{"value":…}}}`, OAuth errors, or HTML. */
 export function exactMessage(text: string, json: Json | undefined): string {
   if (json && typeof json === 'object' && !Array.isArray(json)) {
@@ -80,13 +94,33 @@ export interface HttpDeps {
   readonly governor: RateGovernor;
   /** Bounded retries for GETs (default 4 attempts in all). */
   readonly maxAttempts?: number;
+  /** Requests in flight at once for this container (the connection string's `parallelism`, default 8). */
+  readonly maxConcurrent?: number;
 }
 
 export class ExactHttp {
   private readonly agent: Agent;
+  private readonly waiting: (() => void)[] = [];
+  /** Requests in flight now, and the most seen at once (bounded by `maxConcurrent`). */
+  readonly concurrency = { inFlight: 0, maxInFlight: 0 };
 
   constructor(private readonly deps: HttpDeps) {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  }
+
+  /** Wait for one of the container's `maxConcurrent` request slots. */
+  private async enter(): Promise<void> {
+    const limit = Math.max(1, this.deps.maxConcurrent ?? 8);
+    if (this.concurrency.inFlight >= limit) await new Promise<void>((r) => this.waiting.push(r));
+    else this.concurrency.inFlight++;
+    this.concurrency.maxInFlight = Math.max(this.concurrency.maxInFlight, this.concurrency.inFlight);
+  }
+
+  /** Hand the slot to the next waiter (it keeps the count), or free it. */
+  private leave(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.concurrency.inFlight--;
   }
 
   async close(): Promise<void> {
@@ -121,6 +155,7 @@ export class ExactHttp {
       opts.onCall?.();
       const token = await tokens.accessToken(opts.signal);
       const release = await governor.acquire(opts.division, { endpoint: opts.endpoint, signal: opts.signal });
+      await this.enter();
       const started = Date.now();
       let status = 0;
       let headers: Record<string, string | string[] | undefined> = {};
@@ -144,6 +179,8 @@ export class ExactHttp {
         text = await res.body.text();
       } catch (e) {
         netError = e;
+      } finally {
+        this.leave();
       }
       release(status, netError ? undefined : headers);
       let json: Json | undefined;
@@ -178,6 +215,14 @@ export class ExactHttp {
           continue;
         }
         throw this.fail(`Exact Online could not be reached: ${msg.trim()}.`, opts, undefined, undefined, netError);
+      }
+      if (!idempotent && status >= 200 && status < 300 && text.length > 0 && json === undefined) {
+        // The write was accepted, but its answer is cut off or not JSON: whether it
+        // holds what we think is unknown, so the writer looks the row up.
+        throw new UnclearOutcome(`Exact Online answered ${status} with a body that is not valid JSON`);
+      }
+      if (!idempotent && unclearStatus(status, json)) {
+        throw new UnclearOutcome(`Exact Online answered ${status} without saying why`);
       }
       if (truncated) {
         if (idempotent && ++attempt < maxAttempts) {

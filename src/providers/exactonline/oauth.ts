@@ -36,15 +36,24 @@ interface TokenResponse {
   readonly text: string;
 }
 
-async function postForm(url: string, form: Record<string, string>, log: TokenCallLog | undefined, signal?: AbortSignal): Promise<TokenResponse> {
+/**
+ * Token calls give up after this long: a refresh runs inside the store lock,
+ * which waiters take over after STALE_LOCK_MS (60 s), so the call must end
+ * well before — else a stuck call and the process that took over would both
+ * spend the same refresh token.
+ */
+export const TOKEN_CALL_TIMEOUT_MS = 30_000;
+
+async function postForm(url: string, form: Record<string, string>, log: TokenCallLog | undefined, signal?: AbortSignal, timeoutMs = TOKEN_CALL_TIMEOUT_MS): Promise<TokenResponse> {
   const started = Date.now();
   let status = 0;
+  const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const res = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams(form).toString(),
-      signal,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     status = res.statusCode;
     const text = await res.body.text();
@@ -60,6 +69,13 @@ async function postForm(url: string, form: Record<string, string>, log: TokenCal
     return { status, reason: Array.isArray(reason) ? reason[0] : reason, body, text };
   } catch (e) {
     log?.({ method: 'POST', url: redact(url), status, ms: Date.now() - started, bytes: 0, error: e instanceof Error ? e.message : String(e) });
+    if (signal?.aborted) throw signal.reason;
+    if (timeout.aborted) {
+      throw new SluiceError('EOL030', `The Exact Online token endpoint did not answer within ${Math.round(timeoutMs / 1000)} s.`, {
+        cause: e,
+        hint: 'Retry; if the refresh reached Exact, the stored refresh token may be spent and `sluice login` is needed.',
+      });
+    }
     throw new SluiceError('EOL030', `The Exact Online token endpoint could not be reached: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
   }
 }
@@ -243,6 +259,8 @@ export class TokenManager {
       { grant_type: 'refresh_token', refresh_token: fresh.refreshToken, client_id: this.cfg.clientId, client_secret: this.cfg.clientSecret },
       this.log,
       signal,
+      // Ends before the lock can be taken over (half the stale limit at most).
+      Math.min(TOKEN_CALL_TIMEOUT_MS, Math.floor(this.store.staleLockMs / 2)),
     );
     if (res.status === 200) {
       const grant = parseGrant(res, this.clock.now());

@@ -81,8 +81,31 @@ interface Candidate {
   readonly select: string[];
   readonly filters: string[];
   readonly support: PushdownSupport[];
+  /** Mandatory filtering is satisfied by the query's own filters (or the endpoint has none). */
   readonly mandatoryMet: boolean;
+  /** When not: a filter on a listed column that holds for every row, to add instead. */
+  readonly alwaysTrue?: string;
   readonly pushedAny: boolean;
+}
+
+const EMPTY_GUID = "guid'00000000-0000-0000-0000-000000000000'";
+const EPOCH = "datetime'1900-01-01T00:00:00'";
+
+/**
+ * A filter on one of the endpoint's mandatory-filter columns that every row
+ * passes: the key (never null; a guid key is never the empty guid), else
+ * `Modified`/`Date` from 1900 (Exact fills them on every row).
+ */
+export function alwaysTrueFilter(e: ExactEndpoint): string | undefined {
+  const cols = columnsOf(e);
+  const listed = e.mandatoryFilterColumns.map((m) => cols.get(m.toLowerCase())).filter((c): c is ExactColumn => c !== undefined && !c.navigation);
+  const guidKey = listed.find((c) => e.key.length === 1 && e.key[0] === c.name && c.edmType === 'Edm.Guid');
+  if (guidKey) return `${guidKey.name} ne ${EMPTY_GUID}`;
+  const dated = listed.find((c) => (c.name === 'Modified' || c.name === 'Date') && c.edmType === 'Edm.DateTime');
+  if (dated) return `${dated.name} ge ${EPOCH}`;
+  const intKey = listed.find((c) => e.key.length === 1 && e.key[0] === c.name && (c.edmType === 'Edm.Int32' || c.edmType === 'Edm.Int64'));
+  if (intKey) return `${intKey.name} ge ${intKey.edmType === 'Edm.Int64' ? '-9223372036854775808L' : '-2147483648'}`;
+  return undefined;
 }
 
 function tryEndpoint(
@@ -130,7 +153,8 @@ function tryEndpoint(
     }
   }
   if (e.kind === 'sync' && !filters.some((f) => f.startsWith('Timestamp '))) filters.push('Timestamp gt 0L');
-  return { endpoint: e, select, filters, support, mandatoryMet, pushedAny };
+  const alwaysTrue = mandatoryMet ? undefined : alwaysTrueFilter(e);
+  return { endpoint: e, select, filters, support, mandatoryMet, pushedAny, ...(alwaysTrue ? { alwaysTrue } : {}) };
 }
 
 function keyLookup(e: ExactEndpoint, conjuncts: readonly Predicate[]): { index: number; literal: string } | undefined {
@@ -224,20 +248,33 @@ export function planScan(ctx: PlannerContext, table: TableInfo, request: ScanReq
 
   let chosen: Candidate | undefined;
   let why = '';
-  const ok = (c: Candidate | undefined): c is Candidate => c !== undefined && c.mandatoryMet;
-  if (wantsOrderedTop && ok(baseCand) && baseCand.support.every((s) => s === 'exact')) {
+  // met: the query's own filters satisfy mandatory filtering; usable: or an always-true filter can.
+  const met = (c: Candidate | undefined): c is Candidate => c !== undefined && c.mandatoryMet;
+  const usable = (c: Candidate | undefined): c is Candidate => c !== undefined && (c.mandatoryMet || c.alwaysTrue !== undefined);
+  const narrows = (c: Candidate) => c.pushedAny || request.limit !== undefined;
+  if (wantsOrderedTop && usable(baseCand) && baseCand.support.every((s) => s === 'exact')) {
     chosen = baseCand;
     why = 'ordered $top needs the regular endpoint';
-  } else if (ok(bulkCand)) {
+  } else if (met(bulkCand)) {
     chosen = bulkCand;
     why = 'bulk endpoint: 1,000 rows a call';
-  } else if (ok(baseCand) && (baseCand.pushedAny || request.limit !== undefined || !syncCand)) {
+  } else if (met(baseCand) && (narrows(baseCand) || !syncCand)) {
+    chosen = baseCand;
+    why = baseCand.pushedAny ? 'filters apply on the regular endpoint' : 'regular endpoint';
+  } else if (usable(bulkCand) && narrows(bulkCand)) {
+    // Filters that are not on the mandatory list (or a LIMIT) still narrow the read: cheaper than a full sync read.
+    chosen = bulkCand;
+    why = 'bulk endpoint: 1,000 rows a call';
+  } else if (usable(baseCand) && narrows(baseCand)) {
     chosen = baseCand;
     why = baseCand.pushedAny ? 'filters apply on the regular endpoint' : 'regular endpoint';
   } else if (syncCand) {
     chosen = syncCand;
-    why = ok(baseCand) ? 'sync endpoint: a full read in 1,000-row pages' : `mandatory filtering on ${base.url}: full read through the sync endpoint`;
-  } else if (ok(baseCand)) {
+    why = met(baseCand) ? 'sync endpoint: a full read in 1,000-row pages' : `mandatory filtering on ${base.url}: full read through the sync endpoint`;
+  } else if (usable(bulkCand)) {
+    chosen = bulkCand;
+    why = 'bulk endpoint: 1,000 rows a call (the sync endpoint lacks a needed column)';
+  } else if (usable(baseCand)) {
     chosen = baseCand;
     why = 'regular endpoint';
   }
@@ -248,6 +285,11 @@ export function planScan(ctx: PlannerContext, table: TableInfo, request: ScanReq
       table: table.name,
       hint: `Add e.g. \`where ${cols[0]} = …\` to the query, or read ${base.syncTwin ? 'the Incremental table' : 'a bulk table'} instead.`,
     });
+  }
+  const added = chosen.mandatoryMet ? undefined : chosen.alwaysTrue;
+  if (added) {
+    chosen = { ...chosen, filters: [...chosen.filters, added] };
+    why += `; mandatory filtering: added ${added}, true for every row`;
   }
   const e = chosen.endpoint;
   const allExact = chosen.support.every((s) => s === 'exact');

@@ -46,6 +46,21 @@ export function hasPartitionColumn(e: ExactEndpoint): boolean {
   return e.scope !== 'system';
 }
 
+/**
+ * Subscription-level endpoints without a division in their URL
+ * (`/api/v1/system/Users`): every division would get the same answer (the
+ * subscription of the user's current division), so they are read once per
+ * connection, not once per division or subscription.
+ */
+export function readOnce(e: ExactEndpoint): boolean {
+  return !e.needsDivision && e.scope === 'subscription';
+}
+
+/** The scope the engine fans out by: division-less subscription tables are read once, like system tables. */
+export function tableScope(e: ExactEndpoint): TableInfo['scope'] {
+  return readOnce(e) ? 'system' : e.scope;
+}
+
 export function tableInfo(e: ExactEndpoint): TableInfo {
   const cols: ColumnInfo[] = visibleColumns(e).map((c) => ({
     name: c.name,
@@ -66,14 +81,22 @@ export function tableInfo(e: ExactEndpoint): TableInfo {
     name: e.table,
     columns: cols,
     key: e.key,
-    scope: e.scope,
+    scope: tableScope(e),
     partitionColumn: hasPartitionColumn(e) ? (cols.find((c) => c.name.toLowerCase() === 'division')?.name ?? PARTITION_COLUMN) : undefined,
     writable: {
       insert: canWrite && e.methods.includes('POST'),
       update: canWrite && e.methods.includes('PUT') && e.key.length > 0,
       delete: canWrite && e.methods.includes('DELETE') && e.key.length > 0,
     },
-    description: `${e.kind === 'regular' ? '' : `${e.kind} `}endpoint ${e.url}${e.scope === 'subscription' ? ' (subscription-level: one set per Exact Online subscription)' : e.scope === 'system' ? ' (system-wide)' : ''}`,
+    description: `${e.kind === 'regular' ? '' : `${e.kind} `}endpoint ${e.url}${
+      readOnce(e)
+        ? ' (subscription-level, no division in the URL: read once per connection, for the subscription of the current division, whose code fills Division)'
+        : e.scope === 'subscription'
+          ? ' (subscription-level: one set per Exact Online subscription)'
+          : e.scope === 'system'
+            ? ' (system-wide)'
+            : ''
+    }`,
   };
 }
 

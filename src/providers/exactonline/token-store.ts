@@ -17,6 +17,9 @@ import { SluiceError } from '../../util/errors.js';
 import type { SecretBox } from '../../util/secrets.js';
 
 /** What the store holds, tokens in plain text (only ever in memory). */
+/** Default age after which a lock is taken over (the token call inside it times out well before). */
+export const STALE_LOCK_MS = 60_000;
+
 export interface TokenState {
   readonly accessToken?: string;
   /** When the access token was obtained (epoch ms). */
@@ -78,6 +81,11 @@ export class TokenStore {
   readonly file: string;
   readonly lockFile: string;
   private readonly opts: TokenStoreOptions;
+
+  /** A lock older than this is taken over by a waiter (its holder is presumed stuck). */
+  get staleLockMs(): number {
+    return this.opts.staleLockMs ?? STALE_LOCK_MS;
+  }
 
   constructor(opts: TokenStoreOptions) {
     this.opts = opts;
@@ -180,7 +188,7 @@ export class TokenStore {
    */
   async withLock<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await fs.mkdir(join(this.opts.dataDir, 'exactonline'), { recursive: true, mode: 0o700 });
-    const staleMs = this.opts.staleLockMs ?? 60_000;
+    const staleMs = this.staleLockMs;
     const deadline = Date.now() + (this.opts.lockTimeoutMs ?? 60_000);
     const nonce = randomBytes(8).toString('hex');
     let wait = 10;

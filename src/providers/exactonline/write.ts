@@ -11,8 +11,11 @@
  * processes (prints/sends) the invoice.
  *
  * A POST is never blindly retried: after an unclear outcome (connection
- * lost, timeout) the row is looked up first — by its key when given, else by
- * the filterable values it was sent with — and re-sent only when absent.
+ * lost, timeout, a gateway 5xx, a 2xx whose body is cut off) the row is
+ * looked up first — by every value it was sent with and `Created` since the
+ * POST — and re-sent only when certainly absent. When it cannot be looked
+ * up (POST-only endpoints such as PrintedSalesInvoices) or the lookup is
+ * ambiguous, the row is reported as EOL063 "outcome unknown", never re-sent.
  */
 import type { ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type { RowResult, TableInfo, Value, WriteRequest } from '../../provider/types.js';
@@ -20,6 +23,7 @@ import { SluiceError } from '../../util/errors.js';
 import type { ExactContainer } from './container.js';
 import { parseCollection, UnclearOutcome, type Json } from './http.js';
 import { encodeQuery, literal } from './odata.js';
+import { alwaysTrueFilter } from './planner.js';
 import { isNestedWriteColumn, isTrimmed } from './tables.js';
 import { readValue, writeValue, WriteTypeError } from './values.js';
 
@@ -32,6 +36,46 @@ const DEFAULTED_FROM: Readonly<Record<string, string>> = { GLAccount: 'Item' };
 function defaulted(column: string, values: Readonly<Record<string, unknown>>): boolean {
   const from = DEFAULTED_FROM[column];
   return from !== undefined && values[from] !== undefined && values[from] !== null;
+}
+
+/**
+ * How far before the POST a looked-up row's Created may lie: clock skew, and
+ * Exact's dates behaving as Dutch local time (UTC+1/+2, unsure) — a filter
+ * that started too late would miss the new row and cause a duplicate, one that
+ * starts early only risks an ambiguous (unknown, never re-sent) answer.
+ */
+const LOOKUP_SKEW_MS = 3 * 3_600_000;
+/** Candidates read back after an unclear POST (more than one matching is ambiguous anyway). */
+const LOOKUP_TOP = 10;
+
+type Lookup =
+  | { readonly kind: 'found'; readonly row: Record<string, Value> }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'ambiguous' | 'impossible'; readonly why: string };
+
+/** Whether a value read back equals the value sent (strings exactly, numbers numerically, guids in any case). */
+function sameValue(col: ExactColumn, got: Json | undefined, sent: Json): boolean {
+  if (got === undefined) return true;
+  const read = readValue(col, got);
+  if (read === null) return false;
+  switch (col.edmType) {
+    case 'Edm.Guid':
+      return String(read).toLowerCase() === String(sent).toLowerCase();
+    case 'Edm.Double':
+    case 'Edm.Decimal':
+    case 'Edm.Int16':
+    case 'Edm.Int32':
+    case 'Edm.Int64':
+    case 'Edm.Byte':
+      return Math.abs(Number(read) - Number(sent)) <= 1e-9 * Math.max(1, Math.abs(Number(sent)));
+    case 'Edm.DateTime':
+      // Exact may shift dates to local time: not a reliable identity.
+      return true;
+    case 'Edm.Boolean':
+      return Boolean(read) === Boolean(sent);
+    default:
+      return isTrimmed(col) ? String(read).trim() === String(sent).trim() : String(read) === String(sent);
+  }
 }
 
 interface PreparedRow {
@@ -197,7 +241,9 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     });
   }
 
-  const base = `${container.config.apiUrl}/api/v1/${e.url.startsWith('beta/') ? `beta/${division}/${e.url.slice(5)}` : `${division}/${e.url}`}`;
+  const base = !e.needsDivision
+    ? `${container.config.apiUrl}/api/v1/${e.url}`
+    : `${container.config.apiUrl}/api/v1/${e.url.startsWith('beta/') ? `beta/${division}/${e.url.slice(5)}` : `${division}/${e.url}`}`;
   const callOpts = { division, endpoint: e.url, signal: request.signal, table: table.name };
   const toReturned = (ent: Record<string, Json>): Record<string, Value> => {
     const out: Record<string, Value> = {};
@@ -210,22 +256,65 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     return out;
   };
 
-  /** Look for a row an unclear POST may have created. */
-  const lookUp = async (row: PreparedRow): Promise<Record<string, Value> | undefined> => {
+  /**
+   * Look for the row an unclear POST may have created: filter on every
+   * scalar value it was sent with (amounts are compared locally only) plus
+   * `Created ge` the moment of the POST (less a margin for clock skew), then
+   * keep only candidates whose values equal what was sent. Exactly one such
+   * row is the created row; none means it was not created; more than one, or
+   * an endpoint that cannot be read back (POST-only, no Created column and
+   * no key sent), leaves the outcome unknown.
+   */
+  const lookUp = async (row: PreparedRow, postedAt: number): Promise<Lookup> => {
+    if (!e.methods.includes('GET')) return { kind: 'impossible', why: `${e.url} cannot be read back (POST only)` };
     const conds: string[] = [];
+    const checks: { col: ExactColumn; sent: Json }[] = [];
+    let keySent = false;
     for (const [k, v] of Object.entries(row.body)) {
       const c = cols.get(k.toLowerCase());
-      if (!c || !c.filterable || c.navigation || v === null || typeof v === 'object') continue;
+      if (!c || c.navigation || v === null || typeof v === 'object') continue;
+      checks.push({ col: c, sent: v });
+      if (e.key.includes(c.name)) keySent = true;
+      // Amounts (rounding) and dates (time zones) could make the filter miss the new row: compared locally only.
+      if (!c.filterable || c.edmType === 'Edm.Double' || c.edmType === 'Edm.Decimal' || c.edmType === 'Edm.DateTime') continue;
       const lit = literal(c.edmType, c.edmType === 'Edm.DateTime' && typeof v === 'string' ? new Date(v) : (v as Value));
       if (!lit) continue;
       conds.push(isTrimmed(c) ? `trim(${c.name}) eq ${lit}` : `${c.name} eq ${lit}`);
-      if (conds.length >= 6) break;
     }
-    if (conds.length === 0 || !e.methods.includes('GET')) return undefined;
-    const res = await container.http.call('GET', `${base}?${encodeQuery({ $filter: conds.join(' and '), $top: '1' })}`, callOpts);
-    const found = parseCollection(res.json).rows[0];
-    return found ? toReturned(found) : undefined;
+    const created = e.columns.find((c) => c.name === 'Created' && c.edmType === 'Edm.DateTime' && c.filterable);
+    if (!created && !keySent) return { kind: 'impossible', why: `${e.url} has no Created column to tell a new row from an older one` };
+    const since = literal('Edm.DateTime', new Date(postedAt - LOOKUP_SKEW_MS)) as string;
+    if (created) conds.push(`Created ge ${since}`);
+    // Mandatory filtering: a new row was also modified since the POST; else a filter true for every row.
+    const mandatory = new Set(e.mandatoryFilterColumns);
+    if (mandatory.size > 0 && !checks.some((x) => mandatory.has(x.col.name) && x.col.filterable)) {
+      const modified = e.columns.find((c) => c.name === 'Modified' && c.edmType === 'Edm.DateTime');
+      const extra = mandatory.has('Modified') && modified ? `Modified ge ${since}` : alwaysTrueFilter(e);
+      if (extra) conds.push(extra);
+    }
+    const res = await container.http.call('GET', `${base}?${encodeQuery({ $filter: conds.join(' and '), $top: String(LOOKUP_TOP) })}`, callOpts);
+    // (A value Exact changes on the way in, e.g. case, makes the lookup answer "unknown", never "absent".)
+    const hits = parseCollection(res.json).rows;
+    // Only no hit at all means "not created": a hit that differs locally leaves it unknown (never a duplicate).
+    if (hits.length === 0) return { kind: 'absent' };
+    const candidates = hits.filter((ent) => checks.every(({ col, sent }) => sameValue(col, ent[col.name], sent)));
+    if (candidates.length === 1) return { kind: 'found', row: toReturned(candidates[0]) };
+    return {
+      kind: 'ambiguous',
+      why:
+        candidates.length === 0
+          ? `${hits.length} row(s) created around the time of the POST were found, but none holds exactly the values sent`
+          : `${candidates.length} rows created around the time of the POST match what was sent`,
+    };
   };
+
+  const unknown = (row: PreparedRow, cause: string, why: string): RowResult => ({
+    index: row.index,
+    ok: false,
+    key: row.key,
+    code: 'EOL063',
+    message: `The outcome of the ${method} is unknown (${cause}) and it was not re-sent, so nothing is duplicated: ${why}. Check division ${division} before retrying (${row.key}).`,
+  });
 
   const one = async (row: PreparedRow): Promise<RowResult> => {
     const url = request.op === 'insert' ? base : `${base}${row.keyPath}`;
@@ -233,20 +322,27 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
       container.http.call(method, url, callOpts, request.op === 'delete' ? undefined : row.body, request.op === 'insert' ? { prefer: 'return=representation' } : undefined);
     try {
       let res;
+      const postedAt = container.env.clock.now();
       try {
         res = await send();
       } catch (err) {
         if (!(err instanceof UnclearOutcome)) throw err;
         if (request.op === 'insert') {
-          const existing = await lookUp(row);
-          if (existing) return { index: row.index, ok: true, key: row.key, returned: existing };
+          let found: Lookup;
+          try {
+            found = await lookUp(row, postedAt);
+          } catch (lookErr) {
+            return unknown(row, err.causeMessage.trim(), `looking the row up failed too (${lookErr instanceof Error ? lookErr.message : String(lookErr)})`);
+          }
+          if (found.kind === 'found') return { index: row.index, ok: true, key: row.key, returned: found.row };
+          if (found.kind !== 'absent') return unknown(row, err.causeMessage.trim(), found.why);
         }
-        // PUT and DELETE by key are idempotent; a POST is re-sent only when the row is absent.
+        // PUT and DELETE by key are idempotent; a POST is re-sent only when the row is certainly absent.
         try {
           res = await send();
         } catch (again) {
           if (again instanceof UnclearOutcome) {
-            return { index: row.index, ok: false, key: row.key, code: 'EOL063', message: `The outcome is unknown (${again.causeMessage.trim()}); check division ${division} before retrying.` };
+            return unknown(row, again.causeMessage.trim(), 'the second attempt was unclear as well');
           }
           if (request.op === 'delete' && again instanceof SluiceError && again.details.status === 404) return { index: row.index, ok: true, key: row.key };
           throw again;

@@ -65,7 +65,9 @@ describe('ExactOnlineAll against the simulator', () => {
     assert.ok(accounts.columns.find((x) => x.name === 'Code')?.filterOperators?.includes('='));
     assert.ok(table(c, 'AccountsBulk') && table(c, 'AccountsIncremental'));
     assert.equal(table(c, 'SystemDivisions').scope, 'system');
-    assert.equal(table(c, 'Users').scope, 'subscription');
+    // system/Users has no division in its URL: one read per connection.
+    assert.equal(table(c, 'Users').scope, 'system');
+    assert.equal(table(c, 'DivisionClasses').scope, 'subscription');
     assert.deepEqual(table(c, 'TransactionLines').writable, { insert: false, update: false, delete: false });
     assert.deepEqual(table(c, 'PrintedSalesInvoices').writable, { insert: true, update: false, delete: false });
     assert.equal(table(c, 'RateLimits').scope, 'system');
@@ -169,14 +171,19 @@ describe('ExactOnlineAll against the simulator', () => {
     assert.equal(r.rows.length, all.rows.filter((x) => x[2] === year).length);
   });
 
-  test('mandatory filtering that no endpoint can satisfy names the columns to filter on', () => {
-    // ShopOrder is not in the sync twin, so only a filter makes the read possible.
-    assert.throws(
-      () => c.plan(table(c, 'TransactionLines'), { columns: ['ID', 'ShopOrder'], conjuncts: [] }),
-      (e: SluiceError) => e.code === 'EOL072' && /filter on one of ID, Modified, Date, FinancialYear, EntryID, Account, GLAccount/.test(e.message),
-    );
+  test('mandatory filtering that neither a filter nor the sync twin satisfies gets a filter true for every row', async () => {
+    // ShopOrder is not in the sync twin and nothing filters: the planner adds its own always-true mandatory filter.
+    const plan = c.plan(table(c, 'TransactionLines'), { columns: ['ID', 'ShopOrder'], conjuncts: [] });
+    assert.match(plan.explain.join('\n'), /mandatory filtering: added ID ne guid'00000000-0000-0000-0000-000000000000'/);
+    const parts = await c.partitions(signal);
+    const all = await readAll(c, 'TransactionLines', { columns: ['ID', 'ShopOrder'] }, [parts[0]]);
+    assert.deepEqual(all.failures, []);
+    const viaSync = await readAll(c, 'TransactionLines', { columns: ['ID'] }, [parts[0]]);
+    assert.equal(all.rows.length, viaSync.rows.length, 'the added filter drops no row');
+    // A filter on a listed column is used as it is, without the added one.
     const ok = c.plan(table(c, 'TransactionLines'), { columns: ['ID', 'ShopOrder'], conjuncts: [{ kind: 'compare', column: 'FinancialYear', op: '=', value: 2025 }] });
     assert.match(ok.explain.join('\n'), /FinancialYear eq 2025/);
+    assert.doesNotMatch(ok.explain.join('\n'), /mandatory filtering: added/);
   });
 
   test('revoked tokens give a clear error that says to log in again', async () => {

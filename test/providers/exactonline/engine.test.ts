@@ -72,11 +72,48 @@ describe('Exact Online through the engine', () => {
     assert.deepEqual(rows, [
       ['Accounts', 'partitioned', 'Division', true, true, true],
       ['RateLimits', 'system', null, false, false, false],
-      // The reference lists GET and DELETE for system/Divisions.
-      ['SystemDivisions', 'system', null, false, false, true],
+      // GET only (the platform facts; the reference data also lists DELETE).
+      ['SystemDivisions', 'system', null, false, false, false],
       ['TransactionLines', 'partitioned', 'Division', false, false, false],
-      ['Users', 'subscription', 'Division', true, true, false],
+      // Users has no division in its URL (system/Users): read once per connection, like a system table.
+      ['Users', 'system', 'Division', true, true, false],
     ]);
+  });
+
+  test('Users (no division in the URL) is read once under use all: no duplicates, Division is the current division', async () => {
+    await all(session, 'use all');
+    const before = (await all(session, "select count(*) from sessionios@datadictionary where url like '%/system/Users%'")).rows[0][0];
+    const { rows } = await all(session, 'select count(*), count(distinct userid), min(division), max(division) from users@eol');
+    const after = (await all(session, "select count(*) from sessionios@datadictionary where url like '%/system/Users%'")).rows[0][0];
+    const me = (await all(session, 'select currentdivision from me@eol')).rows[0][0];
+    const [count, distinct, minDiv, maxDiv] = rows[0];
+    assert.ok(Number(count) > 0);
+    assert.equal(count, distinct, 'every user once');
+    assert.equal(minDiv, me);
+    assert.equal(maxDiv, me);
+    assert.equal(Number(after) - Number(before), 1, 'one call to system/Users');
+    const ex = await all(session, 'explain select * from users@eol');
+    const lines = ex.results[0].kind === 'explain' ? ex.results[0].lines.join('\n') : '';
+    assert.match(lines, /scanned once/);
+  });
+
+  test('mandatory filtering: select * from TransactionLines and a LIMIT on Accounts work; the call log shows the filters sent', async () => {
+    await all(session, 'use default');
+    const urls = async () => (await all(session, 'select url from sessionios@datadictionary')).rows.map((r) => decodeURIComponent(String(r[0])));
+    const star = await all(session, 'select * from transactionlines@eol');
+    assert.equal(star.rows.length, 200);
+    const limited = await all(session, 'select code, name from accounts@eol limit 10');
+    assert.equal(limited.rows.length, 10);
+    const full = await all(session, 'select count(*) from accounts@eol');
+    assert.deepEqual(full.rows, [[120]]);
+    const calls = await urls();
+    // ShopOrder is missing from the sync twin: the bulk endpoint with a filter that holds for every row.
+    assert.ok(calls.some((u) => /bulk\/Financial\/TransactionLines\?.*\$filter=ID ne guid'00000000-0000-0000-0000-000000000000'/.test(u)), calls.join('\n'));
+    // A LIMIT without filters: $top on the regular or bulk endpoint, with that filter too.
+    assert.ok(calls.some((u) => /CRM\/Accounts\?.*\$filter=ID ne guid'0{8}-0{4}-0{4}-0{4}-0{12}'.*\$top=10/.test(u)), calls.join('\n'));
+    // A full read needs no added filter: the sync twin.
+    assert.ok(calls.some((u) => /sync\/CRM\/Accounts\?.*Timestamp gt 0L/.test(u)), calls.join('\n'));
+    assert.ok(!calls.some((u) => /\/crm\/Accounts\?/i.test(u) && !/filter=/.test(u)), 'no unfiltered call to a mandatory-filter endpoint');
   });
 
   test('insert, update and delete through SQL', async () => {

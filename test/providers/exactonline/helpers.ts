@@ -4,7 +4,7 @@
  * token; an older one answers 401 "Old refresh token used"), and a config
  * builder.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExactConfig } from '../../../src/providers/exactonline/config.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -153,4 +153,66 @@ export async function readAll(c: ExactContainer, tableName: string, request: Par
   }
   await Promise.all(Array.from({ length: Math.min(parallelism, Math.max(1, partitions.length)) }, worker));
   return { columns, rows, failures };
+}
+
+/**
+ * What a fault proxy does with a request: forward it, drop it unsent, lose
+ * the answer (forward, then cut the connection), cut the answer's body in
+ * half, or answer 503 / 403 DivisionBlocked without forwarding.
+ */
+export type Fault = 'pass' | 'drop' | 'lose-answer' | 'break-body' | '503' | 'blocked';
+
+export interface FaultProxy {
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy in front of the simulator that fails exactly the requests `decide` picks. */
+export async function startFaultProxy(target: string, decide: (req: { method: string; url: string }) => Fault): Promise<FaultProxy> {
+  const t = new URL(target);
+  let self = '';
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const fault = decide({ method: req.method ?? 'GET', url: req.url ?? '' });
+      if (fault === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (fault === '503') {
+        res.writeHead(503, { 'content-type': 'text/html' }).end('<html>Service Unavailable</html>');
+        return;
+      }
+      if (fault === 'blocked') {
+        res.writeHead(403, { 'content-type': 'application/json', reason: 'DivisionBlocked' }).end(JSON.stringify({ error: { code: '', message: { lang: '', value: 'Forbidden' } } }));
+        return;
+      }
+      const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (up) => {
+        const body: Buffer[] = [];
+        up.on('data', (c: Buffer) => body.push(c));
+        up.on('end', () => {
+          if (fault === 'lose-answer') {
+            req.socket.destroy();
+            return;
+          }
+          // Links (__next, __metadata) point back through the proxy.
+          const data = Buffer.from(Buffer.concat(body).toString('utf8').split(t.origin).join(self));
+          const h = { ...up.headers };
+          for (const k of ['content-length', 'transfer-encoding', 'connection', 'keep-alive']) delete h[k];
+          res.writeHead(up.statusCode ?? 502, h).end(fault === 'break-body' ? data.subarray(0, Math.floor(data.length / 2)) : data);
+        });
+      });
+      out.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    baseUrl: self,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /** The token store and the refresh discipline: sealed at rest, 570 s rule, single flight, two processes. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -187,6 +187,53 @@ test('the store lock: a second holder waits for the first; a lock left by a dead
     });
     assert.equal(ran, true);
   } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('"Old refresh token used" after another client refreshed: the store is re-read and its newer token used; without one, a clear login error', async () => {
+  const stub = await startTokenStub('refresh-0', 300);
+  const clock = new ManualClock();
+  const { dataDir, store, manager } = setup(stub.url, clock);
+  try {
+    await store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    clock.advance(600_000);
+    // While our refresh is on its way, another client (outside our lock) refreshed and wrote the store.
+    stub.current = 'refresh-by-other';
+    const pending = manager.accessToken();
+    await new Promise((r) => setTimeout(r, 100));
+    const seen = await store.read();
+    await store.write({ accessToken: 'access-by-other', refreshToken: 'refresh-by-other', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, seen!.generation);
+    assert.equal(await pending, 'access-by-other');
+    assert.equal(stub.oldTokenUses, 1);
+    assert.equal((await store.read())?.refreshToken, 'refresh-by-other', 'the live refresh token is kept');
+
+    // Nobody refreshed: the stored token is simply dead, and the user is told to log in.
+    clock.advance(600_000);
+    stub.current = 'refresh-elsewhere';
+    await assert.rejects(manager.accessToken(), (e: Error & { code?: string }) => e.code === 'EOL020' && /Old refresh token used/.test(e.message) && /sluice login/.test(JSON.stringify(e)));
+  } finally {
+    await stub.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the refresh call times out before the store lock could be taken over, and releases the lock', async () => {
+  const stub = await startTokenStub('refresh-0', 5_000);
+  const clock = new ManualClock();
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-eol-'));
+  const cfg = testConfig(stub.url);
+  // A 2 s takeover window: the token call must give up within half of it.
+  const store = new TokenStore({ dataDir, apiUrl: stub.url, clientId: cfg.clientId, user: cfg.user, secrets, clock, staleLockMs: 2_000 });
+  const manager = new TokenManager(store, cfg, clock);
+  try {
+    await store.write({ accessToken: 'access-0', refreshToken: 'refresh-0', accessObtainedAt: clock.now(), expiresIn: 600, refreshObtainedAt: clock.now() }, 0);
+    clock.advance(600_000);
+    await assert.rejects(manager.accessToken(), (e: Error & { code?: string }) => e.code === 'EOL030' && /did not answer within 1 s/.test(e.message));
+    assert.equal(existsSync(store.lockFile), false, 'the lock is released');
+    assert.equal((await store.read())?.refreshToken, 'refresh-0', 'the store is unchanged');
+  } finally {
+    await stub.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

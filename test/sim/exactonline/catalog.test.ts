@@ -68,7 +68,11 @@ describe('Exact Online catalog', () => {
     assert.equal(ep('financialtransaction/TransactionLines').selectRequired, true);
     assert.ok(ep('financialtransaction/TransactionLines').mandatoryFilterColumns.includes('ID'));
     assert.ok(ep('bulk/Financial/TransactionLines').mandatoryFilterColumns.includes('FinancialYear'));
-    assert.deepEqual(ep('crm/Accounts').mandatoryFilterColumns, []);
+    // Every regular and bulk endpoint with a sync twin has mandatory filtering (facts); one without a twin has none.
+    assert.deepEqual(ep('crm/Accounts').mandatoryFilterColumns, ['ID', 'Modified']);
+    assert.ok(ep('bulk/CRM/Accounts').mandatoryFilterColumns.includes('Modified'));
+    assert.deepEqual(ep('system/Divisions').mandatoryFilterColumns, []);
+    assert.deepEqual(ep('system/Divisions').methods, ['GET'], 'GET only (facts)');
     assert.deepEqual(ep('sync/Financial/TransactionLines').mandatoryFilterColumns, []);
   });
 

@@ -47,7 +47,10 @@ export async function setup(options: ExactSimulatorOptions = {}): Promise<{
   /** Fetch a fresh access token (after moving a manual clock past its 600 s). */
   renew: () => Promise<void>;
 }> {
-  const sim = await startExactSimulator({ rateLimits: false, ...options });
+  // Mandatory filtering now covers every regular and bulk endpoint with a sync
+  // twin (Accounts too); these tests read endpoints raw, so it is off unless a
+  // test asks for it (read.test.ts checks it on its own simulator).
+  const sim = await startExactSimulator({ rateLimits: false, mandatoryFiltering: false, ...options });
   let token = await accessToken(sim);
   const url = (path: string) => (path.startsWith('http') ? path : `${sim.baseUrl}${path}`).replace(/ /g, '%20');
   return {

@@ -167,12 +167,20 @@ describe('Exact simulator reads', () => {
     assert.equal(results(bulkOk).length, 130, 'bulk pages hold up to 1,000 rows');
   });
 
-  it('applies mandatory filtering on transaction lines (and can switch it off)', async () => {
-    const r = await env.get(`/api/v1/${D}/financialtransaction/TransactionLines?$select=ID`);
-    assert.equal(r.status, 400);
-    assert.match(errorText(r), /^This endpoint has mandatory filtering applied\./);
-    const ok = await env.get(`/api/v1/${D}/bulk/Financial/TransactionLines?$select=ID&$filter=FinancialYear eq 2026`);
-    assert.equal(ok.status, 200);
+  it('applies mandatory filtering on transaction lines and accounts (and can switch it off)', async () => {
+    const on = await setup({ mandatoryFiltering: true, transactionLinesPerDivision: 100 });
+    try {
+      const r = await on.get(`/api/v1/${D}/financialtransaction/TransactionLines?$select=ID`);
+      assert.equal(r.status, 400);
+      assert.match(errorText(r), /^This endpoint has mandatory filtering applied\./);
+      const ok = await on.get(`/api/v1/${D}/bulk/Financial/TransactionLines?$select=ID&$filter=FinancialYear eq 2026`);
+      assert.equal(ok.status, 200);
+      assert.equal((await on.get(`/api/v1/${D}/crm/Accounts?$select=ID`)).status, 400);
+      assert.equal((await on.get(`/api/v1/${D}/crm/Accounts?$select=ID&$filter=Modified ge datetime'1900-01-01T00:00:00'`)).status, 200);
+      assert.equal((await on.get(`/api/v1/${D}/sync/CRM/Accounts?$select=ID&$filter=Timestamp gt 0L`)).status, 200);
+    } finally {
+      await on.sim.close();
+    }
     const off = await startExactSimulator({ mandatoryFiltering: false, rateLimits: false, transactionLinesPerDivision: 100 });
     try {
       const t = await accessToken(off);
@@ -289,9 +297,9 @@ describe('Exact simulator world', () => {
       // The port differs between simulators, so leave the metadata URIs out.
       return results(r).map(({ __metadata: _m, ...rest }) => rest);
     };
-    const a = await startExactSimulator({ seed: 7, rateLimits: false });
-    const b = await startExactSimulator({ seed: 7, rateLimits: false });
-    const c = await startExactSimulator({ seed: 8, rateLimits: false });
+    const a = await startExactSimulator({ seed: 7, rateLimits: false, mandatoryFiltering: false });
+    const b = await startExactSimulator({ seed: 7, rateLimits: false, mandatoryFiltering: false });
+    const c = await startExactSimulator({ seed: 8, rateLimits: false, mandatoryFiltering: false });
     try {
       assert.deepEqual(await read(a), await read(b));
       assert.notDeepEqual(await read(a), await read(c));
