@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
-import type { StateDocument, TokenRecord, UserRecord } from './state/types.js';
+import type { GrantRecord, StateDocument, TokenRecord, UserRecord } from './state/types.js';
 
 const N = 16384;
 const R = 8;
@@ -183,7 +183,12 @@ export class Authenticator {
 
 const DUMMY_HASH = `scrypt$${N}$${R}$${P}$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(KEYLEN).toString('base64url')}`;
 
+/** The grant that lets `user` use `database`, if any. */
+export function grantOf(state: StateDocument, user: string, database: string): GrantRecord | undefined {
+  return state.grants.find((g) => g.user.toLowerCase() === user.toLowerCase() && g.database.toLowerCase() === database.toLowerCase());
+}
+
 /** Whether `user` may use `database`. */
 export function isGranted(state: StateDocument, user: string, database: string): boolean {
-  return state.grants.some((g) => g.user.toLowerCase() === user.toLowerCase() && g.database.toLowerCase() === database.toLowerCase());
+  return grantOf(state, user, database) !== undefined;
 }

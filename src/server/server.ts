@@ -23,21 +23,23 @@ import type { StatementResult } from '../engine/api.js';
 import type { FileFormat } from '../formats/index.js';
 import { writeResult } from '../formats/index.js';
 import type { Value } from '../provider/types.js';
+import { parseScript } from '../sql/index.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
 import { SluiceError, toSluiceError } from '../util/errors.js';
 import type { SecretBox } from '../util/secrets.js';
-import { Authenticator, isGranted } from './auth.js';
+import { Authenticator, grantOf } from './auth.js';
 import { etagMatches, etagOf, ResponseCache } from './cache.js';
 import { metadataXml, rowWriter, serviceDocument } from './odata/edm.js';
 import type { EntitySet } from './odata/model.js';
 import { countStatement, encodeToken, keyText, pageStatement, parseFeedOptions } from './odata/query.js';
 import type { PageToken } from './odata/query.js';
-import { CursorCache, RowReader } from './cursors.js';
+import { closeCursor, CursorCache, RowReader } from './cursors.js';
 import type { Cursor } from './cursors.js';
-import { SessionPool } from './sessions.js';
+import { checkSqlScript, outsideScope, selectedPartitions, withinScope } from './scope.js';
+import { fingerprintOf, SessionPool } from './sessions.js';
 import type { Lease, SessionFactory } from './sessions.js';
-import type { DatabaseRecord, StateStore, UserRecord } from './state/types.js';
+import type { DatabaseRecord, GrantRecord, StateStore, UserRecord } from './state/types.js';
 
 export interface ServerOptions {
   readonly store: StateStore;
@@ -54,6 +56,8 @@ export interface ServerOptions {
   /** Responses up to this size are buffered to get an ETag (1 MiB). */
   readonly etagBufferBytes?: number;
   readonly maxSessionsPerDatabase?: number;
+  /** A pooled session older than this is reopened, running the whole startup SQL again (default 10 minutes). */
+  readonly maxSessionAgeMs?: number;
   /** Where request logs go (one JSON object per line); default stdout. */
   readonly log?: (line: string) => void;
   /** The URL clients reach the server by (behind a proxy); default from the Host header. */
@@ -171,11 +175,17 @@ export class SluiceServer {
   private readonly pageSize: number;
   private readonly maxPageSize: number;
   private readonly etagBuffer: number;
+  /** The configuration fingerprint last seen per database (lower-case name). */
+  private readonly seen = new Map<string, string>();
 
   constructor(private readonly options: ServerOptions) {
     this.clock = options.clock ?? systemClock;
     this.auth = options.authenticator ?? new Authenticator(this.clock);
-    this.pool = new SessionPool(options.sessionFactory, options.secrets, options.maxSessionsPerDatabase ?? 4);
+    this.pool = new SessionPool(options.sessionFactory, options.secrets, {
+      maxPerDatabase: options.maxSessionsPerDatabase ?? 4,
+      clock: this.clock,
+      ...(options.maxSessionAgeMs !== undefined ? { maxSessionAgeMs: options.maxSessionAgeMs } : {}),
+    });
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.pageSize = options.pageSize ?? 5000;
     this.maxPageSize = options.maxPageSize ?? 50_000;
@@ -309,9 +319,10 @@ export class SluiceServer {
     const [dbName, area, ...rest] = segments;
     if (!DB_RE.test(dbName)) throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
 
-    const { user, db } = await this.authorize(ctx, dbName);
+    const { user, db, grant } = await this.authorize(ctx, dbName);
     ctx.user = user.name;
     ctx.database = db.name;
+    this.noticeConfiguration(db);
 
     if (area === 'odata4') {
       if (method !== 'GET' && method !== 'HEAD') throw httpError(405, 'SRV403', 'OData feeds are read-only; use GET.');
@@ -323,7 +334,12 @@ export class SluiceServer {
       const countOnly = rest.length === 2 && rest[1] === '$count';
       if (rest.length > 2 || (rest.length === 2 && !countOnly)) throw httpError(404, 'SRV405', 'Not found.');
       const token = ctx.url.searchParams.get('$skiptoken');
-      const cursor = token && !countOnly ? this.cursors.take(db.name, token) : undefined;
+      let cursor = token && !countOnly ? this.cursors.take(db.name, token) : undefined;
+      if (cursor && cursor.lease.fingerprint !== fingerprintOf(db)) {
+        // Opened under an older configuration: run the query again from the token instead.
+        closeCursor(cursor);
+        cursor = undefined;
+      }
       if (cursor) {
         if (cursor.set.name !== m[1]) {
           this.cursors.park(token as string, cursor);
@@ -334,7 +350,7 @@ export class SluiceServer {
     if (area === 'sql' && rest.length === 0) {
       if (method !== 'POST') throw httpError(405, 'SRV403', 'Send SQL with POST.');
       if (user.kind !== 'person' && user.kind !== 'service') throw httpError(403, 'SRV406', 'Not allowed.');
-      return this.sql(ctx, db);
+      return this.sql(ctx, db, grant);
     }
     if (area === 'download' && rest.length === 1) {
       if (method !== 'GET') throw httpError(405, 'SRV403', 'Use GET.');
@@ -345,7 +361,7 @@ export class SluiceServer {
     throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
   }
 
-  private async authorize(ctx: RequestContext, dbName: string): Promise<{ user: UserRecord; db: DatabaseRecord }> {
+  private async authorize(ctx: RequestContext, dbName: string): Promise<{ user: UserRecord; db: DatabaseRecord; grant: GrantRecord }> {
     const state = await this.options.store.read();
     const ip = ctx.req.socket.remoteAddress ?? '';
     const outcome = await this.auth.authenticate(ctx.req.headers.authorization, ip, state);
@@ -358,18 +374,37 @@ export class SluiceServer {
     }
     const db = state.databases.find((d) => d.name.toLowerCase() === dbName.toLowerCase());
     // The same answer whether the database is missing or not granted: nothing about other tenants leaks.
-    if (!db || !isGranted(state, outcome.user.name, db.name)) {
+    const grant = db ? grantOf(state, outcome.user.name, db.name) : undefined;
+    if (!db || !grant) {
       ctx.user = outcome.user.name;
       throw httpError(404, 'SRV409', `The database "${dbName}" does not exist or you have no access to it.`);
     }
-    return { user: outcome.user, db };
+    return { user: outcome.user, db, grant };
+  }
+
+  /**
+   * The state is read for every request, so a changed database (startup SQL,
+   * containers) is noticed on the next request to it, on every instance
+   * sharing the state store: its cached responses and parked streams are
+   * dropped (the session pool closes its old sessions on the same change).
+   */
+  private noticeConfiguration(db: DatabaseRecord): void {
+    const key = db.name.toLowerCase();
+    const fp = fingerprintOf(db);
+    const before = this.seen.get(key);
+    if (before === fp) return;
+    this.seen.set(key, fp);
+    if (before === undefined) return;
+    this.cache.dropDatabase(db.name);
+    this.cursors.dropDatabase(db.name);
   }
 
   /** Serve from the response cache when the database has one and the client allows it; else run `produce`. */
   private async cached(ctx: RequestContext, db: DatabaseRecord, produce: (lease: Lease) => Promise<Buffer | undefined>): Promise<void> {
     const maxAgeMs = (db.cacheMaxAgeSeconds ?? 0) * 1000;
     const noCache = /no-cache|no-store|max-age=0/i.test(String(ctx.req.headers['cache-control'] ?? '')) || /no-cache/i.test(String(ctx.req.headers.pragma ?? ''));
-    const key = `${db.name.toLowerCase()}\u0000${ctx.req.url}\u0000${ctx.req.headers.prefer ?? ''}`;
+    // The configuration is part of the key: a response made under an older startup SQL is never served.
+    const key = `${db.name.toLowerCase()}\u0000${fingerprintOf(db)}\u0000${ctx.req.url}\u0000${ctx.req.headers.prefer ?? ''}`;
     if (maxAgeMs > 0 && !noCache) {
       const hit = this.cache.get(key, maxAgeMs, this.clock.now());
       if (hit) {
@@ -599,7 +634,7 @@ export class SluiceServer {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  private async sql(ctx: RequestContext, db: DatabaseRecord): Promise<void> {
+  private async sql(ctx: RequestContext, db: DatabaseRecord, grant: GrantRecord): Promise<void> {
     const text = await this.readBody(ctx, 1024 * 1024);
     let sql = text;
     if (/json/i.test(String(ctx.req.headers['content-type'] ?? ''))) {
@@ -616,8 +651,13 @@ export class SluiceServer {
     if (sql.trim() === '') throw httpError(400, 'SRV412', 'No SQL was sent.');
     const accept = String(ctx.req.headers.accept ?? '');
     const format: 'json' | 'csv' | 'ndjson' = /text\/csv/i.test(accept) ? 'csv' : /ndjson|x-ndjson|jsonl/i.test(accept) ? 'ndjson' : 'json';
+    // Parsed here to check it before anything runs; a syntax error is the same 400 the engine would give.
+    const script = parseScript(sql);
     const lease = await this.pool.acquire(db, ctx.abort.signal);
     try {
+      // The database's scope: what its startup SQL selected. /sql may narrow it, never widen it.
+      const scope = lease.scope;
+      checkSqlScript(script.statements, { write: grant.write === true, containers: lease.session.containers(), scope });
       const contentType = format === 'csv' ? 'text/csv;charset=utf-8' : format === 'ndjson' ? 'application/x-ndjson;charset=utf-8' : 'application/json;charset=utf-8';
       let started = false;
       const start = () => {
@@ -629,6 +669,7 @@ export class SluiceServer {
       };
       let first = true;
       for await (const result of lease.session.execute(sql, { signal: ctx.abort.signal })) {
+        if (result.statement.kind === 'Use' && !withinScope(await selectedPartitions(lease.session, ctx.abort.signal), scope)) throw outsideScope();
         start();
         if (result.kind === 'rows') {
           if (format === 'json') {
