@@ -51,7 +51,6 @@ describe('configuration changes reach the next request', () => {
     await f.tenancy.setStartupSql('acme', ACCOUNTS_SQL);
     const first = await f.get(path);
     assert.equal(first.status, 200);
-    const etag = first.headers.get('etag');
     const firstBody = (await first.json()) as Page;
     assert.equal(firstBody.value.length, 2);
     // Served from the cache while nothing changes.
@@ -60,8 +59,9 @@ describe('configuration changes reach the next request', () => {
     await cached.arrayBuffer();
 
     await f.tenancy.setStartupSql('acme', `${ACCOUNTS_SQL};\ndelete from invoices@inmemorystorage where invoicenumber <= 2`);
-    const after = await f.get(path, etag ? { 'if-none-match': etag } : {});
-    assert.equal(after.status, 200, 'not a 304 of the old body');
+    // (No If-None-Match here: fetch then sends Cache-Control: no-cache, which bypasses the cache anyway.)
+    const after = await f.get(path);
+    assert.equal(after.status, 200);
     assert.equal(after.headers.get('age'), null, 'not served from the cache');
     assert.deepEqual(numbers((await after.json()) as Page), [3, 4]);
   });
