@@ -18,6 +18,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { StatementResult } from '../engine/api.js';
 import type { FileFormat } from '../formats/index.js';
@@ -62,8 +63,15 @@ export interface ServerOptions {
   readonly log?: (line: string) => void;
   /** The URL clients reach the server by (behind a proxy); default from the Host header. */
   readonly publicUrl?: string;
-  /** Extra seconds a throttle and credential cache use (tests). */
+  /** The authenticator (its throttle and credential cache); tests pass one with their own clock and limits. */
   readonly authenticator?: Authenticator;
+  /**
+   * How many reverse proxies in front of the server append to
+   * `X-Forwarded-For` (0: none, the header is ignored). With n, the client
+   * address is the n-th entry from the right, the one the outermost trusted
+   * proxy saw. Default: $SLUICE_TRUST_PROXY (a number, or `true` for 1), else 0.
+   */
+  readonly trustProxy?: number;
 }
 
 export interface RunningServer {
@@ -175,6 +183,7 @@ export class SluiceServer {
   private readonly pageSize: number;
   private readonly maxPageSize: number;
   private readonly etagBuffer: number;
+  private readonly trustProxy: number;
   /** The configuration fingerprint last seen per database (lower-case name). */
   private readonly seen = new Map<string, string>();
 
@@ -190,6 +199,18 @@ export class SluiceServer {
     this.pageSize = options.pageSize ?? 5000;
     this.maxPageSize = options.maxPageSize ?? 50_000;
     this.etagBuffer = options.etagBufferBytes ?? 1024 * 1024;
+    this.trustProxy = options.trustProxy ?? trustProxyFromEnvironment(process.env.SLUICE_TRUST_PROXY);
+  }
+
+  /** The client's address: the socket's, or with trusted proxies the one they saw (X-Forwarded-For). */
+  private clientAddress(req: IncomingMessage): string {
+    const socket = req.socket.remoteAddress ?? '';
+    if (this.trustProxy <= 0) return socket;
+    const header = req.headers['x-forwarded-for'];
+    const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+    const chain = [...text.split(',').map((x) => x.trim()).filter((x) => x !== ''), socket];
+    const candidate = chain[Math.max(0, chain.length - 1 - this.trustProxy)];
+    return isIP(candidate) ? candidate : socket;
   }
 
   async listen(): Promise<RunningServer> {
@@ -363,7 +384,7 @@ export class SluiceServer {
 
   private async authorize(ctx: RequestContext, dbName: string): Promise<{ user: UserRecord; db: DatabaseRecord; grant: GrantRecord }> {
     const state = await this.options.store.read();
-    const ip = ctx.req.socket.remoteAddress ?? '';
+    const ip = this.clientAddress(ctx.req);
     const outcome = await this.auth.authenticate(ctx.req.headers.authorization, ip, state);
     if (!outcome.ok) {
       if (outcome.user) ctx.user = outcome.user;
@@ -739,6 +760,15 @@ async function* countRows<T extends { readonly rows: readonly unknown[] }>(batch
     ctx.rows += b.rows.length;
     yield b;
   }
+}
+
+/** `SLUICE_TRUST_PROXY`: a number of proxies, `true`/`yes` for one; anything else none. */
+export function trustProxyFromEnvironment(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'yes') return 1;
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 && n < 100 ? n : 0;
 }
 
 /** Start a server; resolves once it listens. */
