@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import type { StatementResult } from '../engine/api.js';
 import type { FileFormat } from '../formats/index.js';
 import { writeResult } from '../formats/index.js';
+import { writeChunk } from '../formats/stream.js';
 import type { Value } from '../provider/types.js';
 import { parseScript } from '../sql/index.js';
 import { systemClock } from '../util/clock.js';
@@ -259,7 +260,8 @@ export class SluiceServer {
 
   private fail(ctx: RequestContext, e: unknown): void {
     const { res } = ctx;
-    if (ctx.abort.signal.aborted && !res.headersSent) {
+    if (ctx.abort.signal.aborted) {
+      // The client went away (before or during the body): whatever the error that followed, it is not the server's failure.
       ctx.status = 499;
       ctx.errorCode = 'SRV400';
       res.destroy();
@@ -674,41 +676,63 @@ export class SluiceServer {
     const format: 'json' | 'csv' | 'ndjson' = /text\/csv/i.test(accept) ? 'csv' : /ndjson|x-ndjson|jsonl/i.test(accept) ? 'ndjson' : 'json';
     // Parsed here to check it before anything runs; a syntax error is the same 400 the engine would give.
     const script = parseScript(sql);
+    const queries = script.statements.filter((st) => st.kind === 'QueryStatement').length;
+    if (format === 'csv' && queries > 1) {
+      throw httpError(400, 'SRV413', `CSV holds one result, and the script has ${queries} queries.`, 'Send them one request each, or ask for JSON (results one after another) or NDJSON.');
+    }
     const lease = await this.pool.acquire(db, ctx.abort.signal);
     try {
       // The database's scope: what its startup SQL selected. /sql may narrow it, never widen it.
       const scope = lease.scope;
       checkSqlScript(script.statements, { write: grant.write === true, containers: lease.session.containers(), scope });
       const contentType = format === 'csv' ? 'text/csv;charset=utf-8' : format === 'ndjson' ? 'application/x-ndjson;charset=utf-8' : 'application/json;charset=utf-8';
+      const sink = responseSink(ctx);
       let started = false;
-      const start = () => {
-        if (!started) {
-          started = true;
-          ctx.res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
-          if (format === 'json') ctx.res.write('{"results":[');
-        }
+      /** Inside a JSON result's "rows" array (the JSON writer stops between rows). */
+      let inRows = false;
+      const start = async () => {
+        if (started) return;
+        started = true;
+        const headers: Record<string, string> = { 'Content-Type': contentType, 'Cache-Control': 'no-store' };
+        // A failure after the first bytes is told in the body and in this trailer (see docs/server.md).
+        if (format !== 'csv') headers.Trailer = 'Sluice-Error';
+        ctx.res.writeHead(200, headers);
+        if (format === 'json') await writeChunk(sink, '{"results":[');
       };
       let first = true;
-      for await (const result of lease.session.execute(sql, { signal: ctx.abort.signal })) {
-        if (result.statement.kind === 'Use' && !withinScope(await selectedPartitions(lease.session, ctx.abort.signal), scope)) throw outsideScope();
-        start();
-        if (result.kind === 'rows') {
-          if (format === 'json') {
-            ctx.res.write(`${first ? '' : ','}{"columns":${JSON.stringify(result.columns)},"rows":`);
-            const counted = countRows(result.batches, ctx);
-            await writeResult('json', result.columns, counted, responseSink(ctx));
-            ctx.res.write('}');
-          } else {
-            await writeResult(format, result.columns, countRows(result.batches, ctx), responseSink(ctx));
+      try {
+        for await (const result of lease.session.execute(sql, { signal: ctx.abort.signal })) {
+          if (result.statement.kind === 'Use' && !withinScope(await selectedPartitions(lease.session, ctx.abort.signal), scope)) throw outsideScope();
+          await start();
+          if (result.kind === 'rows') {
+            if (format === 'json') {
+              await writeChunk(sink, `${first ? '' : ','}{"columns":${JSON.stringify(result.columns)},"rows":`);
+              inRows = true;
+              await writeResult('json', result.columns, countRows(result.batches, ctx), sink);
+              inRows = false;
+              await writeChunk(sink, '}');
+            } else {
+              await writeResult(format, result.columns, countRows(result.batches, ctx), sink);
+            }
+          } else if (format === 'json') {
+            const message = result.kind === 'done' ? result.message : result.lines.join('\n');
+            await writeChunk(sink, `${first ? '' : ','}${JSON.stringify({ message, ...(result.kind === 'done' && result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}) })}`);
           }
-        } else if (format === 'json') {
-          const message = result.kind === 'done' ? result.message : result.lines.join('\n');
-          ctx.res.write(`${first ? '' : ','}${JSON.stringify({ message, ...(result.kind === 'done' && result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}) })}`);
+          first = false;
         }
-        first = false;
+      } catch (e) {
+        // Before any output, or for CSV (which has no way to say it), the usual error answer / a cut connection.
+        if (!started || format === 'csv' || ctx.abort.signal.aborted) throw e;
+        const err = e instanceof SluiceError ? e : new SluiceError('SRV500', 'Internal server error.');
+        ctx.errorCode = err.code;
+        const error = JSON.stringify({ code: err.code, message: err.message });
+        const tail = format === 'json' ? `${inRows ? '\n]}' : ''}],"error":${error}}` : `{"error":${error}}\n`;
+        ctx.res.addTrailers({ 'Sluice-Error': err.code });
+        ctx.res.end(tail);
+        return;
       }
-      start();
-      if (format === 'json') ctx.res.write(']}');
+      await start();
+      if (format === 'json') await writeChunk(sink, ']}');
       ctx.res.end();
     } finally {
       // User SQL may `use` or `set`: never hand this session to the next request.
