@@ -105,6 +105,13 @@ describe('OData v4 feed', () => {
     assert.deepEqual(sorted(subs.rows.map((r) => r.code as number)), [1000, 1001, 1002]);
   });
 
+  it('$filter with negation (-property, -(expression), - number)', async () => {
+    const neg = await readAll(f, `${ACC}?$select=code&$filter=${encodeURIComponent('-code gt -1003')}`);
+    assert.deepEqual(sorted(neg.rows.map((r) => r.code as number)), [1000, 1001, 1002]);
+    const expr = await readAll(f, `${ACC}?$select=code&$filter=${encodeURIComponent('-(code sub 1000) ge - 1')}`);
+    assert.deepEqual(sorted(expr.rows.map((r) => r.code as number)), [1000, 1001]);
+  });
+
   it('$orderby, $top and $skip', async () => {
     const desc = await feed(f, `${ACC}?$orderby=${encodeURIComponent('code desc')}&$top=3`);
     assert.deepEqual(codes(desc.value), [1022, 1021, 1020]);
