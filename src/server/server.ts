@@ -20,6 +20,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import type { StatementResult } from '../engine/api.js';
 import type { FileFormat } from '../formats/index.js';
 import { writeResult } from '../formats/index.js';
@@ -759,19 +760,30 @@ export class SluiceServer {
         ndjson: 'application/x-ndjson;charset=utf-8',
         xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       };
-      ctx.res.writeHead(200, {
-        'Content-Type': types[format],
+      // Buffered up to the ETag limit (then an ETag and 304 as for feeds), streamed beyond it.
+      const body = new BodyWriter(ctx, types[format], this.etagBuffer, {
         'Content-Disposition': `attachment; filename="${set.name}.${format}"`,
         'Cache-Control': 'no-cache',
       });
+      const sink = new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          body.write(chunk).then(() => done(), done);
+        },
+      });
+      // A failed write (the client left) destroys the sink; writeResult sees it closed and rejects.
+      sink.on('error', () => undefined);
       const projected = (async function* (batches: AsyncIterable<{ readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] }>) {
         for await (const b of batches) {
           ctx.rows += b.rows.length;
           yield { columns: columns.map((c) => c.name), rows: b.rows.map((r) => indexes.map((i) => r[i])) };
         }
       })(result.batches);
-      await writeResult(format, columns, projected, responseSink(ctx));
-      ctx.res.end();
+      await writeResult(format, columns, projected, sink);
+      await new Promise<void>((resolve, reject) => {
+        sink.once('error', reject);
+        sink.end(() => resolve());
+      });
+      body.end();
       reusable = true;
     } finally {
       lease.release(reusable && !ctx.abort.signal.aborted);

@@ -192,6 +192,28 @@ describe('OData v4 feed', () => {
     assert.equal(wb.worksheets[0].rowCount, 8);
   });
 
+  it('gives downloads an ETag and answers If-None-Match with 304', async () => {
+    const xlsx = await f.get('/acme/download/InMemoryStorage_Memory_invoices.xlsx');
+    assert.ok(xlsx.headers.get('etag'), 'xlsx has an ETag too (its body holds its creation time, so it seldom matches)');
+    await xlsx.arrayBuffer();
+    for (const ext of ['csv', 'json']) {
+      const path = `/acme/download/InMemoryStorage_Memory_invoices.${ext}?$orderby=invoicenumber`;
+      const first = await f.get(path);
+      assert.equal(first.status, 200);
+      const etag = first.headers.get('etag');
+      assert.ok(etag, `${ext} has an ETag`);
+      assert.match(first.headers.get('content-disposition') ?? '', new RegExp(`InMemoryStorage_Memory_invoices\\.${ext}`));
+      const body = Buffer.from(await first.arrayBuffer());
+      assert.equal(first.headers.get('content-length'), String(body.length));
+      const again = await f.get(path, { 'if-none-match': etag });
+      assert.equal(again.status, 304, ext);
+      await again.arrayBuffer();
+      const other = await f.get(`/acme/download/InMemoryStorage_Memory_invoices.${ext}?$orderby=invoicenumber&$top=2`, { 'if-none-match': etag });
+      assert.equal(other.status, 200, `${ext}: another body, another ETag`);
+      await other.arrayBuffer();
+    }
+  });
+
   it('runs SQL posted to /sql as JSON, CSV and NDJSON', async () => {
     const post = (body: string, headers: Record<string, string>) =>
       fetch(`${f.server.url}/acme/sql`, { method: 'POST', body, headers: { authorization: f.basic('alice', 'alice-pw'), ...headers } });
