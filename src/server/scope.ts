@@ -41,6 +41,18 @@ export async function selectedPartitions(session: Session, signal?: AbortSignal)
       }
     }
   }
+  // The data dictionary leaves out a container that cannot list its partitions (offline, misconfigured).
+  // Fail closed: count it as partitioned with nothing selected, so its system-wide tables stay hidden.
+  for (const c of session.containers()) {
+    const alias = c.alias.toLowerCase();
+    if (scope.has(alias) || c.providerName.toLowerCase() === 'datadictionary') continue;
+    try {
+      await c.partitions(signal ?? new AbortController().signal);
+    } catch {
+      if (signal?.aborted) throw signal.reason;
+      scope.set(alias, new Set());
+    }
+  }
   return scope;
 }
 

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSession } from '../../src/engine/index.js';
-import { fakeProvider } from '../engine/helpers.js';
-import type { FakeContainer } from '../engine/helpers.js';
+import type { Provider } from '../../src/provider/types.js';
+import { FakeContainer, fakeProvider } from '../engine/helpers.js';
 import { fixture } from './helpers.js';
 import type { Fixture } from './helpers.js';
 
@@ -161,5 +161,48 @@ describe('tenancy scope on the OData feed', () => {
     assert.deepEqual([...new Set(all.value.map((r) => r.Division))].sort(), [101, 102]);
     const other = (await (await f.get(`/tenant/odata4/Fake_Sales_Orders?$filter=${encodeURIComponent('Division eq 201')}`)).json()) as { value: unknown[] };
     assert.deepEqual(other.value, []);
+  });
+});
+
+describe('tenancy scope when a platform cannot list its partitions', () => {
+  let f: Fixture;
+  let dir: string;
+  before(async () => {
+    // A platform that is offline when the session opens: its partition list fails.
+    const offline: Provider = {
+      name: 'Fake',
+      async connect(config, env) {
+        const c = new FakeContainer(config.alias, env);
+        c.partitionsError = new Error('platform unreachable');
+        return c;
+      },
+    };
+    dir = mkdtempSync(join(tmpdir(), 'sluice-scope-offline-'));
+    const settingsPath = join(dir, 'none.json');
+    writeFileSync(settingsPath, '{"containers": []}\n');
+    f = await fixture({
+      wrapFactory: () => (containers) => openSession({ settingsPath, containers, providers: [offline], dataDir: dir }),
+      prepare: async (tenancy) => {
+        await tenancy.addDatabase('tenant');
+        await tenancy.addContainer('tenant', 'fk', 'Fake', 'mode=test');
+        await tenancy.grant('alice', 'tenant');
+      },
+    });
+  });
+  after(async () => {
+    await f.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps its system-wide tables hidden (fails closed)', async () => {
+    const res = await f.get('/tenant/odata4/');
+    const doc = (await res.json()) as { value: { name: string }[] };
+    assert.equal(res.status, 200, JSON.stringify(doc));
+    const names = doc.value.map((v) => v.name);
+    assert.ok(names.includes('Fake_Sales_Orders'), names.join(', '));
+    assert.ok(!names.some((n) => /^Fake_System_/.test(n)), names.join(', '));
+    const sql = await postSql(f, 'select * from me@fk');
+    assert.equal(sql.status, 403, sql.body);
+    assert.equal(errorOf(sql).code, 'SRV422');
   });
 });
