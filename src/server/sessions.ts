@@ -2,10 +2,11 @@
  * Engine sessions per database. A session is exclusive while a request uses
  * it (the engine runs one statement at a time per session), so each database
  * keeps a small pool; a new session opens the database's containers (secrets
- * unsealed only here) and runs its startup SQL. The startup SQL's `use`
- * statements run again each time a pooled session is handed out, so its
- * selection holds for every request (a `use select …` is evaluated per
- * request), and a session is reopened (the whole startup SQL again, fresh
+ * unsealed only here) and runs its startup SQL. When the startup SQL selects
+ * partitions with a query (`use select …`), its `use` statements run again
+ * each time a pooled session is handed out, so the selection follows the data
+ * for every request (other `use` forms select the same partitions again by
+ * construction); a session is reopened (the whole startup SQL again, fresh
  * partition lists) once it is older than the maximum session age. When the
  * database's configuration changes, older sessions are closed instead of
  * reused. A session that was aborted, failed, or ran user SQL (which may
@@ -44,7 +45,7 @@ export interface Lease {
 interface Entry {
   readonly session: Session;
   readonly model: ServiceModel;
-  /** The startup SQL's `use` statements, run again for every request. */
+  /** The startup SQL's `use` statements when one has a query (else none), run again for every request. */
   readonly uses: readonly Statement[];
   readonly openedAt: number;
   scope: PartitionScope;
@@ -120,7 +121,11 @@ export class SessionPool {
       const startup = db.startupSql ?? '';
       let uses: Statement[] = [];
       if (startup.trim() !== '') {
-        uses = parseScript(startup).statements.filter((s) => s.kind === 'Use');
+        // Only a `use` with a query can answer differently later: codes, `all` and `default` select the
+        // same partitions again (the session keeps its partition lists). With a query, every `use` runs
+        // again, in order, so the last one still decides as it did at startup.
+        const all = parseScript(startup).statements.filter((s) => s.kind === 'Use');
+        uses = all.some((s) => s.kind === 'Use' && s.items.some((item) => item.kind === 'query')) ? all : [];
         await runScript(session, startup, signal);
       }
       const scope = await selectedPartitions(session, signal);
