@@ -12,6 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSession } from '../../src/engine/index.js';
+import { engineSessionFactory } from '../../src/server/engine-sessions.js';
+import { startServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { PostgresStateStore } from '../../src/server/state/postgres.js';
+import { Tenancy } from '../../src/server/tenancy.js';
+import { SecretBox } from '../../src/util/secrets.js';
 import { fakeProvider } from '../engine/helpers.js';
 import { ACCOUNTS_SQL, fixture, pgRun } from './helpers.js';
 import type { Fixture } from './helpers.js';
@@ -138,5 +144,49 @@ describe('the startup SQL’s use runs for every request', () => {
     // /sql sees the same scope.
     const sql = await fetch(`${f.server.url}/tenant/sql`, { method: 'POST', body: 'use 101@fk', headers: { authorization: f.basic('alice', 'alice-pw') } });
     assert.equal(sql.status, 403, await sql.text());
+  });
+});
+
+describe('two instances sharing the PostgreSQL state store', () => {
+  const table = `sluice_state_${randomBytes(4).toString('hex')}`;
+  const url = `postgres://root@127.0.0.1:5432/test?sluice_table=${table}`;
+  const stores: PostgresStateStore[] = [];
+  const servers: RunningServer[] = [];
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-two-instances-'));
+    const secrets = SecretBox.fromPassphrase('shared master key');
+    const admin = new Tenancy(PostgresStateStore.fromUrl(url), secrets);
+    stores.push(admin.store as PostgresStateStore);
+    await admin.addDatabase('shared', { startupSql: ACCOUNTS_SQL, cacheMaxAgeSeconds: 300 });
+    await admin.addUser('alice', { password: 'alice-pw' });
+    await admin.grant('alice', 'shared');
+    for (let i = 0; i < 2; i++) {
+      const store = PostgresStateStore.fromUrl(url);
+      stores.push(store);
+      servers.push(await startServer({ store, secrets, sessionFactory: engineSessionFactory(dir, secrets), log: () => undefined }));
+    }
+  });
+  after(async () => {
+    for (const s of servers) await s.close();
+    for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+    await pgRun(`drop table if exists ${table}`);
+  });
+
+  const count = async (server: RunningServer): Promise<{ n: string; cached: boolean }> => {
+    const res = await fetch(`${server.url}/shared/odata4/InMemoryStorage_Memory_invoices/$count`, { headers: { authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` } });
+    assert.equal(res.status, 200);
+    return { n: await res.text(), cached: res.headers.get('age') !== null };
+  };
+
+  it('drops both instances’ cached answers when an admin changes the startup SQL', async () => {
+    for (const server of servers) {
+      assert.deepEqual(await count(server), { n: '7', cached: false });
+      assert.deepEqual(await count(server), { n: '7', cached: true });
+    }
+    // The change is made through yet another connection to the store, as `sluice admin` would.
+    await new Tenancy(stores[0], SecretBox.fromPassphrase('shared master key')).setStartupSql('shared', `${ACCOUNTS_SQL};\ndelete from invoices@inmemorystorage where paid`);
+    for (const server of servers) assert.deepEqual(await count(server), { n: '3', cached: false });
   });
 });
