@@ -7,8 +7,9 @@
  *   (e.g. Exact Online's SystemDivisions lists every division the connection
  *   can see, other customers' included);
  * - `POST /{db}/sql` is checked before it runs (writes need a read-write
- *   grant; system-wide tables of partitioned containers and the data
- *   dictionary's partition list are refused), and after each `use` (a
+ *   grant, and an insert may only name the scope's partitions; system-wide
+ *   tables of partitioned containers and the data dictionary's partition
+ *   list are refused), and after each `use` (a
  *   selection outside the scope is refused: `/sql` may narrow the startup
  *   SQL's selection, never widen it).
  *
@@ -17,7 +18,7 @@
  */
 import type { Session } from '../engine/api.js';
 import type { Container, TableInfo } from '../provider/types.js';
-import type { Statement, TableName } from '../sql/ast.js';
+import type { Expr, InsertStatement, Statement, TableName } from '../sql/ast.js';
 import { SluiceError } from '../util/errors.js';
 
 /** Container alias (lower case) → the partition ids selected in it. Containers without partitions are absent. */
@@ -139,6 +140,7 @@ export function checkSqlScript(statements: readonly Statement[], check: SqlCheck
         }
       }
     }
+    if (s.kind === 'Insert' && check.write) checkInsertPartitions(s, check);
     for (const name of tableNames(s)) {
       for (const c of check.containers) {
         if (name.container !== undefined && !same(name.container, c.alias)) continue;
@@ -153,6 +155,34 @@ export function checkSqlScript(statements: readonly Statement[], check: SqlCheck
             );
           }
         }
+      }
+    }
+  }
+}
+
+/**
+ * An insert names its rows' partitions itself, and the engine accepts any
+ * partition of the container: on a partitioned table the partition column
+ * must be left out (the rows go to the one selected partition) or given as
+ * literals of the scope's partitions.
+ */
+function checkInsertPartitions(s: InsertStatement, check: SqlCheck): void {
+  for (const c of check.containers) {
+    if (s.table.container !== undefined && !same(s.table.container, c.alias)) continue;
+    const allowed = check.scope.get(c.alias.toLowerCase());
+    if (!allowed) continue;
+    for (const t of c.tables()) {
+      if (!matches(t, s.table) || !t.partitionColumn) continue;
+      const columns = s.columns.length > 0 ? s.columns : t.columns.map((col) => col.name);
+      const i = columns.findIndex((col) => same(col, t.partitionColumn as string));
+      if (i < 0) continue;
+      const inScope = (e: Expr | undefined): boolean => e?.kind === 'Literal' && (e.type === 'number' || e.type === 'string') && allowed.has(e.value);
+      if (s.source.kind !== 'Values' || !s.source.rows.every((row) => inScope(row[i]))) {
+        throw refused(
+          'SRV423',
+          `An insert into ${t.name}@${c.alias} must give ${t.partitionColumn} as one of this database's partitions (a literal), or leave it out.`,
+          `Leaving ${t.partitionColumn} out writes to the selected partition when one is selected (use one first).`,
+        );
       }
     }
   }

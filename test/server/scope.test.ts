@@ -131,11 +131,24 @@ describe('tenancy scope on POST /sql', () => {
     assert.deepEqual(rowsOf(a), [{ n: 3 }]);
   });
 
-  it('lets a read-write grant write to the platform', async () => {
+  it('lets a read-write grant write to the platform, inside the scope only', async () => {
     const writesBefore = fakes.flatMap((c) => c.log.writes).length;
     const a = await postSql(f, "insert into orders@fk (division, orderid, customer, amount, status) values (101, 5, 'y', 2, 'open')", `Bearer ${token}`);
     assert.equal(a.status, 200, a.body);
     assert.equal(fakes.flatMap((c) => c.log.writes).length, writesBefore + 1);
+    const b = await postSql(f, "use 102@fk; insert into orders@fk (orderid, customer, amount, status) values (6, 'y', 2, 'open')", `Bearer ${token}`);
+    assert.equal(b.status, 200, b.body);
+    assert.equal(fakes.flatMap((c) => c.log.writes).at(-1)?.partition, '102');
+    for (const sql of [
+      "insert into orders@fk (division, orderid, customer, amount, status) values (201, 7, 'y', 2, 'open')",
+      "insert into orders (division, orderid, customer, amount, status) values (101, 7, 'y', 2, 'open'), (999, 8, 'z', 1, 'open')",
+      "insert into orders@fk (division, orderid, customer, amount, status) select 201, 9, 'q', 1, 'open' from dual",
+    ]) {
+      const c = await postSql(f, sql, `Bearer ${token}`);
+      assert.equal(c.status, 403, `${sql}: ${c.body}`);
+      assert.equal(errorOf(c).code, 'SRV423', sql);
+    }
+    assert.equal(fakes.flatMap((c) => c.log.writes).length, writesBefore + 2);
   });
 });
 
