@@ -141,6 +141,7 @@ export function checkSqlScript(statements: readonly Statement[], check: SqlCheck
       }
     }
     if (s.kind === 'Insert' && check.write) checkInsertPartitions(s, check);
+    if (s.kind === 'Synchronize' && check.write) checkSynchronizeTarget(s.target, check);
     for (const name of tableNames(s)) {
       for (const c of check.containers) {
         if (name.container !== undefined && !same(name.container, c.alias)) continue;
@@ -184,6 +185,22 @@ function checkInsertPartitions(s: InsertStatement, check: SqlCheck): void {
           `Leaving ${t.partitionColumn} out writes to the selected partition when one is selected (use one first).`,
         );
       }
+    }
+  }
+}
+
+/** Synchronize routes its inserts by the source's partition column, which no check before it runs can see. */
+function checkSynchronizeTarget(target: TableName, check: SqlCheck): void {
+  for (const c of check.containers) {
+    if (target.container !== undefined && !same(target.container, c.alias)) continue;
+    if (!check.scope.has(c.alias.toLowerCase())) continue;
+    const t = c.tables().find((x) => matches(x, target) && x.partitionColumn);
+    if (t) {
+      throw refused(
+        'SRV423',
+        `Synchronize into ${t.name}@${c.alias} is not allowed here: its rows could name partitions outside this database.`,
+        'Use insert, update and delete on the partitioned table, or synchronize into @inmemorystorage.',
+      );
     }
   }
 }

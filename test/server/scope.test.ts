@@ -143,6 +143,7 @@ describe('tenancy scope on POST /sql', () => {
       "insert into orders@fk (division, orderid, customer, amount, status) values (201, 7, 'y', 2, 'open')",
       "insert into orders (division, orderid, customer, amount, status) values (101, 7, 'y', 2, 'open'), (999, 8, 'z', 1, 'open')",
       "insert into orders@fk (division, orderid, customer, amount, status) select 201, 9, 'q', 1, 'open' from dual",
+      'create table src@inmemorystorage as select * from orders@fk; synchronize src@inmemorystorage to orders@fk with insert identified by orderid',
     ]) {
       const c = await postSql(f, sql, `Bearer ${token}`);
       assert.equal(c.status, 403, `${sql}: ${c.body}`);
