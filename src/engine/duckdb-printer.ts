@@ -287,16 +287,18 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
     case 'Unary':
       return e.op === 'not' ? `(NOT ${printExpr(e.operand, ctx)})` : `(${e.op}${printExpr(e.operand, ctx)})`;
     case 'Binary': {
+      // Each side is printed exactly once: printing a side again per branch makes a chain of n
+      // operators cost 2^n (an OData `$filter` of 30 `add` terms would never finish).
+      const left = printExpr(e.left, ctx);
+      const right = printExpr(e.right, ctx);
       if (e.op === '||') {
         // Oracle: NULL behaves as '' in concatenation, and an empty result is NULL.
-        return `nullif(concat(${printExpr(e.left, ctx)}, ${printExpr(e.right, ctx)}), '')`;
+        return `nullif(concat(${left}, ${right}), '')`;
       }
       if ((e.op === '+' || e.op === '-') && ctx.kindOf) {
         // Oracle date arithmetic: date ± number of (fractional) days; date - date = days between.
         const l = ctx.kindOf(e.left);
         const r = ctx.kindOf(e.right);
-        const left = printExpr(e.left, ctx);
-        const right = printExpr(e.right, ctx);
         if (l === 'date' && r === 'number') return `(CAST(${left} AS TIMESTAMP) ${e.op} to_microseconds(CAST(round((${right}) * 86400000000) AS BIGINT)))`;
         if (e.op === '+' && l === 'number' && r === 'date') return `(CAST(${right} AS TIMESTAMP) + to_microseconds(CAST(round((${left}) * 86400000000) AS BIGINT)))`;
         if (e.op === '-' && l === 'date' && r === 'date') return `((epoch(CAST(${left} AS TIMESTAMP)) - epoch(CAST(${right} AS TIMESTAMP))) / 86400.0)`;
@@ -306,13 +308,13 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
         // TRY_CAST: a text value that is not a number matches no numeric comparison instead of failing the query.
         const l = ctx.kindOf(e.left);
         const r = ctx.kindOf(e.right);
-        if (l === 'string' && isNumberLiteral(e.right)) return `(TRY_CAST(${printExpr(e.left, ctx)} AS DOUBLE) ${e.op} ${printExpr(e.right, ctx)})`;
-        if (r === 'string' && isNumberLiteral(e.left)) return `(${printExpr(e.left, ctx)} ${e.op} TRY_CAST(${printExpr(e.right, ctx)} AS DOUBLE))`;
+        if (l === 'string' && isNumberLiteral(e.right)) return `(TRY_CAST(${left} AS DOUBLE) ${e.op} ${right})`;
+        if (r === 'string' && isNumberLiteral(e.left)) return `(${left} ${e.op} TRY_CAST(${right} AS DOUBLE))`;
       }
       // Oracle raises ORA-01476 on division by zero; DuckDB would return NULL.
-      if (e.op === '/') return divide(printExpr(e.left, ctx), printExpr(e.right, ctx));
+      if (e.op === '/') return divide(left, right);
       const op = e.op === 'and' ? 'AND' : e.op === 'or' ? 'OR' : e.op;
-      return `(${printExpr(e.left, ctx)} ${op} ${printExpr(e.right, ctx)})`;
+      return `(${left} ${op} ${right})`;
     }
     case 'Like': {
       const op = (e.not ? 'NOT ' : '') + (e.caseInsensitive ? 'ILIKE' : 'LIKE');

@@ -3,11 +3,12 @@
  * compare), API tokens (random, shown once, stored as sha256), the
  * authentication of a request (HTTP Basic as Power BI sends it, or a Bearer
  * token), and the throttle that slows down password guessing per user + IP
- * with exponential backoff (answered with 429 and Retry-After).
+ * with exponential backoff, under a ceiling per IP (answered with 429 and
+ * Retry-After).
  */
 import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
-import type { StateDocument, TokenRecord, UserRecord } from './state/types.js';
+import type { GrantRecord, StateDocument, TokenRecord, UserRecord } from './state/types.js';
 
 const N = 16384;
 const R = 8;
@@ -64,38 +65,65 @@ export type AuthOutcome =
   | { readonly ok: false; readonly reason: 'missing' | 'invalid' | 'throttled'; readonly retryAfterSeconds?: number; readonly user?: string };
 
 /**
- * Failed logins per user + client address: after `free` failures each further
- * attempt must wait base·2^(n−free) ms (capped), reset by a success.
+ * Failed logins, counted twice: per user (or per token attempt) + client
+ * address, and per client address alone. After `free` failures of a user from
+ * an address each further attempt for that user from there must wait
+ * base·2^(n−free) ms (capped); after `ipFree` failures of any users from one
+ * address, everything from that address waits the same way (the ceiling for
+ * one address trying many names). A success resets the user's count.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; until: number }>();
+  private readonly failures = new Map<string, { count: number; until: number; last: number }>();
 
   constructor(
     private readonly clock: Clock,
     private readonly free = 3,
     private readonly baseMs = 1000,
     private readonly maxMs = 15 * 60_000,
+    private readonly ipFree = 50,
   ) {}
 
   private key(user: string, ip: string): string {
     return `${user.toLowerCase()}\u0000${ip}`;
   }
 
-  /** Seconds to wait before another attempt is allowed, 0 when allowed now. */
-  blockedFor(user: string, ip: string): number {
-    const f = this.failures.get(this.key(user, ip));
+  private static ipKey(ip: string): string {
+    return `\u0001${ip}`;
+  }
+
+  private wait(key: string): number {
+    const f = this.failures.get(key);
     if (!f) return 0;
     const left = f.until - this.clock.now();
     return left > 0 ? Math.ceil(left / 1000) : 0;
   }
 
-  fail(user: string, ip: string): void {
-    const k = this.key(user, ip);
-    const f = this.failures.get(k) ?? { count: 0, until: 0 };
+  /** Seconds before this user may try again from this address, 0 when allowed now (the address's ceiling included). */
+  blockedFor(user: string, ip: string): number {
+    return Math.max(this.wait(this.key(user, ip)), this.addressBlockedFor(ip));
+  }
+
+  /** Seconds before anything from this address is allowed again (the per-address ceiling). */
+  addressBlockedFor(ip: string): number {
+    return this.wait(LoginThrottle.ipKey(ip));
+  }
+
+  private count(key: string, free: number): void {
+    const now = this.clock.now();
+    const f = this.failures.get(key) ?? { count: 0, until: 0, last: now };
+    // Failures older than the longest wait are forgotten: an office behind one address is not punished for last week's typos.
+    if (now - f.last > this.maxMs) f.count = 0;
+    f.last = now;
     f.count++;
-    if (f.count >= this.free) f.until = this.clock.now() + Math.min(this.maxMs, this.baseMs * 2 ** (f.count - this.free));
-    this.failures.set(k, f);
+    if (f.count >= free) f.until = now + Math.min(this.maxMs, this.baseMs * 2 ** (f.count - free));
+    this.failures.delete(key);
+    this.failures.set(key, f);
     if (this.failures.size > 100_000) this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  fail(user: string, ip: string): void {
+    this.count(this.key(user, ip), this.free);
+    this.count(LoginThrottle.ipKey(ip), this.ipFree);
   }
 
   succeed(user: string, ip: string): void {
@@ -107,6 +135,12 @@ export class LoginThrottle {
  * Verified Basic credentials are remembered for a few minutes (keyed by an
  * HMAC with a per-process key, never the password) so Power BI's one request
  * per page does not pay for scrypt every time.
+ *
+ * Someone else's failures never lock out valid credentials beyond the
+ * address's ceiling: a valid API token (256 random bits: guessing it is
+ * hopeless, so checking it first gives nothing away) and credentials verified
+ * in the last minutes are accepted even while the user + address is
+ * throttled; only a password that still has to be verified waits.
  */
 export class Authenticator {
   private readonly verified = new Map<string, { readonly until: number; readonly passwordHash: string }>();
@@ -123,6 +157,8 @@ export class Authenticator {
     const space = header.indexOf(' ');
     const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
     const value = space < 0 ? '' : header.slice(space + 1).trim();
+    const ceiling = this.throttle.addressBlockedFor(ip);
+    if (ceiling > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: ceiling };
     if (scheme === 'bearer') return this.byToken(value, ip, state);
     if (scheme !== 'basic') return { ok: false, reason: 'invalid' };
     let decoded: string;
@@ -135,17 +171,14 @@ export class Authenticator {
     if (colon < 0) return { ok: false, reason: 'invalid' };
     const name = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const wait = this.throttle.blockedFor(name, ip);
-    if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait, user: name };
 
     // A token may be given as the password (Power BI's Basic dialog), for the account it belongs to.
     if (password.startsWith(TOKEN_PREFIX)) {
       const t = findToken(state, password);
       const user = t && t.user.toLowerCase() === name.toLowerCase() ? state.users.find((u) => u.name === t.user) : undefined;
-      if (user) {
-        this.throttle.succeed(name, ip);
-        return { ok: true, user, via: 'token' };
-      }
+      if (user) return { ok: true, user, via: 'token' };
+      const wait = this.throttle.blockedFor(name, ip);
+      if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait, user: name };
       this.throttle.fail(name, ip);
       return { ok: false, reason: 'invalid', user: name };
     }
@@ -156,6 +189,8 @@ export class Authenticator {
     if (user?.passwordHash && remembered && remembered.until > this.clock.now() && remembered.passwordHash === user.passwordHash) {
       return { ok: true, user, via: 'password' };
     }
+    const wait = this.throttle.blockedFor(name, ip);
+    if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait, user: name };
     // Hash even for unknown users so the answer takes as long either way.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!ok || !user || user.kind !== 'person' || !user.passwordHash) {
@@ -169,21 +204,24 @@ export class Authenticator {
   }
 
   private byToken(token: string, ip: string, state: StateDocument): AuthOutcome {
-    const wait = this.throttle.blockedFor('(token)', ip);
-    if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
     const t = token.startsWith(TOKEN_PREFIX) ? findToken(state, token) : undefined;
     const user = t ? state.users.find((u) => u.name === t.user) : undefined;
-    if (!user) {
-      this.throttle.fail('(token)', ip);
-      return { ok: false, reason: 'invalid' };
-    }
-    return { ok: true, user, via: 'token' };
+    if (user) return { ok: true, user, via: 'token' };
+    const wait = this.throttle.blockedFor('(token)', ip);
+    if (wait > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: wait };
+    this.throttle.fail('(token)', ip);
+    return { ok: false, reason: 'invalid' };
   }
 }
 
 const DUMMY_HASH = `scrypt$${N}$${R}$${P}$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(KEYLEN).toString('base64url')}`;
 
+/** The grant that lets `user` use `database`, if any. */
+export function grantOf(state: StateDocument, user: string, database: string): GrantRecord | undefined {
+  return state.grants.find((g) => g.user.toLowerCase() === user.toLowerCase() && g.database.toLowerCase() === database.toLowerCase());
+}
+
 /** Whether `user` may use `database`. */
 export function isGranted(state: StateDocument, user: string, database: string): boolean {
-  return state.grants.some((g) => g.user.toLowerCase() === user.toLowerCase() && g.database.toLowerCase() === database.toLowerCase());
+  return grantOf(state, user, database) !== undefined;
 }

@@ -123,6 +123,12 @@ export class CursorCache {
     return false;
   }
 
+  /** Close every parked cursor of a database (its configuration changed). */
+  dropDatabase(database: string): void {
+    const db = database.toLowerCase();
+    for (const [key, p] of [...this.parked]) if (p.cursor.database.toLowerCase() === db) this.evict(key);
+  }
+
   private evict(key: string): void {
     const p = this.parked.get(key);
     if (!p) return;

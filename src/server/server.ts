@@ -18,26 +18,31 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import type { StatementResult } from '../engine/api.js';
 import type { FileFormat } from '../formats/index.js';
 import { writeResult } from '../formats/index.js';
+import { writeChunk } from '../formats/stream.js';
 import type { Value } from '../provider/types.js';
+import { parseScript } from '../sql/index.js';
 import { systemClock } from '../util/clock.js';
 import type { Clock } from '../util/clock.js';
 import { SluiceError, toSluiceError } from '../util/errors.js';
 import type { SecretBox } from '../util/secrets.js';
-import { Authenticator, isGranted } from './auth.js';
+import { Authenticator, grantOf } from './auth.js';
 import { etagMatches, etagOf, ResponseCache } from './cache.js';
 import { metadataXml, rowWriter, serviceDocument } from './odata/edm.js';
 import type { EntitySet } from './odata/model.js';
 import { countStatement, encodeToken, keyText, pageStatement, parseFeedOptions } from './odata/query.js';
 import type { PageToken } from './odata/query.js';
-import { CursorCache, RowReader } from './cursors.js';
+import { closeCursor, CursorCache, RowReader } from './cursors.js';
 import type { Cursor } from './cursors.js';
-import { SessionPool } from './sessions.js';
+import { checkSqlScript, outsideScope, selectedPartitions, withinScope } from './scope.js';
+import { fingerprintOf, SessionPool } from './sessions.js';
 import type { Lease, SessionFactory } from './sessions.js';
-import type { DatabaseRecord, StateStore, UserRecord } from './state/types.js';
+import type { DatabaseRecord, GrantRecord, StateStore, UserRecord } from './state/types.js';
 
 export interface ServerOptions {
   readonly store: StateStore;
@@ -54,12 +59,21 @@ export interface ServerOptions {
   /** Responses up to this size are buffered to get an ETag (1 MiB). */
   readonly etagBufferBytes?: number;
   readonly maxSessionsPerDatabase?: number;
+  /** A pooled session older than this is reopened, running the whole startup SQL again (default 10 minutes). */
+  readonly maxSessionAgeMs?: number;
   /** Where request logs go (one JSON object per line); default stdout. */
   readonly log?: (line: string) => void;
   /** The URL clients reach the server by (behind a proxy); default from the Host header. */
   readonly publicUrl?: string;
-  /** Extra seconds a throttle and credential cache use (tests). */
+  /** The authenticator (its throttle and credential cache); tests pass one with their own clock and limits. */
   readonly authenticator?: Authenticator;
+  /**
+   * How many reverse proxies in front of the server append to
+   * `X-Forwarded-For` (0: none, the header is ignored). With n, the client
+   * address is the n-th entry from the right, the one the outermost trusted
+   * proxy saw. Default: $SLUICE_TRUST_PROXY (a number, or `true` for 1), else 0.
+   */
+  readonly trustProxy?: number;
 }
 
 export interface RunningServer {
@@ -171,15 +185,34 @@ export class SluiceServer {
   private readonly pageSize: number;
   private readonly maxPageSize: number;
   private readonly etagBuffer: number;
+  private readonly trustProxy: number;
+  /** The configuration fingerprint last seen per database (lower-case name). */
+  private readonly seen = new Map<string, string>();
 
   constructor(private readonly options: ServerOptions) {
     this.clock = options.clock ?? systemClock;
     this.auth = options.authenticator ?? new Authenticator(this.clock);
-    this.pool = new SessionPool(options.sessionFactory, options.secrets, options.maxSessionsPerDatabase ?? 4);
+    this.pool = new SessionPool(options.sessionFactory, options.secrets, {
+      maxPerDatabase: options.maxSessionsPerDatabase ?? 4,
+      clock: this.clock,
+      ...(options.maxSessionAgeMs !== undefined ? { maxSessionAgeMs: options.maxSessionAgeMs } : {}),
+    });
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.pageSize = options.pageSize ?? 5000;
     this.maxPageSize = options.maxPageSize ?? 50_000;
     this.etagBuffer = options.etagBufferBytes ?? 1024 * 1024;
+    this.trustProxy = options.trustProxy ?? trustProxyFromEnvironment(process.env.SLUICE_TRUST_PROXY);
+  }
+
+  /** The client's address: the socket's, or with trusted proxies the one they saw (X-Forwarded-For). */
+  private clientAddress(req: IncomingMessage): string {
+    const socket = req.socket.remoteAddress ?? '';
+    if (this.trustProxy <= 0) return socket;
+    const header = req.headers['x-forwarded-for'];
+    const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+    const chain = [...text.split(',').map((x) => x.trim()).filter((x) => x !== ''), socket];
+    const candidate = chain[Math.max(0, chain.length - 1 - this.trustProxy)];
+    return isIP(candidate) ? candidate : socket;
   }
 
   async listen(): Promise<RunningServer> {
@@ -228,7 +261,8 @@ export class SluiceServer {
 
   private fail(ctx: RequestContext, e: unknown): void {
     const { res } = ctx;
-    if (ctx.abort.signal.aborted && !res.headersSent) {
+    if (ctx.abort.signal.aborted) {
+      // The client went away (before or during the body): whatever the error that followed, it is not the server's failure.
       ctx.status = 499;
       ctx.errorCode = 'SRV400';
       res.destroy();
@@ -309,9 +343,10 @@ export class SluiceServer {
     const [dbName, area, ...rest] = segments;
     if (!DB_RE.test(dbName)) throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
 
-    const { user, db } = await this.authorize(ctx, dbName);
+    const { user, db, grant } = await this.authorize(ctx, dbName);
     ctx.user = user.name;
     ctx.database = db.name;
+    this.noticeConfiguration(db);
 
     if (area === 'odata4') {
       if (method !== 'GET' && method !== 'HEAD') throw httpError(405, 'SRV403', 'OData feeds are read-only; use GET.');
@@ -323,7 +358,12 @@ export class SluiceServer {
       const countOnly = rest.length === 2 && rest[1] === '$count';
       if (rest.length > 2 || (rest.length === 2 && !countOnly)) throw httpError(404, 'SRV405', 'Not found.');
       const token = ctx.url.searchParams.get('$skiptoken');
-      const cursor = token && !countOnly ? this.cursors.take(db.name, token) : undefined;
+      let cursor = token && !countOnly ? this.cursors.take(db.name, token) : undefined;
+      if (cursor && cursor.lease.fingerprint !== fingerprintOf(db)) {
+        // Opened under an older configuration: run the query again from the token instead.
+        closeCursor(cursor);
+        cursor = undefined;
+      }
       if (cursor) {
         if (cursor.set.name !== m[1]) {
           this.cursors.park(token as string, cursor);
@@ -334,7 +374,7 @@ export class SluiceServer {
     if (area === 'sql' && rest.length === 0) {
       if (method !== 'POST') throw httpError(405, 'SRV403', 'Send SQL with POST.');
       if (user.kind !== 'person' && user.kind !== 'service') throw httpError(403, 'SRV406', 'Not allowed.');
-      return this.sql(ctx, db);
+      return this.sql(ctx, db, grant);
     }
     if (area === 'download' && rest.length === 1) {
       if (method !== 'GET') throw httpError(405, 'SRV403', 'Use GET.');
@@ -345,9 +385,9 @@ export class SluiceServer {
     throw httpError(404, 'SRV404', 'Not found. Feeds live at /{database}/odata4/.');
   }
 
-  private async authorize(ctx: RequestContext, dbName: string): Promise<{ user: UserRecord; db: DatabaseRecord }> {
+  private async authorize(ctx: RequestContext, dbName: string): Promise<{ user: UserRecord; db: DatabaseRecord; grant: GrantRecord }> {
     const state = await this.options.store.read();
-    const ip = ctx.req.socket.remoteAddress ?? '';
+    const ip = this.clientAddress(ctx.req);
     const outcome = await this.auth.authenticate(ctx.req.headers.authorization, ip, state);
     if (!outcome.ok) {
       if (outcome.user) ctx.user = outcome.user;
@@ -358,18 +398,37 @@ export class SluiceServer {
     }
     const db = state.databases.find((d) => d.name.toLowerCase() === dbName.toLowerCase());
     // The same answer whether the database is missing or not granted: nothing about other tenants leaks.
-    if (!db || !isGranted(state, outcome.user.name, db.name)) {
+    const grant = db ? grantOf(state, outcome.user.name, db.name) : undefined;
+    if (!db || !grant) {
       ctx.user = outcome.user.name;
       throw httpError(404, 'SRV409', `The database "${dbName}" does not exist or you have no access to it.`);
     }
-    return { user: outcome.user, db };
+    return { user: outcome.user, db, grant };
+  }
+
+  /**
+   * The state is read for every request, so a changed database (startup SQL,
+   * containers) is noticed on the next request to it, on every instance
+   * sharing the state store: its cached responses and parked streams are
+   * dropped (the session pool closes its old sessions on the same change).
+   */
+  private noticeConfiguration(db: DatabaseRecord): void {
+    const key = db.name.toLowerCase();
+    const fp = fingerprintOf(db);
+    const before = this.seen.get(key);
+    if (before === fp) return;
+    this.seen.set(key, fp);
+    if (before === undefined) return;
+    this.cache.dropDatabase(db.name);
+    this.cursors.dropDatabase(db.name);
   }
 
   /** Serve from the response cache when the database has one and the client allows it; else run `produce`. */
   private async cached(ctx: RequestContext, db: DatabaseRecord, produce: (lease: Lease) => Promise<Buffer | undefined>): Promise<void> {
     const maxAgeMs = (db.cacheMaxAgeSeconds ?? 0) * 1000;
     const noCache = /no-cache|no-store|max-age=0/i.test(String(ctx.req.headers['cache-control'] ?? '')) || /no-cache/i.test(String(ctx.req.headers.pragma ?? ''));
-    const key = `${db.name.toLowerCase()}\u0000${ctx.req.url}\u0000${ctx.req.headers.prefer ?? ''}`;
+    // The configuration is part of the key: a response made under an older startup SQL is never served.
+    const key = `${db.name.toLowerCase()}\u0000${fingerprintOf(db)}\u0000${ctx.req.url}\u0000${ctx.req.headers.prefer ?? ''}`;
     if (maxAgeMs > 0 && !noCache) {
       const hit = this.cache.get(key, maxAgeMs, this.clock.now());
       if (hit) {
@@ -599,7 +658,7 @@ export class SluiceServer {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  private async sql(ctx: RequestContext, db: DatabaseRecord): Promise<void> {
+  private async sql(ctx: RequestContext, db: DatabaseRecord, grant: GrantRecord): Promise<void> {
     const text = await this.readBody(ctx, 1024 * 1024);
     let sql = text;
     if (/json/i.test(String(ctx.req.headers['content-type'] ?? ''))) {
@@ -616,37 +675,65 @@ export class SluiceServer {
     if (sql.trim() === '') throw httpError(400, 'SRV412', 'No SQL was sent.');
     const accept = String(ctx.req.headers.accept ?? '');
     const format: 'json' | 'csv' | 'ndjson' = /text\/csv/i.test(accept) ? 'csv' : /ndjson|x-ndjson|jsonl/i.test(accept) ? 'ndjson' : 'json';
+    // Parsed here to check it before anything runs; a syntax error is the same 400 the engine would give.
+    const script = parseScript(sql);
+    const queries = script.statements.filter((st) => st.kind === 'QueryStatement').length;
+    if (format === 'csv' && queries > 1) {
+      throw httpError(400, 'SRV413', `CSV holds one result, and the script has ${queries} queries.`, 'Send them one request each, or ask for JSON (results one after another) or NDJSON.');
+    }
     const lease = await this.pool.acquire(db, ctx.abort.signal);
     try {
+      // The database's scope: what its startup SQL selected. /sql may narrow it, never widen it.
+      const scope = lease.scope;
+      checkSqlScript(script.statements, { write: grant.write === true, containers: lease.session.containers(), scope });
       const contentType = format === 'csv' ? 'text/csv;charset=utf-8' : format === 'ndjson' ? 'application/x-ndjson;charset=utf-8' : 'application/json;charset=utf-8';
+      const sink = responseSink(ctx);
       let started = false;
-      const start = () => {
-        if (!started) {
-          started = true;
-          ctx.res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
-          if (format === 'json') ctx.res.write('{"results":[');
-        }
+      /** Inside a JSON result's "rows" array (the JSON writer stops between rows). */
+      let inRows = false;
+      const start = async () => {
+        if (started) return;
+        started = true;
+        const headers: Record<string, string> = { 'Content-Type': contentType, 'Cache-Control': 'no-store' };
+        // A failure after the first bytes is told in the body and in this trailer (see docs/server.md).
+        if (format !== 'csv') headers.Trailer = 'Sluice-Error';
+        ctx.res.writeHead(200, headers);
+        if (format === 'json') await writeChunk(sink, '{"results":[');
       };
       let first = true;
-      for await (const result of lease.session.execute(sql, { signal: ctx.abort.signal })) {
-        start();
-        if (result.kind === 'rows') {
-          if (format === 'json') {
-            ctx.res.write(`${first ? '' : ','}{"columns":${JSON.stringify(result.columns)},"rows":`);
-            const counted = countRows(result.batches, ctx);
-            await writeResult('json', result.columns, counted, responseSink(ctx));
-            ctx.res.write('}');
-          } else {
-            await writeResult(format, result.columns, countRows(result.batches, ctx), responseSink(ctx));
+      try {
+        for await (const result of lease.session.execute(sql, { signal: ctx.abort.signal })) {
+          if (result.statement.kind === 'Use' && !withinScope(await selectedPartitions(lease.session, ctx.abort.signal), scope)) throw outsideScope();
+          await start();
+          if (result.kind === 'rows') {
+            if (format === 'json') {
+              await writeChunk(sink, `${first ? '' : ','}{"columns":${JSON.stringify(result.columns)},"rows":`);
+              inRows = true;
+              await writeResult('json', result.columns, countRows(result.batches, ctx), sink);
+              inRows = false;
+              await writeChunk(sink, '}');
+            } else {
+              await writeResult(format, result.columns, countRows(result.batches, ctx), sink);
+            }
+          } else if (format === 'json') {
+            const message = result.kind === 'done' ? result.message : result.lines.join('\n');
+            await writeChunk(sink, `${first ? '' : ','}${JSON.stringify({ message, ...(result.kind === 'done' && result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}) })}`);
           }
-        } else if (format === 'json') {
-          const message = result.kind === 'done' ? result.message : result.lines.join('\n');
-          ctx.res.write(`${first ? '' : ','}${JSON.stringify({ message, ...(result.kind === 'done' && result.rowsAffected !== undefined ? { rowsAffected: result.rowsAffected } : {}) })}`);
+          first = false;
         }
-        first = false;
+      } catch (e) {
+        // Before any output, or for CSV (which has no way to say it), the usual error answer / a cut connection.
+        if (!started || format === 'csv' || ctx.abort.signal.aborted) throw e;
+        const err = e instanceof SluiceError ? e : new SluiceError('SRV500', 'Internal server error.');
+        ctx.errorCode = err.code;
+        const error = JSON.stringify({ code: err.code, message: err.message });
+        const tail = format === 'json' ? `${inRows ? '\n]}' : ''}],"error":${error}}` : `{"error":${error}}\n`;
+        ctx.res.addTrailers({ 'Sluice-Error': err.code });
+        ctx.res.end(tail);
+        return;
       }
-      start();
-      if (format === 'json') ctx.res.write(']}');
+      await start();
+      if (format === 'json') await writeChunk(sink, ']}');
       ctx.res.end();
     } finally {
       // User SQL may `use` or `set`: never hand this session to the next request.
@@ -673,19 +760,30 @@ export class SluiceServer {
         ndjson: 'application/x-ndjson;charset=utf-8',
         xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       };
-      ctx.res.writeHead(200, {
-        'Content-Type': types[format],
+      // Buffered up to the ETag limit (then an ETag and 304 as for feeds), streamed beyond it.
+      const body = new BodyWriter(ctx, types[format], this.etagBuffer, {
         'Content-Disposition': `attachment; filename="${set.name}.${format}"`,
         'Cache-Control': 'no-cache',
       });
+      const sink = new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          body.write(chunk).then(() => done(), done);
+        },
+      });
+      // A failed write (the client left) destroys the sink; writeResult sees it closed and rejects.
+      sink.on('error', () => undefined);
       const projected = (async function* (batches: AsyncIterable<{ readonly columns: readonly string[]; readonly rows: readonly (readonly Value[])[] }>) {
         for await (const b of batches) {
           ctx.rows += b.rows.length;
           yield { columns: columns.map((c) => c.name), rows: b.rows.map((r) => indexes.map((i) => r[i])) };
         }
       })(result.batches);
-      await writeResult(format, columns, projected, responseSink(ctx));
-      ctx.res.end();
+      await writeResult(format, columns, projected, sink);
+      await new Promise<void>((resolve, reject) => {
+        sink.once('error', reject);
+        sink.end(() => resolve());
+      });
+      body.end();
       reusable = true;
     } finally {
       lease.release(reusable && !ctx.abort.signal.aborted);
@@ -698,6 +796,15 @@ async function* countRows<T extends { readonly rows: readonly unknown[] }>(batch
     ctx.rows += b.rows.length;
     yield b;
   }
+}
+
+/** `SLUICE_TRUST_PROXY`: a number of proxies, `true`/`yes` for one; anything else none. */
+export function trustProxyFromEnvironment(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'yes') return 1;
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 && n < 100 ? n : 0;
 }
 
 /** Start a server; resolves once it listens. */

@@ -2,18 +2,29 @@
  * Engine sessions per database. A session is exclusive while a request uses
  * it (the engine runs one statement at a time per session), so each database
  * keeps a small pool; a new session opens the database's containers (secrets
- * unsealed only here) and runs its startup SQL once. When the database's
- * configuration changes, older sessions are closed instead of reused. A
- * session that was aborted, failed, or ran user SQL (which may `use` or
- * `set`) is closed rather than handed to the next request.
+ * unsealed only here) and runs its startup SQL. When the startup SQL selects
+ * partitions with a query (`use select …`), its `use` statements run again
+ * each time a pooled session is handed out, so the selection follows the data
+ * for every request (other `use` forms select the same partitions again by
+ * construction); a session is reopened (the whole startup SQL again, fresh
+ * partition lists) once it is older than the maximum session age. When the
+ * database's configuration changes, older sessions are closed instead of
+ * reused. A session that was aborted, failed, or ran user SQL (which may
+ * `use` or `set`) is closed rather than handed to the next request.
  */
 import { createHash } from 'node:crypto';
 import type { Session } from '../engine/api.js';
 import type { ContainerConfig } from '../provider/types.js';
+import { parseScript } from '../sql/index.js';
+import type { Statement } from '../sql/ast.js';
+import { systemClock } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { SluiceError, toSluiceError } from '../util/errors.js';
 import type { SecretBox } from '../util/secrets.js';
 import { buildModel } from './odata/model.js';
 import type { ServiceModel } from './odata/model.js';
+import { isOutsidePartitions, selectedPartitions } from './scope.js';
+import type { PartitionScope } from './scope.js';
 import type { DatabaseRecord } from './state/types.js';
 import { openContainer } from './tenancy.js';
 
@@ -23,18 +34,39 @@ export type SessionFactory = (containers: readonly ContainerConfig[], database: 
 export interface Lease {
   readonly session: Session;
   readonly model: ServiceModel;
+  /** The partitions the startup SQL selected for this request. */
+  readonly scope: PartitionScope;
+  /** The configuration the session was opened with (fingerprintOf). */
+  readonly fingerprint: string;
   /** Return the session; `reusable: false` closes it. */
   release(reusable: boolean): void;
 }
 
+interface Entry {
+  readonly session: Session;
+  readonly model: ServiceModel;
+  /** The startup SQL's `use` statements when one has a query (else none), run again for every request. */
+  readonly uses: readonly Statement[];
+  readonly openedAt: number;
+  scope: PartitionScope;
+}
+
 interface DatabasePool {
   fingerprint: string;
-  idle: { session: Session; model: ServiceModel }[];
+  idle: Entry[];
   busy: number;
   waiters: (() => void)[];
 }
 
-function fingerprintOf(db: DatabaseRecord): string {
+export interface SessionPoolOptions {
+  readonly maxPerDatabase?: number;
+  readonly clock?: Clock;
+  /** A pooled session older than this is reopened (default 10 minutes). */
+  readonly maxSessionAgeMs?: number;
+}
+
+/** What a database's sessions depend on: a change closes its pooled sessions, parked streams and cached responses. */
+export function fingerprintOf(db: DatabaseRecord): string {
   return createHash('sha256').update(JSON.stringify([db.containers, db.startupSql ?? ''])).digest('base64url');
 }
 
@@ -52,12 +84,19 @@ export async function runScript(session: Session, script: string, signal?: Abort
 export class SessionPool {
   private readonly pools = new Map<string, DatabasePool>();
   private closed = false;
+  private readonly maxPerDatabase: number;
+  private readonly clock: Clock;
+  private readonly maxAgeMs: number;
 
   constructor(
     private readonly factory: SessionFactory,
     private readonly box: SecretBox,
-    private readonly maxPerDatabase = 4,
-  ) {}
+    options: SessionPoolOptions = {},
+  ) {
+    this.maxPerDatabase = options.maxPerDatabase ?? 4;
+    this.clock = options.clock ?? systemClock;
+    this.maxAgeMs = options.maxSessionAgeMs ?? 10 * 60_000;
+  }
 
   private poolFor(db: DatabaseRecord): DatabasePool {
     const key = db.name.toLowerCase();
@@ -75,16 +114,38 @@ export class SessionPool {
     return pool;
   }
 
-  private async open(db: DatabaseRecord, signal: AbortSignal): Promise<{ session: Session; model: ServiceModel }> {
+  private async open(db: DatabaseRecord, signal: AbortSignal): Promise<Entry> {
     const containers = db.containers.map((c) => openContainer(c, this.box));
     const session = await this.factory(containers, db);
     try {
-      if (db.startupSql && db.startupSql.trim() !== '') await runScript(session, db.startupSql, signal);
-      return { session, model: buildModel(session.containers()) };
+      const startup = db.startupSql ?? '';
+      let uses: Statement[] = [];
+      if (startup.trim() !== '') {
+        // Only a `use` with a query can answer differently later: codes, `all` and `default` select the
+        // same partitions again (the session keeps its partition lists). With a query, every `use` runs
+        // again, in order, so the last one still decides as it did at startup.
+        const all = parseScript(startup).statements.filter((s) => s.kind === 'Use');
+        uses = all.some((s) => s.kind === 'Use' && s.items.some((item) => item.kind === 'query')) ? all : [];
+        await runScript(session, startup, signal);
+      }
+      const scope = await selectedPartitions(session, signal);
+      const model = buildModel(session.containers(), (c, t) => isOutsidePartitions(c, t, scope));
+      return { session, model, uses, scope, openedAt: this.clock.now() };
     } catch (e) {
       await session.close().catch(() => undefined);
-      const err = toSluiceError(e);
-      throw new SluiceError(err.code, `The database "${db.name}" could not be opened: ${err.message}`, { ...err.details, status: 503 });
+      throw unavailable(db, e);
+    }
+  }
+
+  /** Make a pooled session current: the startup SQL's selection again (a `use select …` is evaluated now). */
+  private async refresh(db: DatabaseRecord, entry: Entry, signal: AbortSignal): Promise<void> {
+    if (entry.uses.length === 0) return;
+    try {
+      for (const use of entry.uses) await entry.session.executeStatement(use, { signal });
+      entry.scope = await selectedPartitions(entry.session, signal);
+    } catch (e) {
+      await entry.session.close().catch(() => undefined);
+      throw unavailable(db, e);
     }
   }
 
@@ -109,20 +170,25 @@ export class SessionPool {
     pool.busy++;
     const fp = pool.fingerprint;
     let entry = pool.idle.pop();
-    if (!entry) {
-      try {
-        entry = await this.open(db, signal);
-      } catch (e) {
-        pool.busy--;
-        pool.waiters.shift()?.();
-        throw e;
+    try {
+      if (entry && this.clock.now() - entry.openedAt > this.maxAgeMs) {
+        void entry.session.close().catch(() => undefined);
+        entry = undefined;
       }
+      if (entry) await this.refresh(db, entry, signal);
+      else entry = await this.open(db, signal);
+    } catch (e) {
+      pool.busy--;
+      pool.waiters.shift()?.();
+      throw e;
     }
     const taken = entry;
     let released = false;
     return {
       session: taken.session,
       model: taken.model,
+      scope: taken.scope,
+      fingerprint: fp,
       release: (reusable) => {
         if (released) return;
         released = true;
@@ -150,4 +216,9 @@ export class SessionPool {
     }
     await Promise.all(all);
   }
+}
+
+function unavailable(db: DatabaseRecord, e: unknown): SluiceError {
+  const err = toSluiceError(e);
+  return new SluiceError(err.code, `The database "${db.name}" could not be opened: ${err.message}`, { ...err.details, status: 503 });
 }

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { demoScript } from '../cli/demo.js';
 import { loadSettings } from '../engine/index.js';
 import { startExactSimulator } from '../sim/exactonline/index.js';
+import type { ExactSimulator } from '../sim/exactonline/index.js';
 import { startVismaSimulator } from '../sim/vismanet/index.js';
+import type { VismaSimulator } from '../sim/vismanet/index.js';
 import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { FileStateStore } from './state/file.js';
@@ -27,6 +29,8 @@ export interface ServerSetup {
   readonly stop?: () => Promise<void>;
   /** Lines describing the setup for the start-up banner. */
   readonly notes?: readonly string[];
+  /** The demo's simulators, when it runs them (tests read their request statistics). */
+  readonly simulators?: { readonly exact: ExactSimulator; readonly visma: VismaSimulator };
 }
 
 export function openSetup(env: NodeJS.ProcessEnv = process.env, dataDir: string = sluiceHome()): ServerSetup {
@@ -86,6 +90,7 @@ export async function demoSetup(options: { readonly simulatedPlatforms?: boolean
     secrets,
     tenancy,
     stop,
+    simulators: { exact: simulator, visma },
     notes: [
       `Exact Online simulator on ${simulator.baseUrl}: container eol (divisions ${simulator.divisions().join(', ')}), e.g. ExactOnlineREST_CRM_Accounts`,
       `Visma.net simulator on ${visma.baseUrl}: container vismanet (companies ${visma.companies().map((c) => c.id).join(', ')}), e.g. the customer_getall table`,

@@ -154,13 +154,17 @@ export class Tenancy {
     return (await this.store.read()).databases;
   }
 
-  async grant(user: string, database: string): Promise<void> {
+  /** Grant a user a database: read-only, or with `write` also writes through `POST /sql`. Granting again changes the mode. */
+  async grant(user: string, database: string, options: { readonly write?: boolean } = {}): Promise<void> {
     await this.store.update((s) => {
       const u = s.users.find((x) => same(x.name, user));
       if (!u) throw notFound('user', user);
       const d = s.databases.find((x) => same(x.name, database));
       if (!d) throw notFound('database', database);
-      if (!s.grants.some((g) => same(g.user, user) && same(g.database, database))) s.grants.push({ user: u.name, database: d.name });
+      const record = { user: u.name, database: d.name, ...(options.write ? { write: true } : {}) };
+      const i = s.grants.findIndex((g) => same(g.user, user) && same(g.database, database));
+      if (i < 0) s.grants.push(record);
+      else s.grants[i] = record;
     });
   }
 

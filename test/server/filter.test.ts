@@ -53,6 +53,23 @@ describe('$filter comparisons and logic', () => {
   });
 });
 
+describe('$filter negation', () => {
+  it('negates properties and parenthesised expressions, and folds a negated number into the literal', () => {
+    assert.deepEqual(p('-Amount lt 1'), { kind: 'Binary', op: '<', left: { kind: 'Unary', op: '-', operand: col('amount') }, right: lit('number', '1') });
+    assert.deepEqual(p('Amount eq -(Code add 1)'), {
+      kind: 'Binary', op: '=', left: col('amount'), right: { kind: 'Unary', op: '-', operand: { kind: 'Binary', op: '+', left: col('code'), right: lit('number', '1') } },
+    });
+    assert.deepEqual(p('-Amount mul 2 gt 1'), { kind: 'Binary', op: '>', left: { kind: 'Binary', op: '*', left: { kind: 'Unary', op: '-', operand: col('amount') }, right: lit('number', '2') }, right: lit('number', '1') });
+    assert.deepEqual(p('Amount eq - 1'), { kind: 'Binary', op: '=', left: col('amount'), right: lit('number', '-1') });
+    assert.deepEqual(p('Amount eq --1'), { kind: 'Binary', op: '=', left: col('amount'), right: lit('number', '1') });
+    assert.deepEqual(p('Amount eq -1'), { kind: 'Binary', op: '=', left: col('amount'), right: lit('number', '-1') });
+  });
+  it('still refuses a dangling minus', () => {
+    fails('Amount eq -', /ends too early/);
+    fails('Amount - 1 eq 0', /unexpected/);
+  });
+});
+
 describe('$filter literals', () => {
   it("unescapes '' in strings and keeps injection attempts as one string value", () => {
     assert.deepEqual(p("Name eq 'x'' or 1 eq 1'"), { kind: 'Binary', op: '=', left: col('name'), right: lit('string', "x' or 1 eq 1") });
@@ -104,7 +121,7 @@ describe('$filter errors', () => {
     fails('', /ends too early/);
     fails('Created eq 2024-02-30', /not a valid date/);
     fails('Code = 1; drop table x', /unexpected character "="/);
-    fails('Code eq 1 --', /unexpected character/);
+    fails('Code eq 1 --', /unexpected "-"/);
     fails('Code gt null', /null can only be compared with eq or ne/);
     fails('contains(Name)', /contains takes 2 arguments, not 1/);
     fails('Account/Name eq 1', /navigation/);

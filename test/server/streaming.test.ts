@@ -1,7 +1,7 @@
 /**
  * Streaming and load: a feed is written batch by batch as the client reads
  * (a client that stops reading stops the engine's stream), a client that
- * disconnects aborts the statement, query options reach the engine as AST
+ * disconnects aborts the statement (logged as 499), query options reach the engine as AST
  * predicates (the partition column included), and a bounded burst of
  * concurrent clients on loopback all get complete, correct pages.
  */
@@ -128,6 +128,11 @@ describe('streaming feeds', () => {
     for (let i = 0; i < 100 && !(signal.aborted && probe.streamsClosed > 0); i++) await sleep(20);
     assert.equal(signal.aborted, true);
     assert.equal(probe.streamsClosed, 1);
+    // Logged as 499 (client closed request), not as a server failure.
+    const logged = () => f.logs.map((l) => JSON.parse(l) as { path: string; status: number; error?: string }).find((l) => l.path === url.pathname && l.status !== 200);
+    for (let i = 0; i < 100 && !logged(); i++) await sleep(20);
+    assert.equal(logged()?.status, 499);
+    assert.equal(logged()?.error, 'SRV400');
     // The server keeps serving.
     const after = await f.get('/bulk/odata4/InMemoryStorage_Memory_big/$count');
     assert.equal(await after.text(), String(total));

@@ -6,7 +6,7 @@
  * nodes whose values the engine binds — there is nothing to inject into.
  *
  * Supported: eq ne gt ge lt le, and or not, parentheses, `in (…)`, add sub mul
- * div mod, contains / startswith / endswith, tolower / toupper / trim / length
+ * div mod, negation (`-Price`), contains / startswith / endswith, tolower / toupper / trim / length
  * / indexof / substring / concat, year / month / day / hour / minute / second
  * / date, round / floor / ceiling; literals: strings ('' escapes), numbers,
  * true / false / null, dates, date-times with offset, guids.
@@ -20,7 +20,7 @@ export type PropertyResolver = (name: string) => string | undefined;
 type Tok =
   | { readonly t: 'ident'; readonly v: string; readonly pos: number }
   | { readonly t: 'lit'; readonly lit: Literal; readonly pos: number }
-  | { readonly t: 'punct'; readonly v: '(' | ')' | ','; readonly pos: number }
+  | { readonly t: 'punct'; readonly v: '(' | ')' | ',' | '-'; readonly pos: number }
   | { readonly t: 'end'; readonly pos: number };
 
 const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/;
@@ -121,6 +121,12 @@ function tokenize(text: string): Tok[] {
     if (num && (c === '-' || (c >= '0' && c <= '9'))) {
       toks.push({ t: 'lit', lit: lit('number', num[0]), pos: i });
       i += num[0].length;
+      continue;
+    }
+    if (c === '-') {
+      // Not the sign of a number literal: OData's negation operator (`-Price`, `-(a add b)`).
+      toks.push({ t: 'punct', v: '-', pos: i });
+      i++;
       continue;
     }
     const id = IDENT_RE.exec(rest);
@@ -284,6 +290,19 @@ class Parser {
   }
 
   private parseUnary(): Expr {
+    const t = this.peek();
+    if (t.t === 'punct' && t.v === '-') {
+      this.next();
+      if (++this.depth > 100) throw filterError('"-" is nested more than 100 deep', t.pos);
+      const operand = this.parseUnary();
+      this.depth--;
+      // A negated number is a number literal (so it still pushes down as a constant).
+      // (Never `-` before a printed `-1`: the printed SQL must not get a `--`.)
+      if (operand.kind === 'Literal' && operand.type === 'number') {
+        return lit('number', operand.value.startsWith('-') ? operand.value.slice(1) : `-${operand.value}`);
+      }
+      return { kind: 'Unary', op: '-', operand };
+    }
     if (this.isWord('not')) {
       this.next();
       if (++this.depth > 100) throw filterError('"not" is nested more than 100 deep', this.peek().pos);

@@ -101,15 +101,19 @@ function compareTables(a: TableInfo, b: TableInfo): number {
  */
 const UNPUBLISHED = new Set(['datadictionary']);
 
-/** Build the model from a session's containers (in configuration order). */
-export function buildModel(containers: readonly Container[]): ServiceModel {
+/**
+ * Build the model from a session's containers (in configuration order).
+ * `hidden` leaves tables out (the server hides system-wide tables of
+ * partitioned containers: they describe more than the database's partitions).
+ */
+export function buildModel(containers: readonly Container[], hidden: (container: Container, table: TableInfo) => boolean = () => false): ServiceModel {
   const taken = new Set<string>();
   const sets: EntitySet[] = [];
   for (const container of containers) {
     if (UNPUBLISHED.has(container.providerName.toLowerCase())) continue;
     const tables = container
       .tables()
-      .filter((t) => !(t.parameters ?? []).some((p) => p.required))
+      .filter((t) => !(t.parameters ?? []).some((p) => p.required) && !hidden(container, t))
       .slice()
       .sort(compareTables);
     for (const table of tables) sets.push(entitySetOf(container, table, taken));

@@ -33,6 +33,8 @@ export interface DatabaseRecord {
 export interface GrantRecord {
   readonly user: string;
   readonly database: string;
+  /** `POST /sql` may write to the platforms (insert, update, delete, synchronize); absent: read-only. */
+  readonly write?: boolean;
 }
 
 export interface TokenRecord {
