@@ -46,7 +46,10 @@ describe('sluice admin', () => {
     await admin(['user', 'add', 'jan', '--password-stdin'], 'jans wachtwoord\n');
     await admin(['user', 'add', 'powerbi-refresh', '--service']);
     await admin(['grant', 'jan', 'bakkerij-van-dam']);
-    await admin(['grant', 'powerbi-refresh', 'bakkerij-van-dam']);
+    assert.match(await admin(['grant', 'powerbi-refresh', 'bakkerij-van-dam', '--write']), /may now read and write/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'server-state.json'), 'utf8')).grants.find((g: { user: string }) => g.user === 'powerbi-refresh').write, true);
+    assert.match(await admin(['grant', 'powerbi-refresh', 'bakkerij-van-dam']), /may now read bakkerij/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'server-state.json'), 'utf8')).grants.find((g: { user: string }) => g.user === 'powerbi-refresh').write, undefined);
     const tokenOut = await admin(['token', 'create', 'powerbi-refresh', '--description', 'nightly refresh']);
     const token = tokenOut.split('\n')[0];
     assert.match(token, /^slu_[A-Za-z0-9_-]{43}$/);

@@ -183,11 +183,12 @@ export function registerAdmin(program: Command, io: AdminIo = { stdout: process.
 
   admin
     .command('grant <user> <database>')
-    .description('let a user read a database')
-    .action(async (u: string, d: string) => {
+    .description('let a user read a database (with --write also insert, update and delete on its platforms)')
+    .option('--write', 'also allow writes to the platforms through POST /{database}/sql')
+    .action(async (u: string, d: string, flags: { write?: boolean }) => {
       await withState(async (s) => {
-        await s.tenancy.grant(u, d);
-        out(`${u} may now use ${d}.`);
+        await s.tenancy.grant(u, d, { write: flags.write === true });
+        out(flags.write ? `${u} may now read and write ${d}.` : `${u} may now read ${d}.`);
       });
     });
   admin

@@ -17,6 +17,7 @@ interface ServeFlags {
   readonly publicUrl?: string;
   readonly quiet?: boolean;
   readonly sessions?: string;
+  readonly trustProxy?: string;
 }
 
 function intFlag(name: string, text: string | undefined, fallback: number): number {
@@ -36,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--public-url <url>', 'the URL clients use, when behind a proxy')
     .option('--sessions <n>', 'engine sessions per database, i.e. concurrent requests per database (default 4)')
     .option('--quiet', 'no request log lines on stdout')
+    .option('--trust-proxy <n>', 'number of reverse proxies in front whose X-Forwarded-For is trusted (default $SLUICE_TRUST_PROXY, else 0)')
     .action(async (flags: ServeFlags) => {
       const setup = flags.demo ? await demoSetup({ simulatedPlatforms: true }) : openSetup();
       const server = await startServer({
@@ -48,6 +50,7 @@ export function registerServe(program: Command): void {
         maxSessionsPerDatabase: Math.max(1, intFlag('--sessions', flags.sessions, 4)),
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         ...(flags.quiet ? { log: () => undefined } : {}),
+        ...(flags.trustProxy !== undefined ? { trustProxy: intFlag('--trust-proxy', flags.trustProxy, 0) } : {}),
       });
       const base = flags.publicUrl ?? server.url;
       const lines = [`Sluice server listening on ${server.url} (state: ${setup.store.describe()})`];
