@@ -70,15 +70,16 @@ describe('OData query options pushed down to the platform API', () => {
 
     const stats = sim.stats();
     assert.deepEqual(Object.keys(stats.byDivision), [String(division)], `only division ${division} was called: ${JSON.stringify(stats.byDivision)}`);
-    // The accounts come from Exact's accounts endpoint (its bulk variant for a full read).
-    assert.deepEqual(Object.keys(stats.byEndpoint).filter((e) => !/^(bulk\/)?crm\/accounts$/i.test(e)), [], JSON.stringify(stats));
+    // The accounts come from Exact's accounts endpoint (a full read goes to its sync twin:
+    // crm/Accounts has mandatory filtering).
+    assert.deepEqual(Object.keys(stats.byEndpoint).filter((e) => !/^((bulk|sync)\/)?crm\/accounts$/i.test(e)), [], JSON.stringify(stats));
 
     assert.equal(sessions.length, 1);
     const urls = (await remoteUrls(sessions[0])).slice(urlsBefore);
     assert.ok(urls.length >= 1);
     for (const u of urls) {
       const url = new URL(u);
-      assert.match(url.pathname, new RegExp(`/api/v1/${division}/(bulk/)?crm/accounts$`, 'i'), u);
+      assert.match(url.pathname, new RegExp(`/api/v1/${division}/((bulk|sync)/)?crm/accounts$`, 'i'), u);
       const select = (url.searchParams.get('$select') ?? '').split(',').map((c) => c.trim().toLowerCase());
       assert.ok(select.includes('code') && select.includes('name'), `$select reaches the API: ${u}`);
       assert.ok(!select.includes('addressline1') && select.length <= 4, `and asks for no other columns than it needs: ${u}`);
