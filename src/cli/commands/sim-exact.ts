@@ -22,6 +22,7 @@ interface SimExactOptions {
   faults?: string;
   rateLimit: string;
   mandatoryFiltering: boolean;
+  lenientSyncFilter?: boolean;
   writeSettings?: string;
   alias: string;
 }
@@ -57,6 +58,7 @@ export const registerSimExact: RegisterCommand = (program) => {
     .option('--faults <spec>', 'fault rates, e.g. error=0.01,reset=0.001,truncate=0.001,429=0.05')
     .option('--rate-limit <m/d|off>', 'calls per app and division: MINUTELY/DAILY', '60/5000')
     .option('--no-mandatory-filtering', 'do not demand a $filter on the heavy endpoints')
+    .option('--lenient-sync-filter', 'sync endpoints also take Timestamp ge, no L suffix, or no $filter')
     .option('--write-settings <file>', 'write (or extend) a settings.xml with an authorised ExactOnlineAll container')
     .option('--alias <alias>', 'container alias for --write-settings', 'eol')
     .action(async (opts: SimExactOptions, _cmd: Command) => {
@@ -82,6 +84,7 @@ export const registerSimExact: RegisterCommand = (program) => {
           ...(faults ? { faults } : {}),
           rateLimits: rateLimits(opts.rateLimit),
           mandatoryFiltering: opts.mandatoryFiltering,
+          strictSyncFilter: opts.lenientSyncFilter !== true,
         });
         if (opts.writeSettings) await simulator.writeSettings(opts.writeSettings, opts.alias);
         const divs = simulator.divisions();

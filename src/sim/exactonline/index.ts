@@ -37,6 +37,8 @@ export interface ExactSimulatorOptions {
   faults?: { errorRate?: number; resetRate?: number; truncateRate?: number; status429Rate?: number };
   /** Mandatory filtering on the catalog's listed endpoints (default true). */
   mandatoryFiltering?: boolean;
+  /** Sync endpoints take only `$filter=Timestamp gt nL` (default true); false also takes ge, no L suffix, or no filter. */
+  strictSyncFilter?: boolean;
   /** Answer `{"d":[…]}` (a bare array) to single-page requests with $top; seen in the wild, unsure (default false). */
   bareArrayOnTop?: boolean;
   /** The OAuth redirect URI registered for the test app. */
@@ -110,6 +112,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     latency: options.latencyMs,
     faults: { ...NO_FAULTS, ...(options.faults ?? {}) },
     mandatoryFiltering: options.mandatoryFiltering ?? true,
+    strictSyncFilter: options.strictSyncFilter ?? true,
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
     rowCacheSize: options.rowCacheSize ?? 10_000,

@@ -20,7 +20,7 @@ export class ODataError extends Error {
 type Tok =
   | { t: 'id'; v: string; pos: number }
   | { t: 'str'; v: string; pos: number }
-  | { t: 'num'; v: number; pos: number }
+  | { t: 'num'; v: number; pos: number; int64: boolean }
   | { t: 'guid'; v: string; pos: number }
   | { t: 'date'; v: number; pos: number }
   | { t: 'punct'; v: string; pos: number }
@@ -63,7 +63,7 @@ function lex(src: string): Tok[] {
     if (/[0-9-]/.test(c)) {
       const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?([LlMmDdFf])?/.exec(src.slice(i));
       if (m) {
-        out.push({ t: 'num', v: Number(m[0].replace(/[LlMmDdFf]$/, '')), pos });
+        out.push({ t: 'num', v: Number(m[0].replace(/[LlMmDdFf]$/, '')), pos, int64: /^-?\d+[Ll]$/.test(m[0]) });
         i += m[0].length;
         continue;
       }
@@ -99,7 +99,7 @@ function lex(src: string): Tok[] {
 }
 
 type Expr =
-  | { k: 'lit'; v: SimValue; pos: number }
+  | { k: 'lit'; v: SimValue; pos: number; int64?: boolean }
   | { k: 'col'; name: string; col: ExactColumn; pos: number }
   | { k: 'bin'; op: string; l: Expr; r: Expr; pos: number }
   | { k: 'not'; e: Expr; pos: number }
@@ -112,10 +112,12 @@ export interface CompiledFilter {
   readonly test: (row: Row) => boolean;
   /** Columns the filter mentions (for mandatory filtering and sync checks). */
   readonly columns: ReadonlySet<string>;
-  /** Top-level `Timestamp gt|ge n` lower bound, when the filter is exactly that. */
+  /** The `n` of a filter that is exactly `Timestamp gt nL`. */
   readonly timestampAfter?: number;
-  /** Whether the filter is exactly a conjunction of Timestamp comparisons gt/ge. */
+  /** Whether the filter is exactly `Timestamp gt nL` (an Int64 literal), the one form sync endpoints take. */
   readonly onlyTimestampGt: boolean;
+  /** Whether the filter is a conjunction of `Timestamp gt|ge n` (with or without L): what a lenient sync endpoint takes. */
+  readonly timestampLowerBoundOnly: boolean;
 }
 
 export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): CompiledFilter {
@@ -194,7 +196,7 @@ export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColum
         return { k: 'lit', v: t.v, pos: t.pos };
       case 'num':
         p++;
-        return { k: 'lit', v: t.v, pos: t.pos };
+        return { k: 'lit', v: t.v, pos: t.pos, int64: t.int64 };
       case 'guid':
         p++;
         return { k: 'lit', v: t.v, pos: t.pos };
@@ -241,9 +243,10 @@ export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColum
   if (notFilterable.length > 0) throw new ODataError(400, `Filtering on these fields is not supported: ${notFilterable.join(', ')}`);
 
   const fn = compile(ast);
-  const onlyTs = onlyTimestampGt(ast);
-  const after = onlyTs ? timestampLowerBound(ast) : undefined;
-  return { test: (row) => fn(row) === true, columns: used, onlyTimestampGt: onlyTs, ...(after !== undefined ? { timestampAfter: after } : {}) };
+  const strict = isTimestampGtInt64(ast);
+  const lenient = isTimestampLowerBound(ast);
+  const after = lenient ? timestampLowerBound(ast) : undefined;
+  return { test: (row) => fn(row) === true, columns: used, onlyTimestampGt: strict, timestampLowerBoundOnly: lenient, ...(after !== undefined ? { timestampAfter: after } : {}) };
 }
 
 function isBooleanExpr(e: Expr): boolean {
@@ -255,8 +258,13 @@ function isBooleanExpr(e: Expr): boolean {
   return false;
 }
 
-function onlyTimestampGt(e: Expr): boolean {
-  if (e.k === 'bin' && e.op === 'and') return onlyTimestampGt(e.l) && onlyTimestampGt(e.r);
+/** Exactly `Timestamp gt nL`: the only filter the real sync endpoints take. */
+function isTimestampGtInt64(e: Expr): boolean {
+  return e.k === 'bin' && e.op === 'gt' && e.l.k === 'col' && e.l.name === 'Timestamp' && e.r.k === 'lit' && e.r.int64 === true && Number.isInteger(e.r.v);
+}
+
+function isTimestampLowerBound(e: Expr): boolean {
+  if (e.k === 'bin' && e.op === 'and') return isTimestampLowerBound(e.l) && isTimestampLowerBound(e.r);
   return e.k === 'bin' && (e.op === 'gt' || e.op === 'ge') && e.l.k === 'col' && e.l.name === 'Timestamp' && e.r.k === 'lit' && typeof e.r.v === 'number';
 }
 

@@ -15,7 +15,7 @@ import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
 import { ODataError, orderByColumns, parseFilter, parseOrderBy } from './odata.js';
 import { FragmentCache, errorJson, errorXml, feedXml, pageJson, pageJsonFromRows, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
-import { WORLD_TABLE_URLS, datasetFor, worldTable } from './sources.js';
+import { Datasets, WORLD_TABLE_URLS, worldTable } from './sources.js';
 import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
 import { WORLD_DATE, WRITE_TIMESTAMP_START, World, baseTimestamp, pad18, round2, type Row, type SimUser, type SimValue, VAT_CODES, VAT_INDEX, JOURNAL_INDEX, GL_INDEX, GL_CHART, ENTITY, invoiceLines } from './world.js';
 
@@ -36,6 +36,8 @@ export interface ServerConfig {
   readonly latency: Latency;
   faults: FaultProfile;
   readonly mandatoryFiltering: boolean;
+  /** Sync endpoints demand exactly `$filter=Timestamp gt nL` (default); false also takes ge, no L suffix, or no filter. */
+  readonly strictSyncFilter: boolean;
   readonly bareArrayOnTop: boolean;
   readonly webhookSecret: string;
   /** Generated rows kept for reuse (0: none). */
@@ -90,10 +92,12 @@ export class ExactServer {
   readonly stats: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0 };
   private readonly byUrl = new Map<string, EpInfo>();
   private readonly modelled: Map<string, Dataset>;
-  private readonly generic = new Map<string, Dataset>();
+  private readonly datasets: Datasets;
   private readonly rng: Rng;
   private readonly writeLog = new Map<number, { at: number; ts: number }[]>();
   private invoiceCounter = new Map<number, number>();
+  /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations). */
+  private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
   /** Rendered JSON of base rows (see FragmentCache). */
   private readonly fragments: FragmentCache;
   /** Webhook deliveries in flight, so close() can wait for them. */
@@ -104,6 +108,21 @@ export class ExactServer {
     this.store = new Store(cfg.world, cfg.rowCacheSize);
     this.fragments = new FragmentCache(cfg.renderCacheChars ?? 32 * 1024 * 1024);
     this.modelled = modelledDatasets(cfg.world);
+    this.datasets = new Datasets(this.modelled, cfg.catalog.endpoints);
+    const keyOwners = new Map<string, ExactEndpoint[]>();
+    for (const ep of cfg.catalog.endpoints) {
+      const k = ep.key[0];
+      if (ep.kind !== 'regular' || k === undefined || !ep.methods.includes('GET')) continue;
+      const list = keyOwners.get(k.toLowerCase()) ?? [];
+      list.push(ep);
+      keyOwners.set(k.toLowerCase(), list);
+    }
+    for (const ep of cfg.catalog.endpoints) {
+      const k = ep.key[0];
+      if (ep.methods.length !== 1 || ep.methods[0] !== 'POST' || k === undefined || k.toLowerCase() === 'id') continue;
+      const owners = keyOwners.get(k.toLowerCase()) ?? [];
+      if (owners.length === 1) this.actionTargets.set(ep.url.toLowerCase(), { field: k, target: owners[0] });
+    }
     this.rng = new Rng(cfg.world.seed ^ 0x5eed);
     for (const ep of cfg.catalog.endpoints) {
       this.byUrl.set(ep.url.toLowerCase(), {
@@ -308,6 +327,7 @@ export class ExactServer {
     }
     // A key `(…)` on the entity segment, optionally followed by a navigation property.
     let key: string | undefined;
+    let rawKey: string | undefined;
     let nav: string | undefined;
     let info: EpInfo | undefined;
     for (let cut = pathSegs.length; cut >= 1 && !info; cut--) {
@@ -319,7 +339,10 @@ export class ExactServer {
       const found = this.byUrl.get(url.toLowerCase());
       if (found && (cut === pathSegs.length || (km && cut === pathSegs.length - 1))) {
         info = found;
-        if (km) key = parseKeyLiteral(km[2]);
+        if (km) {
+          rawKey = km[2];
+          key = parseKeyLiteral(km[2]);
+        }
         if (cut === pathSegs.length - 1) nav = pathSegs[pathSegs.length - 1];
       }
     }
@@ -381,9 +404,11 @@ export class ExactServer {
     };
     try {
       const method = req.method ?? 'GET';
-      if (method !== 'GET' && !info.ep.methods.includes(method as 'GET')) {
+      // POST-only action endpoints (PrintedSalesInvoices, AcceptQuotation, …) refuse GET like any other method they lack.
+      if (!info.ep.methods.includes(method as 'GET')) {
         throw new HttpError(405, `The requested resource does not support http method '${method}'.`);
       }
+      if (rawKey !== undefined && !validKeyLiteral(rawKey, info.ep)) throw new HttpError(400, 'Bad Request - Error in query syntax.');
       if (method === 'GET') this.get(res, call);
       else if (method === 'POST') await this.post(req, res, call);
       else if (method === 'PUT') await this.put(req, res, call);
@@ -426,7 +451,8 @@ export class ExactServer {
     }
     const filterText = q.get('$filter');
     const filter = filterText ? parseFilter(filterText, call.info.cols, call.info.typeName) : undefined;
-    if (ep.kind === 'sync' && filter && !filter.onlyTimestampGt) {
+    // Sync endpoints take exactly `Timestamp gt nL`; a lenient simulator also takes ge, a missing L, or none.
+    if (ep.kind === 'sync' && (this.cfg.strictSyncFilter ? !filter?.onlyTimestampGt : filter && !filter.timestampLowerBoundOnly)) {
       throw new ODataError(400, 'This $filter parameter is not supported for this resource');
     }
     if (ep.mandatoryFilterColumns.length > 0 && this.cfg.mandatoryFiltering && call.key === undefined) {
@@ -482,7 +508,7 @@ export class ExactServer {
     // World tables and ordered queries: materialise (small or explicitly asked for).
     const isWorld = WORLD_TABLE_URLS.has(url);
     if (ep.kind === 'sync') {
-      const ds = datasetFor(ep, this.modelled, this.generic);
+      const ds = this.datasets.for(ep);
       let after = filter?.timestampAfter ?? 0;
       if (skiptoken) after = Math.max(after, Number(skiptoken.replace(/[Ll]$/, '')) || 0);
       if (call.count) {
@@ -522,7 +548,7 @@ export class ExactServer {
       // For datasets keep only the key and the sort values per row, not the row:
       // sorting a million transaction lines must not hold a million rows.
       let all: { key?: string; row: Row }[];
-      const ds = isWorld ? undefined : datasetFor(ep, this.modelled, this.generic);
+      const ds = isWorld ? undefined : this.datasets.for(ep);
       if (ds) {
         const sortCols = orderby ? orderByColumns(orderby, call.info.cols) : [];
         all = [];
@@ -559,13 +585,13 @@ export class ExactServer {
     let from: Position = { phase: 0, index: 0 };
     if (skiptoken) {
       const k = parseKeyLiteral(skiptoken);
-      const ds = datasetFor(ep, this.modelled, this.generic);
+      const ds = this.datasets.for(ep);
       const p = this.store.positionAfter(ds, call.division, k);
       if (!p) throw new ODataError(400, `Invalid $skiptoken '${skiptoken}'.`);
       from = p;
     }
     if (call.count) {
-      const ds = datasetFor(ep, this.modelled, this.generic);
+      const ds = this.datasets.for(ep);
       let n = 0;
       if (!filter) n = this.store.count(ds, call.division);
       else for (const x of this.iterRows(call, ep, from)) if (filter.test(x.row)) n++;
@@ -573,13 +599,13 @@ export class ExactServer {
       return;
     }
     let skipLeft = skip;
-    if (!filter && !inline && skipLeft > 0 && from.phase === 0 && this.store.untouched(datasetFor(ep, this.modelled, this.generic), call.division)) {
+    if (!filter && !inline && skipLeft > 0 && from.phase === 0 && this.store.untouched(this.datasets.for(ep), call.division)) {
       // Nothing written: positions are plain indexes, so jump instead of generating skipped rows.
       from = { phase: 0, index: from.index + skipLeft };
       skipLeft = 0;
     }
     const limit = Math.min(pageSize, top ?? Infinity);
-    const fastDs = datasetFor(ep, this.modelled, this.generic);
+    const fastDs = this.datasets.for(ep);
     if (call.json && !ctx.expand && !filter && !inline && skipLeft === 0 && from.phase === 0 && fastDs.entity !== 0 && this.store.untouched(fastDs, call.division)) {
       // Nothing written: rows are numbered base rows, so render (or reuse) exactly the page's rows.
       const n = fastDs.count(call.division);
@@ -619,7 +645,7 @@ export class ExactServer {
   }
 
   private *iterRows(call: ApiCall, ep: ExactEndpoint, from: Position): Generator<{ row: Row; pos: Position }> {
-    const ds = datasetFor(ep, this.modelled, this.generic);
+    const ds = this.datasets.for(ep);
     yield* this.store.scan(ds, call.division, from);
   }
 
@@ -679,7 +705,7 @@ export class ExactServer {
       const k = key.toLowerCase();
       return worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()).find((r) => String(r[call.info.ep.key[0] ?? 'ID']).toLowerCase() === k);
     }
-    return this.store.get(datasetFor(call.info.ep, this.modelled, this.generic), call.division, key);
+    return this.store.get(this.datasets.for(call.info.ep), call.division, key);
   }
 
   private navInfo(name: string): { cols: ColPlan[]; ep: ExactEndpoint; typeName: string } | undefined {
@@ -828,8 +854,18 @@ export class ExactServer {
     if (call.key !== undefined) throw new HttpError(400, 'POST is not allowed on a single entity.');
     const body = await this.readJsonBody(req, info);
     if (url === 'salesinvoice/printedsalesinvoices') return this.printInvoice(res, call, body);
+    const action = this.actionTargets.get(url);
+    if (action) {
+      // An action on an entity (AcceptQuotation, CompleteSalesOrder, …) needs an existing one.
+      const v = body[action.field] ?? body[Object.keys(body).find((k) => k.toLowerCase() === action.field.toLowerCase()) ?? ''];
+      if (v === undefined || v === null || v === '') throw new HttpError(500, `Mandatory: ${action.field}.`);
+      const target = this.datasets.for(action.target);
+      if (typeof v !== 'string' || !this.store.get(target, div, v)) {
+        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${action.target.entity.replace(/s$/, '').toLowerCase()}.`);
+      }
+    }
     if (WORLD_TABLE_URLS.has(url)) throw new HttpError(500, 'Creating this entity is not supported by the simulator.');
-    const ds = datasetFor(ep, this.modelled, this.generic);
+    const ds = this.datasets.for(ep);
     const row = this.coerce(info, body, true);
     const keyCol = ds.key;
     row[keyCol] = typeof row[keyCol] === 'string' && row[keyCol] !== '' ? String(row[keyCol]).toLowerCase() : this.newId();
@@ -998,7 +1034,7 @@ export class ExactServer {
     if (call.key === undefined) throw new HttpError(400, 'PUT needs a key: …/Entity(guid\'…\').');
     const body = await this.readJsonBody(req, info);
     if (WORLD_TABLE_URLS.has(info.ep.url.toLowerCase())) throw new HttpError(500, 'Changing this entity is not supported by the simulator.');
-    const ds = datasetFor(info.ep, this.modelled, this.generic);
+    const ds = this.datasets.for(info.ep);
     const current = this.store.get(ds, div, call.key);
     if (!current) throw new HttpError(404, 'Not found');
     this.guardProcessed(ds, div, current);
@@ -1025,7 +1061,7 @@ export class ExactServer {
     const { info, division: div } = call;
     if (call.key === undefined) throw new HttpError(400, "DELETE needs a key: …/Entity(guid'…').");
     if (WORLD_TABLE_URLS.has(info.ep.url.toLowerCase())) throw new HttpError(500, 'Deleting this entity is not supported by the simulator.');
-    const ds = datasetFor(info.ep, this.modelled, this.generic);
+    const ds = this.datasets.for(info.ep);
     const current = this.store.get(ds, div, call.key);
     if (!current) throw new HttpError(404, 'Not found');
     this.guardProcessed(ds, div, current);
@@ -1044,9 +1080,9 @@ export class ExactServer {
   }
 
   private recordDeletion(div: number, ds: Dataset, key: string, user: SimUser): void {
-    const code = this.cfg.catalog.deletedEntityTypes.find((t) => t.entity.toLowerCase() === ds.name.toLowerCase())?.code;
+    const code = ds.deletedEntityType ?? this.cfg.catalog.deletedEntityTypes.find((t) => t.entity.toLowerCase() === ds.name.toLowerCase())?.code;
     if (code === undefined) return;
-    const deleted = datasetFor((this.byUrl.get('sync/deleted') as EpInfo).ep, this.modelled, this.generic);
+    const deleted = this.datasets.for((this.byUrl.get('sync/deleted') as EpInfo).ep);
     const row: Row = {
       ID: this.newId(),
       EntityKey: key.toLowerCase(),
@@ -1178,6 +1214,19 @@ export function parseKeyLiteral(s: string): string {
   const q = /^'(.*)'$/.exec(t);
   if (q) return q[1].replace(/''/g, "'");
   return t.replace(/[Ll]$/, '');
+}
+
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a key segment's literal fits the key's type: `guid'…'` with a well-formed GUID for a Guid key. */
+function validKeyLiteral(raw: string, ep: ExactEndpoint): boolean {
+  const t = raw.trim();
+  const g = /^guid'(.*)'$/i.exec(t);
+  if (g) return GUID_RE.test(g[1]);
+  const keyCol = ep.columns.find((c) => c.name === ep.key[0]);
+  if (keyCol?.edmType === 'Edm.Guid') return false;
+  if (keyCol && /^Edm\.(Int16|Int32|Int64|Byte)$/.test(keyCol.edmType)) return /^-?\d+[Ll]?$/.test(t);
+  return true;
 }
 
 function skiptokenOf(ep: ExactEndpoint, row: Row): string {

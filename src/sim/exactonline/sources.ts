@@ -32,18 +32,63 @@ export const WORLD_TABLE_URLS = new Set([
   'system/users', 'users/users', 'hrm/divisionclassnames', 'hrm/divisionclasses', 'hrm/divisionclassvalues',
 ]);
 
-export function datasetFor(ep: ExactEndpoint, modelled: Map<string, Dataset>, generic: Map<string, Dataset>): Dataset {
-  const name = MODELLED_URLS[ep.url.toLowerCase()];
-  if (name) {
-    const m = modelled.get(name);
-    if (m) return m;
-    let g = generic.get(name);
-    if (!g) generic.set(name, (g = emptyDataset(name, name === 'Deleted' ? 'ID' : ep.key[0] ?? 'ID')));
+/**
+ * The dataset behind every endpoint URL. A modelled entity is shared by its
+ * regular, bulk and sync URLs through MODELLED_URLS; an unmodelled one by
+ * the catalog's twins (`syncTwin`, `bulkTwin`), so a row written through
+ * crm/Quotations shows up in bulk/CRM/Quotations and, with its new
+ * Timestamp, in sync/CRM/Quotations — and its deletion in sync/Deleted under
+ * the entity's EntityType code.
+ */
+export class Datasets {
+  readonly modelled: Map<string, Dataset>;
+  private readonly generic = new Map<string, Dataset>();
+  /** Endpoint URL (lower case) → group name (the sync URL, else the bulk URL, else its own). */
+  private readonly groupOf = new Map<string, string>();
+  private readonly groups = new Map<string, { key: string; aliases: string[]; deletedEntityType?: number }>();
+
+  constructor(modelled: Map<string, Dataset>, endpoints: readonly ExactEndpoint[]) {
+    this.modelled = modelled;
+    const members = new Map<string, ExactEndpoint[]>();
+    for (const ep of endpoints) {
+      const url = ep.url.toLowerCase();
+      if (MODELLED_URLS[url]) continue;
+      const group = (ep.kind === 'sync' ? ep.url : ep.syncTwin ?? ep.bulkTwin ?? ep.url).toLowerCase();
+      this.groupOf.set(url, group);
+      let list = members.get(group);
+      if (!list) members.set(group, (list = []));
+      list.push(ep);
+    }
+    const rank = (e: ExactEndpoint) => (e.kind === 'sync' ? 2 : e.kind === 'bulk' ? 1 : 0);
+    for (const [group, list] of members) {
+      // The key is the one writes use: that of the regular endpoint, else the bulk one, else the sync one.
+      const sorted = [...list].sort((a, b) => rank(a) - rank(b));
+      const key = sorted[0].key[0] ?? 'ID';
+      const aliases = [...new Set(sorted.map((e) => e.key[0]).filter((k): k is string => k !== undefined && k !== key && k !== 'Timestamp'))];
+      const code = list.find((e) => e.deletedEntityType !== undefined)?.deletedEntityType;
+      this.groups.set(group, { key: group === 'sync/deleted' ? 'ID' : key, aliases, ...(code !== undefined ? { deletedEntityType: code } : {}) });
+    }
+  }
+
+  for(ep: ExactEndpoint): Dataset {
+    const url = ep.url.toLowerCase();
+    const name = MODELLED_URLS[url];
+    if (name) {
+      const m = this.modelled.get(name);
+      if (m) return m;
+      let g = this.generic.get(name);
+      if (!g) this.generic.set(name, (g = emptyDataset(name, name === 'Deleted' ? 'ID' : ep.key[0] ?? 'ID')));
+      return g;
+    }
+    const group = this.groupOf.get(url) ?? url;
+    let g = this.generic.get(group);
+    if (!g) {
+      const info = this.groups.get(group);
+      g = emptyDataset(group, info?.key ?? ep.key[0] ?? 'ID', info?.aliases ?? [], info?.deletedEntityType);
+      this.generic.set(group, g);
+    }
     return g;
   }
-  let g = generic.get(ep.url);
-  if (!g) generic.set(ep.url, (g = emptyDataset(ep.url, ep.key[0] ?? 'ID')));
-  return g;
 }
 
 const CLASS_NAMES = [['Branche', ['Bouw', 'Detailhandel', 'Zakelijke dienstverlening', 'Horeca']], ['Regio', ['Noord', 'Midden', 'Zuid']], ['Kantoor', ['Amsterdam', 'Utrecht']]] as const;

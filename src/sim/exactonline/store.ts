@@ -18,6 +18,10 @@ export interface Dataset {
   row(div: number, i: number): Row;
   /** Whether base Timestamps increase with the index (true for generated entities). */
   readonly timestamped: boolean;
+  /** Other names of the key on the dataset's URLs (a sync twin's `ID` for a regular `QuotationID`): filled on writes. */
+  readonly aliasKeys?: readonly string[];
+  /** `sync/Deleted` EntityType code of the entity, when the catalog gives one. */
+  readonly deletedEntityType?: number;
 }
 
 export interface Overlay {
@@ -35,8 +39,8 @@ function fixed(name: string, entity: number, key: string, count: (div: number) =
 }
 
 /** A dataset with no generated rows: unmodelled endpoints and write-only stores (webhooks, deletions). */
-export function emptyDataset(name: string, key: string): Dataset {
-  return { name, entity: 0, key, count: () => 0, row: () => ({}), timestamped: false };
+export function emptyDataset(name: string, key: string, aliasKeys: readonly string[] = [], deletedEntityType?: number): Dataset {
+  return { name, entity: 0, key, count: () => 0, row: () => ({}), timestamped: false, aliasKeys, ...(deletedEntityType !== undefined ? { deletedEntityType } : {}) };
 }
 
 export function modelledDatasets(w: World): Map<string, Dataset> {
@@ -277,6 +281,7 @@ export class Store {
     const d = this.division(div);
     const o = d.overlay(ds.name);
     const k = String(row[ds.key]).toLowerCase();
+    for (const a of ds.aliasKeys ?? []) if (row[a] === undefined || row[a] === null) row[a] = row[ds.key];
     row.Timestamp = d.nextTimestamp();
     o.rows.set(k, row);
     if (isNew) o.inserted.push(k);

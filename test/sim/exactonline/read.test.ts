@@ -266,6 +266,7 @@ describe('Exact simulator reads', () => {
       if (ep.selectRequired) params.push(`$select=${plain.slice(0, 3).map((c) => c.name).join(',')}`);
       if (ep.mandatoryFilterColumns.length > 0) params.push(`$filter=${ep.mandatoryFilterColumns.includes('FinancialYear') ? 'FinancialYear eq 2026' : `${ep.mandatoryFilterColumns[0]} ne null`}`);
       if (ep.url === 'read/sync/Sync/SyncTimestamp') params.push("modified=datetime'2026-01-01T00:00:00'");
+      if (ep.kind === 'sync') params.push('$filter=Timestamp gt 0L');
       const r = await env.get(`${base}${params.length ? `?${params.join('&')}` : ''}`);
       if (r.status !== 200 || !Array.isArray((r.json as Page | undefined)?.d?.results)) failures.push(`${ep.url}: ${r.status} ${r.text.slice(0, 120)}`);
     }
