@@ -15,7 +15,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { NO_FAULTS, type FaultProfile } from '../common/http.js';
 import { hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
-import { OAuthServer } from './oauth.js';
+import { DEFAULT_OAUTH_LIMITS, OAuthServer, type OAuthLimits } from './oauth.js';
 import { ExactServer, type SimStats } from './server.js';
 import { World, baseGuid } from './world.js';
 
@@ -34,6 +34,8 @@ export interface ExactSimulatorOptions {
   clock?: Clock;
   /** Per app and division; false switches all limits (and the error block) off. */
   rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number } | false;
+  /** Token rules: refresh refused before `tooEarlySeconds` (570), at most `tokenCallsPerDay` (200) per app and user. */
+  oauth?: Partial<OAuthLimits>;
   faults?: { errorRate?: number; resetRate?: number; truncateRate?: number; status429Rate?: number };
   /** Mandatory filtering on the catalog's listed endpoints (default true). */
   mandatoryFiltering?: boolean;
@@ -97,7 +99,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
   const clientSecret = `sim-secret-${hash32(seed, 0x5ec).toString(36)}`;
   const redirectUri = options.redirectUri ?? 'http://localhost/sluice/oauth/callback';
   const webhookSecret = `sim-webhook-${hash32(seed, 0x4eb).toString(36)}`;
-  const oauth = new OAuthServer(clock, clientId, clientSecret, redirectUri);
+  const oauth = new OAuthServer(clock, clientId, clientSecret, redirectUri, { ...DEFAULT_OAUTH_LIMITS, ...(options.oauth ?? {}) });
   const rl = options.rateLimits;
   const limiter = new RateLimiter(
     clock,

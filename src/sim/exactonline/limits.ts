@@ -3,8 +3,9 @@
  * to the clock minute and a daily window resetting at 00:00 UTC, reported in
  * X-RateLimit-* headers (resets in epoch ms); a 429 carries only the headers
  * of the window that was exceeded. Also the error block: more than N errors
- * (400/401/403/404) per app, division and endpoint within an hour blocks that
- * combination for an hour.
+ * (400/401/403/404) per app, user, division and endpoint within an hour
+ * block that combination for an hour — longer if errors go on, as a call
+ * while blocked is another error and restarts the hour.
  */
 import type { Clock } from '../../util/clock.js';
 
@@ -19,6 +20,10 @@ export type LimitDecision =
   | { ok: false; headers: Record<string, string>; window: 'minutely' | 'daily' };
 
 const HOUR = 3_600_000;
+
+function errorKey(app: string, user: string, division: number | string, endpoint: string): string {
+  return `${app.toLowerCase()}|${user.toLowerCase()}|${division}|${endpoint.toLowerCase()}`;
+}
 
 export class RateLimiter {
   private readonly clock: Clock;
@@ -84,24 +89,31 @@ export class RateLimiter {
     };
   }
 
-  /** Epoch ms until which (app, division, endpoint) is blocked, or undefined. */
-  blockedUntil(app: string, division: number, endpoint: string): number | undefined {
-    const until = this.blocked.get(`${app}|${division}|${endpoint.toLowerCase()}`);
+  /** Epoch ms until which (app, user, division, endpoint) is blocked, or undefined. */
+  blockedUntil(app: string, user: string, division: number | string, endpoint: string): number | undefined {
+    const k = errorKey(app, user, division, endpoint);
+    const until = this.blocked.get(k);
     if (until === undefined) return undefined;
     if (until <= this.clock.now()) {
-      this.blocked.delete(`${app}|${division}|${endpoint.toLowerCase()}`);
+      this.blocked.delete(k);
       return undefined;
     }
     return until;
   }
 
-  /** Record an error answer; blocks the combination once past the hourly allowance. */
-  recordError(app: string, division: number, endpoint: string): void {
+  /**
+   * Record an error answer for (app, user, division, endpoint); past the
+   * hourly allowance the combination is blocked for an hour from now, so
+   * errors that go on (calls while blocked included) extend the block.
+   */
+  recordError(app: string, user: string, division: number | string, endpoint: string): void {
     if (this.config === false) return;
     const now = this.clock.now();
-    const k = `${app}|${division}|${endpoint.toLowerCase()}`;
+    const k = errorKey(app, user, division, endpoint);
     const list = (this.errors.get(k) ?? []).filter((t) => t > now - HOUR);
     list.push(now);
+    // Only the allowance plus one matter: keep the list from growing while a client hammers.
+    if (list.length > this.config.errorsPerHour + 1) list.splice(0, list.length - this.config.errorsPerHour - 1);
     this.errors.set(k, list);
     if (list.length > this.config.errorsPerHour) this.blocked.set(k, now + HOUR);
   }

@@ -83,6 +83,9 @@ interface ApiCall {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Where token errors are counted in the error allowance: no division, the token endpoint. */
+const TOKEN_DIVISION = 'oauth';
+const TOKEN_ENDPOINT = 'oauth2/token';
 const XML_TYPE = 'application/atom+xml; charset=utf-8';
 const OBJECT_MOVED = '<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href="/api/oauth2/auth">here</a>.</h2>\r\n</body></html>\r\n';
 
@@ -257,7 +260,22 @@ export class ExactServer {
       return;
     }
     const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    // Token errors that count (TooEarlyToRefreshTokens) share the error allowance of API calls, under the token endpoint.
+    const owner = form.get('grant_type') === 'refresh_token' ? this.cfg.oauth.refreshOwner(form.get('refresh_token') ?? '') : undefined;
+    const blocked = owner ? this.cfg.limiter.blockedUntil(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT) : undefined;
+    if (owner && blocked !== undefined) {
+      this.stats.errors++;
+      this.cfg.limiter.recordError(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT);
+      const until = this.cfg.limiter.blockedUntil(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT) ?? blocked;
+      send(res, 429, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Retry-After': String(Math.ceil((until - this.cfg.clock.now()) / 1000)) },
+        JSON.stringify({ error: 'access_denied', error_description: `Too many errors: token requests of this app and user are blocked until ${new Date(until).toISOString()}.` }));
+      return;
+    }
     const r = this.cfg.oauth.token(form);
+    if (r.errorFor) {
+      this.stats.errors++;
+      this.cfg.limiter.recordError(r.errorFor.clientId, r.errorFor.userId, TOKEN_DIVISION, TOKEN_ENDPOINT);
+    }
     send(res, r.status, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', ...(r.headers ?? {}) }, r.body);
   }
 
@@ -295,66 +313,35 @@ export class ExactServer {
     const grant = cfg.oauth.check(m[1].trim());
     if (!grant) {
       this.stats.errors++;
+      // An expired token still names its app and user: the 401 counts against their error allowance.
+      const owner = cfg.oauth.owner(m[1].trim());
+      if (owner) {
+        const who = cfg.world.users.get(owner.userId) ?? cfg.world.defaultUser;
+        const target = this.resolve(rest, who);
+        if (target) cfg.limiter.recordError(owner.clientId, who.id, target.division, target.epName);
+      }
       send(res, 401, { 'Content-Type': JSON_TYPE, 'WWW-Authenticate': 'Bearer error="invalid_token"' }, errorJson('Unauthorized: the access token is invalid or has expired.'));
       return;
     }
     const user = cfg.world.users.get(grant.userId) ?? cfg.world.defaultUser;
-
-    // Route: current/Me, system/Users (no division), beta/{division}/…, {division}/…
-    const segs = rest.split('/').filter((s) => s.length > 0);
-    let division: number;
-    let pathSegs: string[];
-    let beta = false;
-    if (segs[0]?.toLowerCase() === 'current' || (segs[0]?.toLowerCase() === 'system' && segs[1]?.toLowerCase().startsWith('users'))) {
-      division = user.currentDivision;
-      pathSegs = segs;
-    } else if (segs[0]?.toLowerCase() === 'beta' && /^\d+$/.test(segs[1] ?? '')) {
-      division = Number(segs[1]);
-      pathSegs = segs.slice(2);
-      beta = true;
-    } else if (/^\d+$/.test(segs[0] ?? '')) {
-      division = Number(segs[0]);
-      pathSegs = segs.slice(1);
-    } else {
+    const target = this.resolve(rest, user);
+    if (!target) {
       this.plain(res, 404, json, 'Not found', {});
       this.stats.errors++;
       return;
     }
-    let count = false;
-    if (pathSegs[pathSegs.length - 1] === '$count') {
-      count = true;
-      pathSegs = pathSegs.slice(0, -1);
-    }
-    // A key `(…)` on the entity segment, optionally followed by a navigation property.
-    let key: string | undefined;
-    let rawKey: string | undefined;
-    let nav: string | undefined;
-    let info: EpInfo | undefined;
-    for (let cut = pathSegs.length; cut >= 1 && !info; cut--) {
-      const head = pathSegs.slice(0, cut);
-      const last = head[head.length - 1];
-      const km = /^(.*?)\((.*)\)$/.exec(last);
-      const entitySegs = km ? [...head.slice(0, -1), km[1]] : head;
-      const url = (beta ? 'beta/' : '') + entitySegs.join('/');
-      const found = this.byUrl.get(url.toLowerCase());
-      if (found && (cut === pathSegs.length || (km && cut === pathSegs.length - 1))) {
-        info = found;
-        if (km) {
-          rawKey = km[2];
-          key = parseKeyLiteral(km[2]);
-        }
-        if (cut === pathSegs.length - 1) nav = pathSegs[pathSegs.length - 1];
-      }
-    }
-    const epName = info?.ep.url ?? pathSegs.join('/');
+    const { division, info, key, rawKey, nav, count, epName, beta } = target;
     this.stats.byDivision[String(division)] = (this.stats.byDivision[String(division)] ?? 0) + 1;
     this.stats.byEndpoint[epName] = (this.stats.byEndpoint[epName] ?? 0) + 1;
 
-    const blocked = cfg.limiter.blockedUntil(grant.clientId, division, epName);
+    const blocked = cfg.limiter.blockedUntil(grant.clientId, user.id, division, epName);
     if (blocked !== undefined) {
       this.stats.status429++;
       this.stats.errors++;
-      this.plain(res, 429, json, `Too many errors: this app is blocked for division ${division} and endpoint ${epName} until ${new Date(blocked).toISOString()}.`, { 'Retry-After': String(Math.ceil((blocked - cfg.clock.now()) / 1000)) });
+      // A call while blocked is another error: errors that go on make the block longer.
+      cfg.limiter.recordError(grant.clientId, user.id, division, epName);
+      const until = cfg.limiter.blockedUntil(grant.clientId, user.id, division, epName) ?? blocked;
+      this.plain(res, 429, json, `Too many errors: this app is blocked for division ${division} and endpoint ${epName} until ${new Date(until).toISOString()}.`, { 'Retry-After': String(Math.ceil((until - cfg.clock.now()) / 1000)) });
       return;
     }
     if (f.status429Rate > 0 && this.rng.chance(f.status429Rate)) {
@@ -365,7 +352,7 @@ export class ExactServer {
     }
     const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
       this.stats.errors++;
-      if (status === 400 || status === 401 || status === 403 || status === 404) cfg.limiter.recordError(grant.clientId, division, epName);
+      if (status === 400 || status === 401 || status === 403 || status === 404) cfg.limiter.recordError(grant.clientId, user.id, division, epName);
       this.plain(res, status, json, message, headers, truncate);
     };
     const d = cfg.world.divisions.get(division);
@@ -419,6 +406,65 @@ export class ExactServer {
       else if (e instanceof ODataError) fail(e.status, e.message, limit.headers);
       else throw e;
     }
+  }
+
+  /**
+   * Route an API path: current/Me and system/Users (no division: the user's
+   * current one), beta/{division}/…, {division}/…; then the endpoint, with a
+   * key `(…)` on its entity segment and optionally a navigation property.
+   * Undefined when the path has no division.
+   */
+  private resolve(rest: string, user: SimUser): { division: number; info?: EpInfo; key?: string; rawKey?: string; nav?: string; count: boolean; epName: string; beta: boolean } | undefined {
+    const segs = rest.split('/').filter((s) => s.length > 0);
+    let division: number;
+    let pathSegs: string[];
+    let beta = false;
+    if (segs[0]?.toLowerCase() === 'current' || (segs[0]?.toLowerCase() === 'system' && segs[1]?.toLowerCase().startsWith('users'))) {
+      division = user.currentDivision;
+      pathSegs = segs;
+    } else if (segs[0]?.toLowerCase() === 'beta' && /^\d+$/.test(segs[1] ?? '')) {
+      division = Number(segs[1]);
+      pathSegs = segs.slice(2);
+      beta = true;
+    } else if (/^\d+$/.test(segs[0] ?? '')) {
+      division = Number(segs[0]);
+      pathSegs = segs.slice(1);
+    } else {
+      return undefined;
+    }
+    let count = false;
+    if (pathSegs[pathSegs.length - 1] === '$count') {
+      count = true;
+      pathSegs = pathSegs.slice(0, -1);
+    }
+    let key: string | undefined;
+    let rawKey: string | undefined;
+    let nav: string | undefined;
+    let info: EpInfo | undefined;
+    for (let cut = pathSegs.length; cut >= 1 && !info; cut--) {
+      const head = pathSegs.slice(0, cut);
+      const last = head[head.length - 1];
+      const km = /^(.*?)\((.*)\)$/.exec(last);
+      const entitySegs = km ? [...head.slice(0, -1), km[1]] : head;
+      const url = (beta ? 'beta/' : '') + entitySegs.join('/');
+      const found = this.byUrl.get(url.toLowerCase());
+      if (found && (cut === pathSegs.length || (km && cut === pathSegs.length - 1))) {
+        info = found;
+        if (km) {
+          rawKey = km[2];
+          key = parseKeyLiteral(km[2]);
+        }
+        if (cut === pathSegs.length - 1) nav = pathSegs[pathSegs.length - 1];
+      }
+    }
+    const epName = info?.ep.url ?? pathSegs.join('/');
+    return {
+      division, count, epName, beta,
+      ...(info ? { info } : {}),
+      ...(key !== undefined ? { key } : {}),
+      ...(rawKey !== undefined ? { rawKey } : {}),
+      ...(nav !== undefined ? { nav } : {}),
+    };
   }
 
   private plain(res: ServerResponse, status: number, json: boolean, message: string, headers: Record<string, string>, truncate = false): void {
