@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { exactCatalog } from '../../catalogs/exactonline.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { NO_FAULTS, type FaultProfile } from '../common/http.js';
+import { NO_FAULTS, checkLatency, type FaultProfile, type Latency } from '../common/http.js';
 import { hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { DEFAULT_OAUTH_LIMITS, OAuthServer, type OAuthLimits } from './oauth.js';
@@ -30,7 +30,8 @@ export interface ExactSimulatorOptions {
   subscriptions?: number;
   accountsPerDivision?: number;
   transactionLinesPerDivision?: number;
-  latencyMs?: number | { min: number; max: number };
+  /** Latency of each API call: ms, {min,max} (uniform), {dist:'normal',mean,sd} or {dist:'lognormal',p50,p95} (optional max). */
+  latencyMs?: Latency;
   clock?: Clock;
   /** Per app and division; false switches all limits (and the error block) off. */
   rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number } | false;
@@ -68,6 +69,8 @@ export interface ExactSimulator {
   stats(): SimStats;
   resetStats(): void;
   setFaults(f: Partial<FaultProfile>): void;
+  /** Change the latency distribution at run time (undefined or 0: none; a string as for --latency). */
+  setLatency(latency: Latency | string): void;
   revokeTokens(): void;
   /** Divisions the default user can open. */
   divisions(): readonly number[];
@@ -111,7 +114,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     clock,
     oauth,
     limiter,
-    latency: options.latencyMs,
+    latency: checkLatency(options.latencyMs),
     faults: { ...NO_FAULTS, ...(options.faults ?? {}) },
     mandatoryFiltering: options.mandatoryFiltering ?? true,
     strictSyncFilter: options.strictSyncFilter ?? true,
@@ -186,6 +189,9 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     setFaults: (f) => {
       app.cfg.faults = { ...app.cfg.faults, ...f };
     },
+    setLatency: (latency) => {
+      app.cfg.latency = checkLatency(latency);
+    },
     revokeTokens: () => oauth.revokeAll(),
     divisions: () => world.accessibleDivisions(),
     moveDivision: (division) => app.moveDivision(division),
@@ -205,4 +211,4 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
 }
 
 export type { SimStats } from './server.js';
-export type { FaultProfile } from '../common/http.js';
+export type { FaultProfile, Latency } from '../common/http.js';

@@ -9,8 +9,8 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type { Clock } from '../../util/clock.js';
-import { drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
-import { Rng } from '../common/prng.js';
+import { NO_FAULTS, checkLatency, drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
+import { Rng, hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
 import { ODataError, orderByColumns, parseFilter, parseOrderBy } from './odata.js';
@@ -25,6 +25,13 @@ export interface SimStats {
   byEndpoint: Record<string, number>;
   status429: number;
   errors: number;
+  /** Latency injected so far: calls, the sum and the largest delay drawn (ms). */
+  latency: { calls: number; totalMs: number; maxMs: number };
+}
+
+/** The generator latency draws come from: its own, so that faults and new IDs do not shift the sequence. */
+export function latencyRng(seed: number): Rng {
+  return new Rng(hash32(seed, 0x1a7e));
 }
 
 export interface ServerConfig {
@@ -33,7 +40,8 @@ export interface ServerConfig {
   readonly clock: Clock;
   readonly oauth: OAuthServer;
   readonly limiter: RateLimiter;
-  readonly latency: Latency;
+  /** Changeable at run time (POST /__sim/faults {"latency": …}). */
+  latency: Latency;
   faults: FaultProfile;
   readonly mandatoryFiltering: boolean;
   /** Sync endpoints demand exactly `$filter=Timestamp gt nL` (default); false also takes ge, no L suffix, or no filter. */
@@ -92,11 +100,12 @@ const OBJECT_MOVED = '<html><head><title>Object moved</title></head><body>\r\n<h
 export class ExactServer {
   readonly cfg: ServerConfig;
   readonly store: Store;
-  readonly stats: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0 };
+  readonly stats: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0, latency: { calls: 0, totalMs: 0, maxMs: 0 } };
   private readonly byUrl = new Map<string, EpInfo>();
   private readonly modelled: Map<string, Dataset>;
   private readonly datasets: Datasets;
   private readonly rng: Rng;
+  private readonly latencyRng: Rng;
   private readonly writeLog = new Map<number, { at: number; ts: number }[]>();
   private invoiceCounter = new Map<number, number>();
   /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations). */
@@ -127,6 +136,7 @@ export class ExactServer {
       if (owners.length === 1) this.actionTargets.set(ep.url.toLowerCase(), { field: k, target: owners[0] });
     }
     this.rng = new Rng(cfg.world.seed ^ 0x5eed);
+    this.latencyRng = latencyRng(cfg.world.seed);
     for (const ep of cfg.catalog.endpoints) {
       this.byUrl.set(ep.url.toLowerCase(), {
         ep,
@@ -151,6 +161,7 @@ export class ExactServer {
     this.stats.byEndpoint = {};
     this.stats.status429 = 0;
     this.stats.errors = 0;
+    this.stats.latency = { calls: 0, totalMs: 0, maxMs: 0 };
   }
 
   // -------------------------------------------------------------------------
@@ -193,16 +204,34 @@ export class ExactServer {
     }
     if (what === 'faults') {
       if (body) {
-        let f: Partial<FaultProfile>;
+        let f: Partial<FaultProfile> & { latency?: unknown };
+        let latency: Latency;
         try {
-          f = JSON.parse(body) as Partial<FaultProfile>;
+          f = JSON.parse(body) as Partial<FaultProfile> & { latency?: unknown };
+          if (typeof f !== 'object' || f === null || Array.isArray(f)) throw new Error('not an object');
         } catch {
-          send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson('POST a JSON object such as {"errorRate":0.05}.'));
+          send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson('POST a JSON object such as {"errorRate":0.05} or {"latency":{"dist":"lognormal","p50":40,"p95":200}}.'));
           return;
         }
-        this.cfg.faults = { ...this.cfg.faults, ...f };
+        const { latency: rawLatency, ...rates } = f;
+        for (const [k, v] of Object.entries(rates)) {
+          if (!(k in NO_FAULTS) || typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+            send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson(`Fault "${k}" must be one of ${Object.keys(NO_FAULTS).join(', ')} with a rate between 0 and 1.`));
+            return;
+          }
+        }
+        if ('latency' in f) {
+          try {
+            latency = checkLatency(rawLatency);
+          } catch (e) {
+            send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson(e instanceof Error ? e.message : String(e)));
+            return;
+          }
+          this.cfg.latency = latency;
+        }
+        this.cfg.faults = { ...this.cfg.faults, ...rates };
       }
-      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(this.cfg.faults));
+      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify({ ...this.cfg.faults, latency: this.cfg.latency ?? 0 }));
       return;
     }
     if (what.startsWith('move-division')) {
@@ -290,7 +319,13 @@ export class ExactServer {
 
     // Fault injection happens before anything else, like a flaky network or gateway.
     const f = cfg.faults;
-    const delay = drawLatency(cfg.latency, this.rng);
+    const delay = drawLatency(cfg.latency, this.latencyRng);
+    if (cfg.latency !== undefined) {
+      const l = this.stats.latency;
+      l.calls++;
+      l.totalMs += delay;
+      if (delay > l.maxMs) l.maxMs = delay;
+    }
     if (f.resetRate > 0 && this.rng.chance(f.resetRate)) {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       req.socket.destroy();
