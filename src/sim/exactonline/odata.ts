@@ -112,6 +112,12 @@ export interface CompiledFilter {
   readonly test: (row: Row) => boolean;
   /** Columns the filter mentions (for mandatory filtering and sync checks). */
   readonly columns: ReadonlySet<string>;
+  /**
+   * The values a column is pinned to by the filter: a top-level conjunct
+   * `col eq v` or an `or` of such (an IN list), so rows can be found by key
+   * instead of by a scan. Undefined when the filter does not pin it.
+   */
+  readonly pinned: (column: string) => readonly SimValue[] | undefined;
   /** The `n` of a filter that is exactly `Timestamp gt nL`. */
   readonly timestampAfter?: number;
   /** Whether the filter is exactly `Timestamp gt nL` (an Int64 literal), the one form sync endpoints take. */
@@ -246,7 +252,25 @@ export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColum
   const strict = isTimestampGtInt64(ast);
   const lenient = isTimestampLowerBound(ast);
   const after = lenient ? timestampLowerBound(ast) : undefined;
-  return { test: (row) => fn(row) === true, columns: used, onlyTimestampGt: strict, timestampLowerBoundOnly: lenient, ...(after !== undefined ? { timestampAfter: after } : {}) };
+  const pinned = (column: string) => pinnedValues(ast, column);
+  return { test: (row) => fn(row) === true, columns: used, pinned, onlyTimestampGt: strict, timestampLowerBoundOnly: lenient, ...(after !== undefined ? { timestampAfter: after } : {}) };
+}
+
+/** Values `column` must equal for `e` to hold (see CompiledFilter.pinned). */
+function pinnedValues(e: Expr, column: string): SimValue[] | undefined {
+  if (e.k === 'bin' && e.op === 'and') return pinnedValues(e.l, column) ?? pinnedValues(e.r, column);
+  const alternatives = (x: Expr): SimValue[] | undefined => {
+    if (x.k === 'bin' && x.op === 'or') {
+      const l = alternatives(x.l);
+      const r = l && alternatives(x.r);
+      return l && r ? [...l, ...r] : undefined;
+    }
+    if (x.k !== 'bin' || x.op !== 'eq') return undefined;
+    if (x.l.k === 'col' && x.l.name === column && x.r.k === 'lit' && x.r.v !== null) return [x.r.v];
+    if (x.r.k === 'col' && x.r.name === column && x.l.k === 'lit' && x.l.v !== null) return [x.l.v];
+    return undefined;
+  };
+  return alternatives(e);
 }
 
 function isBooleanExpr(e: Expr): boolean {
@@ -400,21 +424,32 @@ export function orderByColumns(src: string, columns: ReadonlyMap<string, ExactCo
   return src.split(',').map((part) => columns.get((part.trim().split(/\s+/)[0] ?? '').toLowerCase())?.name ?? '').filter(Boolean);
 }
 
-/** `$orderby=Name desc,Code` → comparator; unknown properties are 400s. */
-export function parseOrderBy(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): (a: Row, b: Row) => number {
-  const keys = src.split(',').map((part) => {
+/** `$orderby=Name desc,Code` → the sort keys as the API spells them; unknown properties are 400s. */
+export function orderByKeys(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): { name: string; desc: boolean }[] {
+  return src.split(',').map((part) => {
     const [name, dir] = part.trim().split(/\s+/);
     const col = columns.get((name ?? '').toLowerCase());
     if (!col) throw new ODataError(400, `No property '${name}' exists in type '${typeName}' at position 0.`);
-    return { name: col.name, desc: (dir ?? '').toLowerCase() === 'desc' };
+    const d = (dir ?? '').toLowerCase();
+    if (d !== '' && d !== 'asc' && d !== 'desc') throw new ODataError(400, `Syntax error at position ${src.indexOf(dir ?? '')} in '${src}'.`);
+    return { name: col.name, desc: d === 'desc' };
   });
+}
+
+/** Order of two cells as `$orderby` sorts them: nulls first, strings case-insensitively. */
+export function compareCells(x: SimValue | undefined, y: SimValue | undefined): number {
+  const a = x ?? null;
+  const b = y ?? null;
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  return cmp(a, b) ?? 0;
+}
+
+/** `$orderby=Name desc,Code` → comparator; unknown properties are 400s. */
+export function parseOrderBy(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): (a: Row, b: Row) => number {
+  const keys = orderByKeys(src, columns, typeName);
   return (a, b) => {
     for (const k of keys) {
-      const x = a[k.name] ?? null;
-      const y = b[k.name] ?? null;
-      let c: number;
-      if (x === null || y === null) c = x === y ? 0 : x === null ? -1 : 1;
-      else c = cmp(x, y) ?? 0;
+      const c = compareCells(a[k.name], b[k.name]);
       if (c !== 0) return k.desc ? -c : c;
     }
     return 0;

@@ -13,7 +13,7 @@ import { NO_FAULTS, checkLatency, drawLatency, holdUntil, readBody, send, type F
 import { Rng, hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
-import { ODataError, orderByColumns, parseFilter, parseOrderBy } from './odata.js';
+import { ODataError, compareCells, orderByKeys, parseFilter, parseOrderBy, type CompiledFilter } from './odata.js';
 import { FragmentCache, errorJson, errorXml, feedXml, pageJson, pageJsonFromRows, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
 import { Datasets, WORLD_TABLE_URLS, worldTable } from './sources.js';
 import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
@@ -25,6 +25,8 @@ export interface SimStats {
   byEndpoint: Record<string, number>;
   status429: number;
   errors: number;
+  /** Base rows generated (not taken from a cache) to answer calls: what a read costs, without a clock. */
+  rowsGenerated: number;
   /** Latency injected so far: calls, the sum and the largest delay drawn (ms). */
   latency: { calls: number; totalMs: number; maxMs: number };
 }
@@ -91,6 +93,10 @@ interface ApiCall {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** A `$filter` pinning the key to at most this many values is answered by lookups instead of a scan. */
+const MAX_PINNED_KEYS = 1000;
+/** Sort indexes kept (each 4 bytes a row: 4 MB for a million-row division). */
+const SORT_CACHE_ENTRIES = 8;
 /** Where token errors are counted in the error allowance: no division, the token endpoint. */
 const TOKEN_DIVISION = 'oauth';
 const TOKEN_ENDPOINT = 'oauth2/token';
@@ -100,7 +106,8 @@ const OBJECT_MOVED = '<html><head><title>Object moved</title></head><body>\r\n<h
 export class ExactServer {
   readonly cfg: ServerConfig;
   readonly store: Store;
-  readonly stats: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0, latency: { calls: 0, totalMs: 0, maxMs: 0 } };
+  private readonly counters: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0, rowsGenerated: 0, latency: { calls: 0, totalMs: 0, maxMs: 0 } };
+  private generatedAtReset = 0;
   private readonly byUrl = new Map<string, EpInfo>();
   private readonly modelled: Map<string, Dataset>;
   private readonly datasets: Datasets;
@@ -110,10 +117,18 @@ export class ExactServer {
   private invoiceCounter = new Map<number, number>();
   /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations). */
   private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
+  /** Sort indexes of ordered queries (see sortedCodes), least recently used first. */
+  private readonly sortCache = new Map<string, { version: number; codes: Int32Array }>();
   /** Rendered JSON of base rows (see FragmentCache). */
   private readonly fragments: FragmentCache;
   /** Webhook deliveries in flight, so close() can wait for them. */
   readonly pending = new Set<Promise<void>>();
+
+  /** The counters, with rowsGenerated brought up to date. */
+  get stats(): SimStats {
+    this.counters.rowsGenerated = this.store.generated - this.generatedAtReset;
+    return this.counters;
+  }
 
   constructor(cfg: ServerConfig) {
     this.cfg = cfg;
@@ -162,6 +177,7 @@ export class ExactServer {
     this.stats.status429 = 0;
     this.stats.errors = 0;
     this.stats.latency = { calls: 0, totalMs: 0, maxMs: 0 };
+    this.generatedAtReset = this.store.generated;
   }
 
   // -------------------------------------------------------------------------
@@ -624,41 +640,70 @@ export class ExactServer {
       return;
     }
 
-    if (isWorld || orderby) {
-      const compare = orderby ? parseOrderBy(orderby, call.info.cols, call.info.typeName) : undefined;
-      // For datasets keep only the key and the sort values per row, not the row:
-      // sorting a million transaction lines must not hold a million rows.
-      let all: { key?: string; row: Row }[];
-      const ds = isWorld ? undefined : this.datasets.for(ep);
-      if (ds) {
-        const sortCols = orderby ? orderByColumns(orderby, call.info.cols) : [];
-        all = [];
-        for (const x of this.store.scan(ds, call.division)) {
-          if (filter && !filter.test(x.row)) continue;
-          const slim: Row = {};
-          for (const c of sortCols) slim[c] = x.row[c] ?? null;
-          all.push({ key: String(x.row[ds.key]), row: slim });
-        }
-      } else {
-        all = worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now())
-          .filter((r) => !filter || filter.test(r))
-          .map((row) => ({ row }));
+    const pageLimit = Math.min(pageSize, top ?? Infinity);
+    const pageFrom = () => skip + (skiptoken && /^\d+$/.test(skiptoken) ? Number(skiptoken) : 0);
+    const skipNext = (offset: number, got: number, total: number) =>
+      offset + got < total && (top === undefined || top > got)
+        ? this.nextLink(call, { $skip: String(offset + got), $skiptoken: null, $top: top !== undefined ? String(top - got) : null })
+        : undefined;
+
+    // Rows pinned by key ($filter=ID eq guid'…', or an `or` list of them): looked up, not scanned for.
+    const keyDs = isWorld ? undefined : this.datasets.for(ep);
+    const pinned = keyDs && filter ? filter.pinned(keyDs.key) : undefined;
+    if (keyDs && filter && pinned && pinned.length <= MAX_PINNED_KEYS) {
+      const found = new Map<number, Row>();
+      for (const v of pinned) {
+        if (typeof v !== 'string') continue;
+        const code = this.store.codeOf(keyDs, call.division, v);
+        if (code === undefined || found.has(code)) continue;
+        const r = this.store.rowAt(keyDs, call.division, code);
+        if (r && filter.test(r)) found.set(code, r);
       }
+      // The order a scan gives: base rows by index, then inserted rows in insertion order.
+      const scanOrder = (c: number) => (c >= 0 ? c : 2 ** 40 - c);
+      let rows = [...found.entries()].sort(([a], [b]) => scanOrder(a) - scanOrder(b)).map(([, r]) => r);
+      if (orderby) {
+        const compare = parseOrderBy(orderby, call.info.cols, call.info.typeName);
+        rows = rows.sort(compare);
+      }
+      if (call.count) {
+        this.ok(res, call, 200, String(rows.length), 'text/plain; charset=utf-8');
+        return;
+      }
+      const offset = pageFrom();
+      const page = rows.slice(offset, offset + pageLimit);
+      this.writePage(res, call, ctx, page, skipNext(offset, page.length, rows.length), inline ? rows.length : undefined);
+      return;
+    }
+
+    if (isWorld || orderby) {
+      if (keyDs) {
+        // A dataset in order: a sort index (position codes), built once per query shape and reused for every page.
+        const keys = orderby ? orderByKeys(orderby, call.info.cols, call.info.typeName) : [];
+        const codes = this.sortedCodes(keyDs, call.division, keys, filter, filterText ?? '');
+        if (call.count) {
+          this.ok(res, call, 200, String(codes.length), 'text/plain; charset=utf-8');
+          return;
+        }
+        const offset = pageFrom();
+        const rows: Row[] = [];
+        for (let i = offset; i < codes.length && rows.length < pageLimit; i++) {
+          const r = this.store.rowAt(keyDs, call.division, codes[i]);
+          if (r) rows.push(r);
+        }
+        this.writePage(res, call, ctx, rows, skipNext(offset, rows.length, codes.length), inline ? codes.length : undefined);
+        return;
+      }
+      const compare = orderby ? parseOrderBy(orderby, call.info.cols, call.info.typeName) : undefined;
+      const all = worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()).filter((r) => !filter || filter.test(r));
       if (call.count) {
         this.ok(res, call, 200, String(all.length), 'text/plain; charset=utf-8');
         return;
       }
-      if (compare) all.sort((a, b) => compare(a.row, b.row));
-      const total = all.length;
-      const offset = skip + (skiptoken && /^\d+$/.test(skiptoken) ? Number(skiptoken) : 0);
-      const limit = Math.min(pageSize, top ?? Infinity);
-      const rows = all
-        .slice(offset, offset + limit)
-        .map((e) => (ds && e.key !== undefined ? this.store.get(ds, call.division, e.key) : e.row))
-        .filter((r): r is Row => r !== undefined);
-      const more = offset + rows.length < total && (top === undefined || top > rows.length);
-      const next = more ? this.nextLink(call, { $skip: String(offset + rows.length), $skiptoken: null, $top: top !== undefined ? String(top - rows.length) : null }) : undefined;
-      this.writePage(res, call, ctx, rows, next, inline ? total : undefined);
+      if (compare) all.sort(compare);
+      const offset = pageFrom();
+      const rows = all.slice(offset, offset + pageLimit);
+      this.writePage(res, call, ctx, rows, skipNext(offset, rows.length, all.length), inline ? all.length : undefined);
       return;
     }
 
@@ -728,6 +773,65 @@ export class ExactServer {
   private *iterRows(call: ApiCall, ep: ExactEndpoint, from: Position): Generator<{ row: Row; pos: Position }> {
     const ds = this.datasets.for(ep);
     yield* this.store.scan(ds, call.division, from);
+  }
+
+  /**
+   * The position codes (Store.code) of a dataset's rows that pass `filter`,
+   * in `$orderby` order (ties in scan order). Built with one scan that keeps
+   * only each row's code and sort values — not the row — and cached per
+   * (dataset, division, order, filter) until the next write, so paging
+   * through a million ordered rows sorts once, not once per page.
+   */
+  private sortedCodes(ds: Dataset, div: number, keys: readonly { name: string; desc: boolean }[], filter: CompiledFilter | undefined, filterText: string): Int32Array {
+    const cacheKey = `${ds.name}|${div}|${keys.map((k) => `${k.name} ${k.desc ? 'd' : 'a'}`).join(',')}|${filterText}`;
+    const hit = this.sortCache.get(cacheKey);
+    if (hit && hit.version === this.store.version) {
+      // Most recently used last.
+      this.sortCache.delete(cacheKey);
+      this.sortCache.set(cacheKey, hit);
+      return hit.codes;
+    }
+    const vals: SimValue[][] = keys.map(() => []);
+    const found: number[] = [];
+    for (const x of this.store.scan(ds, div, { phase: 0, index: 0 }, false)) {
+      if (filter && !filter.test(x.row)) continue;
+      found.push(Store.code(x.pos));
+      for (let k = 0; k < keys.length; k++) vals[k].push(x.row[keys[k].name] ?? null);
+    }
+    const order = new Uint32Array(found.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (keys.length > 0) {
+      // Normalise each sort column once (numbers and booleans to a Float64Array with nulls
+      // lowest, strings lower-cased, as Exact's collation compares them), not per comparison.
+      const cols = vals.map((col): ((a: number, b: number) => number) => {
+        if (col.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean')) {
+          const f = Float64Array.from(col, (v) => (v === null ? -Infinity : Number(v)));
+          return (a, b) => (f[a] < f[b] ? -1 : f[a] > f[b] ? 1 : 0);
+        }
+        if (col.every((v) => v === null || typeof v === 'string')) {
+          const l = col.map((v) => (v === null ? null : (v as string).toLowerCase()));
+          return (a, b) => {
+            const x = l[a];
+            const y = l[b];
+            if (x === null || y === null) return x === y ? 0 : x === null ? -1 : 1;
+            return x < y ? -1 : x > y ? 1 : 0;
+          };
+        }
+        return (a, b) => compareCells(col[a], col[b]);
+      });
+      order.sort((a, b) => {
+        for (let k = 0; k < cols.length; k++) {
+          const c = cols[k](a, b);
+          if (c !== 0) return keys[k].desc ? -c : c;
+        }
+        return a - b;
+      });
+    }
+    const codes = new Int32Array(found.length);
+    for (let i = 0; i < codes.length; i++) codes[i] = found[order[i]];
+    this.sortCache.set(cacheKey, { version: this.store.version, codes });
+    while (this.sortCache.size > SORT_CACHE_ENTRIES) this.sortCache.delete(this.sortCache.keys().next().value as string);
+    return codes;
   }
 
   private selectPlan(info: EpInfo, select: string): ColPlan[] {
