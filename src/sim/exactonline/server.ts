@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type { Clock } from '../../util/clock.js';
 import { NO_FAULTS, checkLatency, drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
+import { isValidIban } from '../common/dutch.js';
 import { Rng, hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
@@ -1076,6 +1077,22 @@ export class ExactServer {
         row.AccountName = acc.Name;
         if (ds.name === 'Contacts') row.FullName = [row.FirstName, row.LastName].filter(Boolean).join(' ');
         if (ds.name === 'Addresses') row.Type ??= 1;
+        break;
+      }
+      case 'BankAccounts': {
+        this.checkMandatory(info, row);
+        const acc = this.checkRef('Accounts', div, row.Account, 'Account', 'account');
+        row.AccountName = acc.Name;
+        row.BankAccountHolderName ??= acc.Name;
+        const number = String(row.BankAccount).replace(/\s+/g, '').toUpperCase();
+        // Something shaped like an IBAN must carry valid check digits.
+        if (/^[A-Z]{2}\d{2}/.test(number)) {
+          if (!isValidIban(number)) throw new HttpError(500, `BankAccount: '${String(row.BankAccount)}' is not a valid IBAN.`);
+          row.BankAccount = number;
+          row.IBAN ??= number;
+        }
+        row.Main ??= false;
+        row.Blocked ??= false;
         break;
       }
       case 'Items': {

@@ -13,6 +13,7 @@ import { ENTITY, WORLD_DATE, World, baseGuid, type Row, type SimUser } from './w
 export const MODELLED_URLS: Record<string, string> = {
   'crm/accounts': 'Accounts', 'bulk/crm/accounts': 'Accounts', 'sync/crm/accounts': 'Accounts',
   'crm/contacts': 'Contacts', 'bulk/crm/contacts': 'Contacts', 'sync/crm/contacts': 'Contacts',
+  'crm/bankaccounts': 'BankAccounts',
   'crm/addresses': 'Addresses', 'bulk/crm/addresses': 'Addresses', 'sync/crm/addresses': 'Addresses',
   'logistics/items': 'Items', 'bulk/logistics/items': 'Items', 'sync/logistics/items': 'Items',
   'financial/glaccounts': 'GLAccounts', 'bulk/financial/glaccounts': 'GLAccounts', 'sync/financial/glaccounts': 'GLAccounts',

@@ -7,7 +7,7 @@
  * sync endpoints, resuming from a position token for paging.
  */
 import { BoundedCache } from '../common/cache.js';
-import { ENTITY, GL_CHART, JOURNALS, VAT_CODES, WRITE_TIMESTAMP_START, World, accountRow, addressRow, baseTimestamp, contactRow, decodeGuid, glAccountRow, itemRow, journalRow, salesInvoiceLineRow, salesInvoiceRow, transactionLineRow, vatCodeRow, type Row } from './world.js';
+import { ENTITY, GL_CHART, JOURNALS, VAT_CODES, WRITE_TIMESTAMP_START, World, accountRow, addressRow, bankAccountRow, baseTimestamp, contactRow, decodeGuid, glAccountRow, itemRow, journalRow, salesInvoiceLineRow, salesInvoiceRow, transactionLineRow, vatCodeRow, type Row } from './world.js';
 
 export interface Dataset {
   readonly name: string;
@@ -47,6 +47,7 @@ export function modelledDatasets(w: World): Map<string, Dataset> {
   const s = w.sizes;
   const list: Dataset[] = [
     fixed('Accounts', ENTITY.Accounts, 'ID', () => s.accounts, (d, i) => accountRow(w, d, i)),
+    fixed('BankAccounts', ENTITY.BankAccounts, 'ID', () => s.bankAccounts, (d, i) => bankAccountRow(w, d, i)),
     fixed('Contacts', ENTITY.Contacts, 'ID', () => s.contacts, (d, i) => contactRow(w, d, i)),
     fixed('Addresses', ENTITY.Addresses, 'ID', () => s.addresses, (d, i) => addressRow(w, d, i)),
     fixed('Items', ENTITY.Items, 'ID', () => s.items, (d, i) => itemRow(w, d, i)),
