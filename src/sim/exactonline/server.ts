@@ -96,6 +96,8 @@ interface ApiCall {
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** A `$filter` pinning the key to at most this many values is answered by lookups instead of a scan. */
 const MAX_PINNED_KEYS = 1000;
+/** Fields that name an account (crm/Accounts ID) on the endpoints that have them. */
+const ACCOUNT_REF_FIELDS = ['Account', 'OrderAccount', 'InvoiceAccount', 'DeliveryAccount', 'OrderedBy', 'InvoiceTo', 'DeliverTo', 'Supplier'];
 /** Sort indexes kept (each 4 bytes a row: 4 MB for a million-row division). */
 const SORT_CACHE_ENTRIES = 8;
 /** Where token errors are counted in the error allowance: no division, the token endpoint. */
@@ -118,6 +120,8 @@ export class ExactServer {
   private invoiceCounter = new Map<number, number>();
   /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations). */
   private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
+  /** Allowed codes of enumerated fields (catalog enums), by `url|Field`. */
+  private readonly enums = new Map<string, Set<string>>();
   /** Sort indexes of ordered queries (see sortedCodes), least recently used first. */
   private readonly sortCache = new Map<string, { version: number; codes: Int32Array }>();
   /** Rendered JSON of base rows (see FragmentCache). */
@@ -137,6 +141,7 @@ export class ExactServer {
     this.fragments = new FragmentCache(cfg.renderCacheChars ?? 32 * 1024 * 1024);
     this.modelled = modelledDatasets(cfg.world);
     this.datasets = new Datasets(this.modelled, cfg.catalog.endpoints);
+    for (const e of cfg.catalog.enums) this.enums.set(`${e.url.toLowerCase()}|${e.field}`, new Set(e.values.map((v) => String(v.code))));
     const keyOwners = new Map<string, ExactEndpoint[]>();
     for (const ep of cfg.catalog.endpoints) {
       const k = ep.key[0];
@@ -972,9 +977,50 @@ export class ExactServer {
       if (!col || isNavigationCol(col)) continue;
       // Read-only fields are ignored, as Exact does; create-only ones only count on POST.
       if (col.readOnly || (!forInsert && col.createOnly)) continue;
-      out[col.name] = coerceValue(col, v, info.typeName);
+      const value = coerceValue(col, v, info.typeName);
+      const allowed = this.enums.get(`${info.ep.url.toLowerCase()}|${col.name}`);
+      if (allowed && value !== null && !allowed.has(String(value))) {
+        throw new HttpError(500, `${col.name}: '${String(value)}' is not a valid value; use one of ${[...allowed].join(', ')}.`);
+      }
+      out[col.name] = value;
     }
     return out;
+  }
+
+  /** Whether another live account of the division has this (padded) Code. */
+  private accountCodeTaken(div: number, code: string, exceptId?: string): boolean {
+    const accounts = this.modelled.get('Accounts') as Dataset;
+    const trimmed = code.trim();
+    const same = (r: Row | undefined) => r !== undefined && String(r.Code).trim() === trimmed && String(r.ID) !== exceptId;
+    // Base accounts are numbered 1000 + index; a changed one carries its new Code in the overlay.
+    const n = /^\d+$/.test(trimmed) ? Number(trimmed) - 1000 : -1;
+    if (n >= 0 && n < accounts.count(div) && same(this.store.get(accounts, div, this.cfg.world.guid(ENTITY.Accounts, div, n)))) return true;
+    const o = this.store.division(div).peek('Accounts');
+    if (o) for (const [k, r] of o.rows) if (!o.deleted.has(k) && same(r)) return true;
+    return false;
+  }
+
+  /**
+   * Whether an account is used by sales invoices or booked transaction
+   * lines (generated or written): such an account cannot be deleted.
+   */
+  private accountInUse(div: number, id: string): boolean {
+    const k = id.toLowerCase();
+    for (const name of ['SalesInvoices', 'TransactionLines']) {
+      const o = this.store.division(div).peek(name);
+      if (!o) continue;
+      for (const [key, r] of o.rows) {
+        if (o.deleted.has(key)) continue;
+        if ([r.InvoiceTo, r.OrderedBy, r.DeliverTo, r.Account].some((v) => typeof v === 'string' && v.toLowerCase() === k)) return true;
+      }
+    }
+    const idx = this.store.baseIndex(this.modelled.get('Accounts') as Dataset, div, k);
+    if (idx === undefined) return false;
+    // Base invoices (and the transaction lines booked from them) go to customer accounts chosen by index.
+    const invoices = this.modelled.get('SalesInvoices') as Dataset;
+    const n = invoices.count(div);
+    for (let i = 0; i < n; i++) if (this.cfg.world.invoiceCustomer(div, i) === idx) return true;
+    return false;
   }
 
   private audit(row: Row, user: SimUser, div: number, isNew: boolean): void {
@@ -1021,6 +1067,15 @@ export class ExactServer {
     return r;
   }
 
+  /** On endpoints without a hand model: Guid fields that name an account must name an existing one. */
+  private checkAccountRefs(info: EpInfo, div: number, row: Row): void {
+    for (const name of ACCOUNT_REF_FIELDS) {
+      const col = info.cols.get(name.toLowerCase());
+      const v = row[col?.name ?? name];
+      if (col?.edmType === 'Edm.Guid' && typeof v === 'string') this.checkRef('Accounts', div, v, col.name, 'account');
+    }
+  }
+
   private checkMandatory(info: EpInfo, row: Row, skip: readonly string[] = []): void {
     if (info.ep.url.toLowerCase() === 'crm/contacts') {
       if (!row.FirstName && !row.LastName) throw new HttpError(500, 'Mandatory: FirstName or LastName.');
@@ -1062,6 +1117,7 @@ export class ExactServer {
         this.checkMandatory(info, row);
         if (row.Code === undefined || row.Code === null) row.Code = pad18(900000 + this.store.division(div).overlay('Accounts').inserted.length + 1);
         else row.Code = pad18(String(row.Code));
+        if (this.accountCodeTaken(div, String(row.Code))) throw new HttpError(500, `Code: '${String(row.Code).trim()}' is already used by another account.`);
         if (typeof row.Country === 'string') row.Country = row.Country.trim().toUpperCase().padEnd(3, ' ');
         row.Status ??= 'C';
         row.Type = 'A';
@@ -1154,6 +1210,7 @@ export class ExactServer {
       }
       default:
         this.checkMandatory(info, row);
+        this.checkAccountRefs(info, div, row);
     }
     const saved = this.save(ds, div, row, true, ep, user, call.clientId);
     if (ds.name === 'SalesInvoices') {
@@ -1243,7 +1300,10 @@ export class ExactServer {
     const changes = this.coerce(info, body, false);
     delete changes[ds.key];
     const row: Row = { ...current, ...changes };
-    if (ds.name === 'Accounts' && changes.Code !== undefined && changes.Code !== null) row.Code = pad18(String(changes.Code));
+    if (ds.name === 'Accounts' && changes.Code !== undefined && changes.Code !== null) {
+      row.Code = pad18(String(changes.Code));
+      if (this.accountCodeTaken(div, String(row.Code), String(current.ID))) throw new HttpError(500, `Code: '${String(row.Code).trim()}' is already used by another account.`);
+    }
     if (ds.name === 'Contacts' || ds.name === 'Addresses') {
       const acc = this.checkRef('Accounts', div, row.Account, 'Account', 'account');
       row.AccountName = acc.Name;
@@ -1253,6 +1313,7 @@ export class ExactServer {
       if (changes.OrderedBy !== undefined) row.OrderedByName = this.checkRef('Accounts', div, row.OrderedBy, 'OrderedBy', 'account').Name;
     }
     if (ds.name === 'SalesInvoiceLines') this.fillLine(div, row, String(row.InvoiceID), Number(row.LineNumber));
+    if (ds.entity === 0) this.checkAccountRefs(info, div, changes);
     this.checkMandatory(info, row, ['SalesInvoiceLines', 'Journal']);
     this.save(ds, div, row, false, info.ep, call.user, call.clientId);
     if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(row.InvoiceID), call.user, call.clientId);
@@ -1267,6 +1328,9 @@ export class ExactServer {
     const current = this.store.get(ds, div, call.key);
     if (!current) throw new HttpError(404, 'Not found');
     this.guardProcessed(ds, div, current);
+    if (ds.name === 'Accounts' && this.accountInUse(div, call.key)) {
+      throw new HttpError(500, `The account '${String(current.Code).trim()}' is in use (sales invoices or transactions) and cannot be deleted.`);
+    }
     const removed: { ds: Dataset; key: string }[] = [];
     if (ds.name === 'SalesInvoices') {
       for (const l of this.invoiceLinesOf(div, call.key)) removed.push({ ds: this.modelled.get('SalesInvoiceLines') as Dataset, key: String(l.ID) });
@@ -1305,6 +1369,7 @@ export class ExactServer {
     const inv = this.store.get(invDs, div, id);
     if (!inv) throw new HttpError(500, `InvoiceID: '${id}' is not an existing sales invoice.`);
     if (inv.Status === 50) throw new HttpError(500, 'The invoice has already been processed.');
+    if (inv.Status === 10) throw new HttpError(500, 'The invoice is a draft (status 10): only open invoices (status 20) can be printed.');
     const counter = (this.invoiceCounter.get(div) ?? 0) + 1;
     this.invoiceCounter.set(div, counter);
     const year = new Date(this.cfg.clock.now()).getUTCFullYear();
