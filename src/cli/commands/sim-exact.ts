@@ -24,6 +24,8 @@ interface SimExactOptions {
   errorsPerHour: string;
   tokenCallsPerDay: string;
   tooEarlySeconds: string;
+  minuteWindow: string;
+  divisionless?: string;
   mandatoryFiltering: boolean;
   lenientSyncFilter?: boolean;
   writeSettings?: string;
@@ -45,8 +47,14 @@ function rateLimits(text: string): { minutely: number; daily: number } | false {
   return { minutely: Number(m[1]), daily: Number(m[2]) };
 }
 
-function withErrors(limits: { minutely: number; daily: number } | false, errorsPerHour: number): { minutely: number; daily: number; errorsPerHour: number } | false {
-  return limits === false ? false : { ...limits, errorsPerHour };
+function withErrors(limits: { minutely: number; daily: number } | false, errorsPerHour: number, alignMinute: boolean): { minutely: number; daily: number; errorsPerHour: number; alignMinute: boolean } | false {
+  return limits === false ? false : { ...limits, errorsPerHour, alignMinute };
+}
+
+function minuteWindow(text: string): boolean {
+  if (text === 'clock') return true;
+  if (text === 'first-call') return false;
+  throw new SluiceError('SIM014', `--minute-window must be clock or first-call, not "${text}".`);
 }
 
 export const registerSimExact: RegisterCommand = (program) => {
@@ -67,6 +75,8 @@ export const registerSimExact: RegisterCommand = (program) => {
     .option('--errors-per-hour <n>', 'errors (400/401/403/404) per app, user, division and endpoint an hour before a block', '10')
     .option('--token-calls-per-day <n>', 'token requests per app and user a day', '200')
     .option('--too-early-seconds <n>', 'seconds after a token refresh before the next is allowed (TooEarlyToRefreshTokens)', '570')
+    .option('--minute-window <clock|first-call>', 'minute rate-limit window aligned to the clock minute, or starting at the first call', 'clock')
+    .option('--divisionless <urls>', 'comma-separated endpoints answered without a division (default current/Me,system/Users)')
     .option('--no-mandatory-filtering', 'do not demand a $filter on the heavy endpoints')
     .option('--lenient-sync-filter', 'sync endpoints also take Timestamp ge, no L suffix, or no $filter')
     .option('--write-settings <file>', 'write (or extend) a settings.xml with an authorised ExactOnlineAll container')
@@ -92,7 +102,8 @@ export const registerSimExact: RegisterCommand = (program) => {
           transactionLinesPerDivision: whole('transaction-lines', opts.transactionLines, 12, 1_000_000),
           ...(latencyMs !== undefined ? { latencyMs } : {}),
           ...(faults ? { faults } : {}),
-          rateLimits: withErrors(rateLimits(opts.rateLimit), whole('errors-per-hour', opts.errorsPerHour, 0, 1_000_000)),
+          rateLimits: withErrors(rateLimits(opts.rateLimit), whole('errors-per-hour', opts.errorsPerHour, 0, 1_000_000), minuteWindow(opts.minuteWindow)),
+          ...(opts.divisionless ? { divisionlessUrls: opts.divisionless.split(',').map((u) => u.trim()).filter(Boolean) } : {}),
           oauth: {
             tokenCallsPerDay: whole('token-calls-per-day', opts.tokenCallsPerDay, 1, 1_000_000),
             tooEarlySeconds: whole('too-early-seconds', opts.tooEarlySeconds, 0, 600),

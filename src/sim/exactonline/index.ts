@@ -34,7 +34,10 @@ export interface ExactSimulatorOptions {
   latencyMs?: Latency;
   clock?: Clock;
   /** Per app and division; false switches all limits (and the error block) off. */
-  rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number } | false;
+  /** `alignMinute: false` starts a minute window at the first call instead of the clock minute (unsure which Exact does). */
+  rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number; alignMinute?: boolean } | false;
+  /** Endpoint URLs answered without a division, in the user's current one (default current/Me and system/Users; unsure which else). */
+  divisionlessUrls?: readonly string[];
   /** Token rules: refresh refused before `tooEarlySeconds` (570), at most `tokenCallsPerDay` (200) per app and user. */
   oauth?: Partial<OAuthLimits>;
   faults?: { errorRate?: number; resetRate?: number; truncateRate?: number; status429Rate?: number };
@@ -106,7 +109,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
   const rl = options.rateLimits;
   const limiter = new RateLimiter(
     clock,
-    rl === false ? false : { minutely: rl?.minutely ?? 60, daily: rl?.daily ?? 5000, errorsPerHour: rl?.errorsPerHour ?? 10 },
+    rl === false ? false : { minutely: rl?.minutely ?? 60, daily: rl?.daily ?? 5000, errorsPerHour: rl?.errorsPerHour ?? 10, alignMinute: rl?.alignMinute ?? true },
   );
   const app = new ExactServer({
     catalog: exactCatalog(),
@@ -118,6 +121,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     faults: { ...NO_FAULTS, ...(options.faults ?? {}) },
     mandatoryFiltering: options.mandatoryFiltering ?? true,
     strictSyncFilter: options.strictSyncFilter ?? true,
+    ...(options.divisionlessUrls ? { divisionlessUrls: options.divisionlessUrls } : {}),
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
     rowCacheSize: options.rowCacheSize ?? 10_000,

@@ -1,6 +1,6 @@
 /**
  * Exact Online's API limits per app and division: a minutely window aligned
- * to the clock minute and a daily window resetting at 00:00 UTC, reported in
+ * to the clock minute (or, as an option, starting at the first call) and a daily window resetting at 00:00 UTC, reported in
  * X-RateLimit-* headers (resets in epoch ms); a 429 carries only the headers
  * of the window that was exceeded. Also the error block: more than N errors
  * (400/401/403/404) per app, user, division and endpoint within an hour
@@ -13,6 +13,12 @@ export interface LimitConfig {
   minutely: number;
   daily: number;
   errorsPerHour: number;
+  /**
+   * Whether the minute window is aligned to the clock minute (default, as
+   * the facts suggest, unsure); false: a window starts at the first call
+   * after the previous one ended and lasts 60 s.
+   */
+  alignMinute?: boolean;
 }
 
 export type LimitDecision =
@@ -28,7 +34,8 @@ function errorKey(app: string, user: string, division: number | string, endpoint
 export class RateLimiter {
   private readonly clock: Clock;
   config: LimitConfig | false;
-  private readonly minute = new Map<string, { window: number; used: number }>();
+  /** Per (app, division): when the current minute window started (epoch ms) and the calls in it. */
+  private readonly minute = new Map<string, { start: number; used: number }>();
   private readonly day = new Map<string, { window: number; used: number }>();
   private readonly errors = new Map<string, number[]>();
   private readonly blocked = new Map<string, number>();
@@ -43,13 +50,13 @@ export class RateLimiter {
     if (this.config === false) return { ok: true, headers: {} };
     const now = this.clock.now();
     const k = `${app}|${division}`;
-    const mWin = Math.floor(now / 60_000);
+    const aligned = this.config.alignMinute !== false;
     const dWin = Math.floor(now / 86_400_000);
     let m = this.minute.get(k);
-    if (!m || m.window !== mWin) this.minute.set(k, (m = { window: mWin, used: 0 }));
+    if (!m || now >= m.start + 60_000) this.minute.set(k, (m = { start: aligned ? Math.floor(now / 60_000) * 60_000 : now, used: 0 }));
     let d = this.day.get(k);
     if (!d || d.window !== dWin) this.day.set(k, (d = { window: dWin, used: 0 }));
-    const mReset = String((mWin + 1) * 60_000);
+    const mReset = String(m.start + 60_000);
     const dReset = String((dWin + 1) * 86_400_000);
     const c = this.config;
     if (d.used >= c.daily) {

@@ -47,6 +47,8 @@ export interface ServerConfig {
   latency: Latency;
   faults: FaultProfile;
   readonly mandatoryFiltering: boolean;
+  /** Endpoints answered without a division (default current/Me and system/Users; unsure which else). */
+  readonly divisionlessUrls?: readonly string[];
   /** Sync endpoints demand exactly `$filter=Timestamp gt nL` (default); false also takes ge, no L suffix, or no filter. */
   readonly strictSyncFilter: boolean;
   readonly bareArrayOnTop: boolean;
@@ -98,6 +100,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const MAX_PINNED_KEYS = 1000;
 /** Fields that name an account (crm/Accounts ID) on the endpoints that have them. */
 const ACCOUNT_REF_FIELDS = ['Account', 'OrderAccount', 'InvoiceAccount', 'DeliveryAccount', 'OrderedBy', 'InvoiceTo', 'DeliverTo', 'Supplier'];
+/** Endpoints that answer without a division by default: the ones the platform facts name. */
+export const DEFAULT_DIVISIONLESS = ['current/Me', 'system/Users'];
 /** Sort indexes kept (each 4 bytes a row: 4 MB for a million-row division). */
 const SORT_CACHE_ENTRIES = 8;
 /** Where token errors are counted in the error allowance: no division, the token endpoint. */
@@ -120,6 +124,8 @@ export class ExactServer {
   private invoiceCounter = new Map<number, number>();
   /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations). */
   private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
+  /** Endpoint URLs (as lower-case segments) answered without a division, in the user's current one. */
+  private readonly divisionless: string[][];
   /** Allowed codes of enumerated fields (catalog enums), by `url|Field`. */
   private readonly enums = new Map<string, Set<string>>();
   /** Sort indexes of ordered queries (see sortedCodes), least recently used first. */
@@ -141,6 +147,7 @@ export class ExactServer {
     this.fragments = new FragmentCache(cfg.renderCacheChars ?? 32 * 1024 * 1024);
     this.modelled = modelledDatasets(cfg.world);
     this.datasets = new Datasets(this.modelled, cfg.catalog.endpoints);
+    this.divisionless = (cfg.divisionlessUrls ?? DEFAULT_DIVISIONLESS).map((u) => u.toLowerCase().split('/').filter(Boolean));
     for (const e of cfg.catalog.enums) this.enums.set(`${e.url.toLowerCase()}|${e.field}`, new Set(e.values.map((v) => String(v.code))));
     const keyOwners = new Map<string, ExactEndpoint[]>();
     for (const ep of cfg.catalog.endpoints) {
@@ -476,7 +483,8 @@ export class ExactServer {
     let division: number;
     let pathSegs: string[];
     let beta = false;
-    if (segs[0]?.toLowerCase() === 'current' || (segs[0]?.toLowerCase() === 'system' && segs[1]?.toLowerCase().startsWith('users'))) {
+    const divisionless = this.divisionless.some((p) => p.every((seg, i) => (i === p.length - 1 ? (segs[i] ?? '').toLowerCase().replace(/\(.*$/, '') === seg : segs[i]?.toLowerCase() === seg)));
+    if (divisionless) {
       division = user.currentDivision;
       pathSegs = segs;
     } else if (segs[0]?.toLowerCase() === 'beta' && /^\d+$/.test(segs[1] ?? '')) {

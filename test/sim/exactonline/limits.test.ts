@@ -166,4 +166,23 @@ describe('Exact simulator rate limits', () => {
       await env.sim.close();
     }
   });
+
+  it('starts the minute window at the first call when not aligned to the clock minute (unsure fact, switchable)', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 40));
+    const env = await setup({ clock, rateLimits: { minutely: 2, daily: 100, alignMinute: false } });
+    try {
+      const first = await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.equal(first.headers.get('x-ratelimit-minutely-reset'), String(Date.UTC(2026, 10, 25, 9, 1, 40)), 'first call + 60 s, not the next clock minute');
+      assert.equal((await env.get('/api/v1/102673/crm/Accounts?$top=1')).status, 200);
+      clock.advance(30_000);
+      const limited = await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.equal(limited.status, 429, 'past the clock minute, but still inside the window that started at 09:00:40');
+      clock.advance(30_000);
+      const next = await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.equal(next.status, 200);
+      assert.equal(next.headers.get('x-ratelimit-minutely-reset'), String(Date.UTC(2026, 10, 25, 9, 2, 40)));
+    } finally {
+      await env.sim.close();
+    }
+  });
 });

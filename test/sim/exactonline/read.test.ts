@@ -275,6 +275,20 @@ describe('Exact simulator reads', () => {
     assert.equal((await env.get(`/api/v1/${D}/CRM/accounts?$top=1`)).status, 200, 'service and entity are case-insensitive');
   });
 
+  it('answers only the configured endpoints without a division (unsure fact, switchable)', async () => {
+    assert.equal((await env.get('/api/v1/system/Divisions')).status, 404, 'not division-less by default');
+    const other = await setup({ accountsPerDivision: 5, divisionlessUrls: ['current/Me', 'system/Users', 'system/Divisions'] });
+    try {
+      const r = await other.get('/api/v1/system/Divisions?$select=Code,Current');
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(results(r).map((x) => x.Code).sort(), [...other.sim.divisions()].sort());
+      assert.equal((await other.get('/api/v1/current/Me')).status, 200);
+      assert.equal((await other.get('/api/v1/crm/Accounts')).status, 404);
+    } finally {
+      await other.sim.close();
+    }
+  });
+
   it('rejects unknown properties in $select with a 400', async () => {
     const r = await env.get(`/api/v1/${D}/crm/Accounts?$select=ID,Nope`);
     assert.equal(r.status, 400);
