@@ -26,6 +26,7 @@ interface SimExactOptions {
   tooEarlySeconds: string;
   minuteWindow: string;
   divisionless?: string;
+  dutchLocalTime?: boolean;
   mandatoryFiltering: boolean;
   lenientSyncFilter?: boolean;
   writeSettings?: string;
@@ -77,6 +78,7 @@ export const registerSimExact: RegisterCommand = (program) => {
     .option('--too-early-seconds <n>', 'seconds after a token refresh before the next is allowed (TooEarlyToRefreshTokens)', '570')
     .option('--minute-window <clock|first-call>', 'minute rate-limit window aligned to the clock minute, or starting at the first call', 'clock')
     .option('--divisionless <urls>', 'comma-separated endpoints answered without a division (default current/Me,system/Users)')
+    .option('--dutch-local-time', 'dates as Amsterdam wall-clock time written as UTC (Created, Modified, …), not UTC instants')
     .option('--no-mandatory-filtering', 'do not demand a $filter on the heavy endpoints')
     .option('--lenient-sync-filter', 'sync endpoints also take Timestamp ge, no L suffix, or no $filter')
     .option('--write-settings <file>', 'write (or extend) a settings.xml with an authorised ExactOnlineAll container')
@@ -103,6 +105,7 @@ export const registerSimExact: RegisterCommand = (program) => {
           ...(latencyMs !== undefined ? { latencyMs } : {}),
           ...(faults ? { faults } : {}),
           rateLimits: withErrors(rateLimits(opts.rateLimit), whole('errors-per-hour', opts.errorsPerHour, 0, 1_000_000), minuteWindow(opts.minuteWindow)),
+          dutchLocalTime: opts.dutchLocalTime === true,
           ...(opts.divisionless ? { divisionlessUrls: opts.divisionless.split(',').map((u) => u.trim()).filter(Boolean) } : {}),
           oauth: {
             tokenCallsPerDay: whole('token-calls-per-day', opts.tokenCallsPerDay, 1, 1_000_000),

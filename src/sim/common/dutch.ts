@@ -217,3 +217,19 @@ export function vatNumber(rng: Rng): string {
 export function kvkNumber(rng: Rng): string {
   return String(rng.int(10000000, 99999999));
 }
+
+/** The last Sunday of a month (0-based) at 01:00 UTC: when EU summer time starts or ends. */
+function euSwitch(year: number, month: number): number {
+  const last = new Date(Date.UTC(year, month + 1, 0, 1));
+  return last.getTime() - last.getUTCDay() * 86_400_000;
+}
+
+/**
+ * Amsterdam's offset from UTC at an instant, in ms: +2 h in EU summer time
+ * (last Sunday of March 01:00 UTC to last Sunday of October 01:00 UTC), +1 h
+ * otherwise.
+ */
+export function amsterdamOffsetMs(utcMs: number): number {
+  const year = new Date(utcMs).getUTCFullYear();
+  return utcMs >= euSwitch(year, 2) && utcMs < euSwitch(year, 9) ? 7_200_000 : 3_600_000;
+}

@@ -36,6 +36,8 @@ export interface ExactSimulatorOptions {
   /** Per app and division; false switches all limits (and the error block) off. */
   /** `alignMinute: false` starts a minute window at the first call instead of the clock minute (unsure which Exact does). */
   rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number; alignMinute?: boolean } | false;
+  /** DateTime values as Amsterdam wall-clock time written as UTC, as Exact's seem to behave (unsure; default false: UTC instants). */
+  dutchLocalTime?: boolean;
   /** Endpoint URLs answered without a division, in the user's current one (default current/Me and system/Users; unsure which else). */
   divisionlessUrls?: readonly string[];
   /** Token rules: refresh refused before `tooEarlySeconds` (570), at most `tokenCallsPerDay` (200) per app and user. */
@@ -122,6 +124,7 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     mandatoryFiltering: options.mandatoryFiltering ?? true,
     strictSyncFilter: options.strictSyncFilter ?? true,
     ...(options.divisionlessUrls ? { divisionlessUrls: options.divisionlessUrls } : {}),
+    dutchLocalTime: options.dutchLocalTime ?? false,
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
     rowCacheSize: options.rowCacheSize ?? 10_000,

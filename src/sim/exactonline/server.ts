@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type { Clock } from '../../util/clock.js';
 import { NO_FAULTS, checkLatency, drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
-import { isValidIban } from '../common/dutch.js';
+import { amsterdamOffsetMs, isValidIban } from '../common/dutch.js';
 import { Rng, hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
@@ -47,6 +47,8 @@ export interface ServerConfig {
   latency: Latency;
   faults: FaultProfile;
   readonly mandatoryFiltering: boolean;
+  /** DateTime values are Amsterdam wall-clock time written as UTC (unsure fact; default false: UTC instants). */
+  readonly dutchLocalTime?: boolean;
   /** Endpoints answered without a division (default current/Me and system/Users; unsure which else). */
   readonly divisionlessUrls?: readonly string[];
   /** Sync endpoints demand exactly `$filter=Timestamp gt nL` (default); false also takes ge, no L suffix, or no filter. */
@@ -178,7 +180,7 @@ export class ExactServer {
 
   /** Simulate a division move: DivisionMoveDate set, every sync Timestamp regenerated higher. */
   moveDivision(code: number): void {
-    this.cfg.world.moveDates.set(code, this.cfg.clock.now());
+    this.cfg.world.moveDates.set(code, this.wallNow());
     this.store.moveDivision(code);
     this.fragments.clear();
   }
@@ -944,8 +946,10 @@ export class ExactServer {
   private syncTimestamp(res: ServerResponse, call: ApiCall): void {
     const raw = call.query.get('modified') ?? '';
     const m = /^datetime'(.*)'$/i.exec(raw.trim());
-    const ms = m ? Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? m[1] : `${m[1]}Z`) : NaN;
-    if (Number.isNaN(ms)) throw new ODataError(400, "Please provide the parameter 'modified' as datetime'yyyy-mm-ddThh:mm:ss'.");
+    const parsed = m ? Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? m[1] : `${m[1]}Z`) : NaN;
+    if (Number.isNaN(parsed)) throw new ODataError(400, "Please provide the parameter 'modified' as datetime'yyyy-mm-ddThh:mm:ss'.");
+    // Wall-clock Amsterdam time (dutchLocalTime) back to the instant the write log keeps.
+    const ms = this.cfg.dutchLocalTime && m && !/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? parsed - amsterdamOffsetMs(parsed - 3_600_000) : parsed;
     const endPoint = (call.query.get('endPoint') ?? '').replace(/^'|'$/g, '');
     let ts = 1;
     if (ms > WORLD_DATE) {
@@ -985,7 +989,7 @@ export class ExactServer {
       if (!col || isNavigationCol(col)) continue;
       // Read-only fields are ignored, as Exact does; create-only ones only count on POST.
       if (col.readOnly || (!forInsert && col.createOnly)) continue;
-      const value = coerceValue(col, v, info.typeName);
+      const value = coerceValue(col, v, info.typeName, this.cfg.dutchLocalTime);
       const allowed = this.enums.get(`${info.ep.url.toLowerCase()}|${col.name}`);
       if (allowed && value !== null && !allowed.has(String(value))) {
         throw new HttpError(500, `${col.name}: '${String(value)}' is not a valid value; use one of ${[...allowed].join(', ')}.`);
@@ -1031,8 +1035,18 @@ export class ExactServer {
     return false;
   }
 
-  private audit(row: Row, user: SimUser, div: number, isNew: boolean): void {
+  /**
+   * The server's "now" as a DateTime value: the UTC instant, or with
+   * dutchLocalTime the Amsterdam wall-clock time written as if it were UTC
+   * (how Exact's dates behave, unsure).
+   */
+  private wallNow(): number {
     const now = this.cfg.clock.now();
+    return this.cfg.dutchLocalTime ? now + amsterdamOffsetMs(now) : now;
+  }
+
+  private audit(row: Row, user: SimUser, div: number, isNew: boolean): void {
+    const now = this.wallNow();
     if (isNew) {
       row.Created = now;
       row.Creator = user.id;
@@ -1190,7 +1204,7 @@ export class ExactServer {
         row.Type ??= 8020;
         row.Currency ??= 'EUR';
         row.InvoiceNumber = null;
-        row.InvoiceDate = typeof body.InvoiceDate === 'string' ? coerceValue({ name: 'InvoiceDate', edmType: 'Edm.DateTime', type: 'timestamp', filterable: true }, body.InvoiceDate, info.typeName) : this.cfg.clock.now();
+        row.InvoiceDate = typeof body.InvoiceDate === 'string' ? coerceValue({ name: 'InvoiceDate', edmType: 'Edm.DateTime', type: 'timestamp', filterable: true }, body.InvoiceDate, info.typeName, this.cfg.dutchLocalTime) : this.wallNow();
         const lineInfo = this.byUrl.get('salesinvoice/salesinvoicelines') as EpInfo;
         lines = lineList.map((l, n) => {
           if (typeof l !== 'object' || l === null) throw new HttpError(400, 'Error processing request stream. SalesInvoiceLines must hold objects.');
@@ -1363,7 +1377,7 @@ export class ExactServer {
       EntityType: code,
       Division: div,
       DeletedBy: user.id,
-      DeletedDate: this.cfg.clock.now(),
+      DeletedDate: this.wallNow(),
     };
     const saved = this.store.put(deleted, div, row, true);
     this.logWrite(div, Number(saved.Timestamp));
@@ -1513,7 +1527,8 @@ function skiptokenOf(ep: ExactEndpoint, row: Row): string {
   return `'${String(v).replace(/'/g, "''")}'`;
 }
 
-function coerceValue(col: ExactColumn, v: unknown, typeName: string): SimValue {
+/** A JSON value as a stored cell; `dutch`: an instant with a zone becomes Amsterdam wall-clock time. */
+function coerceValue(col: ExactColumn, v: unknown, typeName: string, dutch = false): SimValue {
   const bad = () => new HttpError(400, `Error processing request stream. Cannot convert the value of property '${col.name}' to '${col.edmType}' (type '${typeName}').`);
   if (v === null || v === undefined) return null;
   switch (col.edmType) {
@@ -1525,9 +1540,11 @@ function coerceValue(col: ExactColumn, v: unknown, typeName: string): SimValue {
       if (typeof v !== 'string') throw bad();
       const m = /^\/Date\((-?\d+)\)\/$/.exec(v);
       if (m) return Number(m[1]);
-      const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+      const zoned = /[zZ]|[+-]\d\d:\d\d$/.test(v);
+      const ms = Date.parse(zoned ? v : `${v}Z`);
       if (Number.isNaN(ms)) throw bad();
-      return ms;
+      // Without a zone the text is wall-clock time already; with one it is an instant.
+      return dutch && zoned ? ms + amsterdamOffsetMs(ms) : ms;
     }
     case 'Edm.Int16': case 'Edm.Int32': case 'Edm.Int64': case 'Edm.Byte': {
       const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;

@@ -5,6 +5,7 @@
  * write-only dataset per unmodelled endpoint so every URL answers.
  */
 import type { ExactEndpoint } from '../../catalogs/exactonline.js';
+import { amsterdamOffsetMs } from '../common/dutch.js';
 import { Rng, hash32 } from '../common/prng.js';
 import { emptyDataset, type Dataset } from './store.js';
 import { ENTITY, WORLD_DATE, World, baseGuid, type Row, type SimUser } from './world.js';
@@ -199,8 +200,8 @@ export function worldTable(w: World, url: string, div: number, user: SimUser, no
         IsMyFirmPortalUser: false,
         IsEmployeeSelfServiceUser: false,
         IsOEIMigrationMandatory: false,
-        ServerTime: new Date(now + 3_600_000).toISOString().replace('Z', ''),
-        ServerUtcOffset: 1,
+        ServerTime: new Date(now + amsterdamOffsetMs(now)).toISOString().replace('Z', ''),
+        ServerUtcOffset: amsterdamOffsetMs(now) / 3_600_000,
       }];
     }
     case 'system/users':
