@@ -186,12 +186,12 @@ export class ExactServer {
   }
 
   resetStats(): void {
-    this.stats.calls = 0;
-    this.stats.byDivision = {};
-    this.stats.byEndpoint = {};
-    this.stats.status429 = 0;
-    this.stats.errors = 0;
-    this.stats.latency = { calls: 0, totalMs: 0, maxMs: 0 };
+    this.counters.calls = 0;
+    this.counters.byDivision = {};
+    this.counters.byEndpoint = {};
+    this.counters.status429 = 0;
+    this.counters.errors = 0;
+    this.counters.latency = { calls: 0, totalMs: 0, maxMs: 0 };
     this.generatedAtReset = this.store.generated;
   }
 
@@ -324,7 +324,7 @@ export class ExactServer {
     const owner = form.get('grant_type') === 'refresh_token' ? this.cfg.oauth.refreshOwner(form.get('refresh_token') ?? '') : undefined;
     const blocked = owner ? this.cfg.limiter.blockedUntil(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT) : undefined;
     if (owner && blocked !== undefined) {
-      this.stats.errors++;
+      this.counters.errors++;
       this.cfg.limiter.recordError(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT);
       const until = this.cfg.limiter.blockedUntil(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT) ?? blocked;
       send(res, 429, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Retry-After': String(Math.ceil((until - this.cfg.clock.now()) / 1000)) },
@@ -333,7 +333,7 @@ export class ExactServer {
     }
     const r = this.cfg.oauth.token(form);
     if (r.errorFor) {
-      this.stats.errors++;
+      this.counters.errors++;
       this.cfg.limiter.recordError(r.errorFor.clientId, r.errorFor.userId, TOKEN_DIVISION, TOKEN_ENDPOINT);
     }
     send(res, r.status, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', ...(r.headers ?? {}) }, r.body);
@@ -346,13 +346,13 @@ export class ExactServer {
     const cfg = this.cfg;
     const accept = req.headers.accept ?? '';
     const json = /json/i.test(accept);
-    this.stats.calls++;
+    this.counters.calls++;
 
     // Fault injection happens before anything else, like a flaky network or gateway.
     const f = cfg.faults;
     const delay = drawLatency(cfg.latency, this.latencyRng);
     if (cfg.latency !== undefined) {
-      const l = this.stats.latency;
+      const l = this.counters.latency;
       l.calls++;
       l.totalMs += delay;
       if (delay > l.maxMs) l.maxMs = delay;
@@ -372,13 +372,13 @@ export class ExactServer {
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     if (!m) {
-      this.stats.errors++;
+      this.counters.errors++;
       send(res, 401, { 'Content-Type': 'text/html; charset=utf-8', Location: '/api/oauth2/auth' }, OBJECT_MOVED);
       return;
     }
     const grant = cfg.oauth.check(m[1].trim());
     if (!grant) {
-      this.stats.errors++;
+      this.counters.errors++;
       // An expired token still names its app and user: the 401 counts against their error allowance.
       const owner = cfg.oauth.owner(m[1].trim());
       if (owner) {
@@ -393,17 +393,17 @@ export class ExactServer {
     const target = this.resolve(rest, user);
     if (!target) {
       this.plain(res, 404, json, 'Not found', {});
-      this.stats.errors++;
+      this.counters.errors++;
       return;
     }
     const { division, info, key, rawKey, nav, count, epName, beta } = target;
-    this.stats.byDivision[String(division)] = (this.stats.byDivision[String(division)] ?? 0) + 1;
-    this.stats.byEndpoint[epName] = (this.stats.byEndpoint[epName] ?? 0) + 1;
+    this.counters.byDivision[String(division)] = (this.counters.byDivision[String(division)] ?? 0) + 1;
+    this.counters.byEndpoint[epName] = (this.counters.byEndpoint[epName] ?? 0) + 1;
 
     const blocked = cfg.limiter.blockedUntil(grant.clientId, user.id, division, epName);
     if (blocked !== undefined) {
-      this.stats.status429++;
-      this.stats.errors++;
+      this.counters.status429++;
+      this.counters.errors++;
       // A call while blocked is another error: errors that go on make the block longer.
       cfg.limiter.recordError(grant.clientId, user.id, division, epName);
       const until = cfg.limiter.blockedUntil(grant.clientId, user.id, division, epName) ?? blocked;
@@ -411,13 +411,13 @@ export class ExactServer {
       return;
     }
     if (f.status429Rate > 0 && this.rng.chance(f.status429Rate)) {
-      this.stats.status429++;
-      this.stats.errors++;
+      this.counters.status429++;
+      this.counters.errors++;
       this.plain(res, 429, json, 'Too many requests.', cfg.limiter.stormHeaders());
       return;
     }
     const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
-      this.stats.errors++;
+      this.counters.errors++;
       if (status === 400 || status === 401 || status === 403 || status === 404) cfg.limiter.recordError(grant.clientId, user.id, division, epName);
       this.plain(res, status, json, message, headers, truncate);
     };
@@ -433,8 +433,8 @@ export class ExactServer {
     }
     const limit = cfg.limiter.take(grant.clientId, division);
     if (!limit.ok) {
-      this.stats.status429++;
-      this.stats.errors++;
+      this.counters.status429++;
+      this.counters.errors++;
       this.plain(res, 429, json, 'Too many requests.', limit.headers);
       return;
     }
@@ -443,7 +443,7 @@ export class ExactServer {
       return;
     }
     if (f.errorRate > 0 && this.rng.chance(f.errorRate)) {
-      this.stats.errors++;
+      this.counters.errors++;
       this.plain(res, this.rng.chance(0.5) ? 500 : 503, json, 'An internal error occurred (simulated).', limit.headers, truncate);
       return;
     }
