@@ -419,11 +419,6 @@ function compile(e: Expr): Fn {
   }
 }
 
-/** The columns an `$orderby` sorts on, as the API spells them. */
-export function orderByColumns(src: string, columns: ReadonlyMap<string, ExactColumn>): string[] {
-  return src.split(',').map((part) => columns.get((part.trim().split(/\s+/)[0] ?? '').toLowerCase())?.name ?? '').filter(Boolean);
-}
-
 /** `$orderby=Name desc,Code` → the sort keys as the API spells them; unknown properties are 400s. */
 export function orderByKeys(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): { name: string; desc: boolean }[] {
   return src.split(',').map((part) => {
