@@ -1068,7 +1068,7 @@ export class ExactServer {
     this.audit(row, user, div, isNew);
     const saved = this.store.put(ds, div, row, isNew);
     this.logWrite(div, Number(saved.Timestamp));
-    this.notify(div, ds.name, isNew ? 'Create' : 'Update', String(row[ds.key]), ep, clientId);
+    this.notify(div, topicOf(ds, ep), isNew ? 'Create' : 'Update', String(row[ds.key]), ep, clientId);
     return saved;
   }
 
@@ -1361,7 +1361,7 @@ export class ExactServer {
     for (const r of removed) {
       this.store.remove(r.ds, div, r.key);
       this.recordDeletion(div, r.ds, r.key, call.user);
-      this.notify(div, r.ds.name, 'Delete', r.key, info.ep, call.clientId);
+      this.notify(div, topicOf(r.ds, info.ep), 'Delete', r.key, info.ep, call.clientId);
     }
     if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(current.InvoiceID), call.user, call.clientId);
     this.ok(res, call, 204, '', 'text/plain');
@@ -1503,6 +1503,11 @@ export function parseKeyLiteral(s: string): string {
   const q = /^'(.*)'$/.exec(t);
   if (q) return q[1].replace(/''/g, "'");
   return t.replace(/[Ll]$/, '');
+}
+
+/** The webhook topic of a write: the modelled entity's name, or the endpoint's entity for a store shared by URL (its name is a URL). */
+function topicOf(ds: Dataset, ep: ExactEndpoint): string {
+  return ds.name.includes('/') ? ep.entity : ds.name;
 }
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
