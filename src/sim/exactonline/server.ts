@@ -124,7 +124,7 @@ export class ExactServer {
   private readonly latencyRng: Rng;
   private readonly writeLog = new Map<number, { at: number; ts: number }[]>();
   private invoiceCounter = new Map<number, number>();
-  /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations). */
+  /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations, FinishAssemblyOrder → inventory/AssemblyOrders). */
   private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
   /** Endpoint URLs (as lower-case segments) answered without a division, in the user's current one. */
   private readonly divisionless: string[][];
@@ -163,7 +163,10 @@ export class ExactServer {
       const k = ep.key[0];
       if (ep.methods.length !== 1 || ep.methods[0] !== 'POST' || k === undefined || k.toLowerCase() === 'id') continue;
       const owners = keyOwners.get(k.toLowerCase()) ?? [];
-      if (owners.length === 1) this.actionTargets.set(ep.url.toLowerCase(), { field: k, target: owners[0] });
+      // Else a key named after an entity of the same service (FinishAssemblyOrder.AssemblyOrder → inventory/AssemblyOrders).
+      const named = cfg.catalog.endpoints.filter((t) => t.kind === 'regular' && t.service === ep.service && t.methods.includes('GET') && t.entity.toLowerCase() === `${k.toLowerCase()}s`);
+      const target = owners.length === 1 ? owners[0] : named.length === 1 ? named[0] : undefined;
+      if (target) this.actionTargets.set(ep.url.toLowerCase(), { field: k, target });
     }
     this.rng = new Rng(cfg.world.seed ^ 0x5eed);
     this.latencyRng = latencyRng(cfg.world.seed);
@@ -1124,7 +1127,7 @@ export class ExactServer {
       if (v === undefined || v === null || v === '') throw new HttpError(500, `Mandatory: ${action.field}.`);
       const target = this.datasets.for(action.target);
       if (typeof v !== 'string' || !this.store.get(target, div, v)) {
-        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${action.target.entity.replace(/s$/, '').toLowerCase()}.`);
+        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${action.target.entity.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}.`);
       }
     }
     if (WORLD_TABLE_URLS.has(url)) throw new HttpError(500, 'Creating this entity is not supported by the simulator.');

@@ -40,6 +40,9 @@ describe('Exact simulator methods and keys', () => {
     const order = await env.send('POST', `/api/v1/${D}/salesorder/CompleteSalesOrder`, { OrderID: '00000000-0000-4000-8000-00000000abcd' });
     assert.equal(order.status, 500);
     assert.match(errorText(order), /OrderID/);
+    const assembly = await env.send('POST', `/api/v1/${D}/inventory/FinishAssemblyOrder`, { AssemblyOrder: '00000000-0000-4000-8000-00000000abcd', FinishOrderQuantity: 1 });
+    assert.equal(assembly.status, 500);
+    assert.match(errorText(assembly), /^AssemblyOrder: '00000000-0000-4000-8000-00000000abcd' is not an existing assembly order\.$/);
 
     const [account] = results(await env.get(`/api/v1/${D}/crm/Accounts?$select=ID&$top=1`));
     const q = await env.send('POST', `/api/v1/${D}/crm/Quotations`, { OrderAccount: account.ID, Description: 'Offerte' });
