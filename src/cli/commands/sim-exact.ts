@@ -21,7 +21,14 @@ interface SimExactOptions {
   latency?: string;
   faults?: string;
   rateLimit: string;
+  errorsPerHour: string;
+  tokenCallsPerDay: string;
+  tooEarlySeconds: string;
+  minuteWindow: string;
+  divisionless?: string;
+  dutchLocalTime?: boolean;
   mandatoryFiltering: boolean;
+  lenientSyncFilter?: boolean;
   writeSettings?: string;
   alias: string;
 }
@@ -41,6 +48,16 @@ function rateLimits(text: string): { minutely: number; daily: number } | false {
   return { minutely: Number(m[1]), daily: Number(m[2]) };
 }
 
+function withErrors(limits: { minutely: number; daily: number } | false, errorsPerHour: number, alignMinute: boolean): { minutely: number; daily: number; errorsPerHour: number; alignMinute: boolean } | false {
+  return limits === false ? false : { ...limits, errorsPerHour, alignMinute };
+}
+
+function minuteWindow(text: string): boolean {
+  if (text === 'clock') return true;
+  if (text === 'first-call') return false;
+  throw new SluiceError('SIM014', `--minute-window must be clock or first-call, not "${text}".`);
+}
+
 export const registerSimExact: RegisterCommand = (program) => {
   const sim = program.commands.find((c) => c.name() === 'sim') ?? program.command('sim').description('Run a local simulator of a platform');
   sim
@@ -56,7 +73,14 @@ export const registerSimExact: RegisterCommand = (program) => {
     .option('--latency <ms>', 'latency per call: MS or MIN-MAX')
     .option('--faults <spec>', 'fault rates, e.g. error=0.01,reset=0.001,truncate=0.001,429=0.05')
     .option('--rate-limit <m/d|off>', 'calls per app and division: MINUTELY/DAILY', '60/5000')
+    .option('--errors-per-hour <n>', 'errors (400/401/403/404) per app, user, division and endpoint an hour before a block', '10')
+    .option('--token-calls-per-day <n>', 'token requests per app and user a day', '200')
+    .option('--too-early-seconds <n>', 'seconds after a token refresh before the next is allowed (TooEarlyToRefreshTokens)', '570')
+    .option('--minute-window <clock|first-call>', 'minute rate-limit window aligned to the clock minute, or starting at the first call', 'clock')
+    .option('--divisionless <urls>', 'comma-separated endpoints answered without a division (default current/Me,system/Users)')
+    .option('--dutch-local-time', 'dates as Amsterdam wall-clock time written as UTC (Created, Modified, …), not UTC instants')
     .option('--no-mandatory-filtering', 'do not demand a $filter on the heavy endpoints')
+    .option('--lenient-sync-filter', 'sync endpoints also take Timestamp ge, no L suffix, or no $filter')
     .option('--write-settings <file>', 'write (or extend) a settings.xml with an authorised ExactOnlineAll container')
     .option('--alias <alias>', 'container alias for --write-settings', 'eol')
     .action(async (opts: SimExactOptions, _cmd: Command) => {
@@ -80,8 +104,15 @@ export const registerSimExact: RegisterCommand = (program) => {
           transactionLinesPerDivision: whole('transaction-lines', opts.transactionLines, 12, 1_000_000),
           ...(latencyMs !== undefined ? { latencyMs } : {}),
           ...(faults ? { faults } : {}),
-          rateLimits: rateLimits(opts.rateLimit),
+          rateLimits: withErrors(rateLimits(opts.rateLimit), whole('errors-per-hour', opts.errorsPerHour, 0, 1_000_000), minuteWindow(opts.minuteWindow)),
+          dutchLocalTime: opts.dutchLocalTime === true,
+          ...(opts.divisionless ? { divisionlessUrls: opts.divisionless.split(',').map((u) => u.trim()).filter(Boolean) } : {}),
+          oauth: {
+            tokenCallsPerDay: whole('token-calls-per-day', opts.tokenCallsPerDay, 1, 1_000_000),
+            tooEarlySeconds: whole('too-early-seconds', opts.tooEarlySeconds, 0, 600),
+          },
           mandatoryFiltering: opts.mandatoryFiltering,
+          strictSyncFilter: opts.lenientSyncFilter !== true,
         });
         if (opts.writeSettings) await simulator.writeSettings(opts.writeSettings, opts.alias);
         const divs = simulator.divisions();

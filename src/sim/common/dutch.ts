@@ -164,6 +164,43 @@ export function iban(rng: Rng): string {
   return `NL${ibanCheckDigits('NL', bban)}${bban}`;
 }
 
+/** BIC and name of the Dutch banks in BANKS. */
+const DUTCH_BANKS: Readonly<Record<string, readonly [string, string]>> = {
+  INGB: ['INGBNL2A', 'ING Bank'], RABO: ['RABONL2U', 'Rabobank'], ABNA: ['ABNANL2A', 'ABN AMRO'], SNSB: ['SNSBNL2A', 'SNS'],
+  TRIO: ['TRIONL2U', 'Triodos Bank'], ASNB: ['ASNBNL21', 'ASN Bank'], KNAB: ['KNABNL2H', 'Knab'], BUNQ: ['BUNQNL2A', 'bunq'],
+};
+
+/** Belgian bank codes (first three digits of the account) with BIC and name. */
+const BELGIAN_BANKS: readonly (readonly [string, string, string])[] = [
+  ['001', 'GEBABEBB', 'BNP Paribas Fortis'], ['310', 'BBRUBEBB', 'ING België'], ['734', 'KREDBEBB', 'KBC Bank'], ['068', 'GKCCBEBB', 'Belfius Bank'],
+];
+
+export interface BankAccountFacts {
+  readonly iban: string;
+  readonly bic: string;
+  readonly bankName: string;
+  readonly country: 'NL' | 'BE';
+}
+
+/**
+ * A bank account with a valid IBAN: Dutch (`NLkk BANK 0123456789`) or, for
+ * a share of `belgianShare`, Belgian (`BEkk 123 4567890 cc`, whose last two
+ * digits are the first ten mod 97, 97 for 0), with the bank's BIC.
+ */
+export function bankAccount(rng: Rng, belgianShare = 0.1): BankAccountFacts {
+  if (rng.chance(belgianShare)) {
+    const [code, bic, bankName] = rng.pick(BELGIAN_BANKS);
+    let body = code;
+    for (let i = 0; i < 7; i++) body += String(rng.int(0, 9));
+    const check = Number(BigInt(body) % 97n) || 97;
+    const bban = body + String(check).padStart(2, '0');
+    return { iban: `BE${ibanCheckDigits('BE', bban)}${bban}`, bic, bankName, country: 'BE' };
+  }
+  const v = iban(rng);
+  const [bic, bankName] = DUTCH_BANKS[v.slice(4, 8)] ?? ['', ''];
+  return { iban: v, bic, bankName, country: 'NL' };
+}
+
 /** Whether an IBAN's check digits are valid. */
 export function isValidIban(value: string): boolean {
   const v = value.replace(/\s+/g, '').toUpperCase();
@@ -179,4 +216,20 @@ export function vatNumber(rng: Rng): string {
 /** A KvK (chamber of commerce) number: 8 digits. */
 export function kvkNumber(rng: Rng): string {
   return String(rng.int(10000000, 99999999));
+}
+
+/** The last Sunday of a month (0-based) at 01:00 UTC: when EU summer time starts or ends. */
+function euSwitch(year: number, month: number): number {
+  const last = new Date(Date.UTC(year, month + 1, 0, 1));
+  return last.getTime() - last.getUTCDay() * 86_400_000;
+}
+
+/**
+ * Amsterdam's offset from UTC at an instant, in ms: +2 h in EU summer time
+ * (last Sunday of March 01:00 UTC to last Sunday of October 01:00 UTC), +1 h
+ * otherwise.
+ */
+export function amsterdamOffsetMs(utcMs: number): number {
+  const year = new Date(utcMs).getUTCFullYear();
+  return utcMs >= euSwitch(year, 2) && utcMs < euSwitch(year, 9) ? 7_200_000 : 3_600_000;
 }

@@ -12,10 +12,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { exactCatalog } from '../../catalogs/exactonline.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { NO_FAULTS, type FaultProfile } from '../common/http.js';
+import { NO_FAULTS, checkLatency, type FaultProfile, type Latency } from '../common/http.js';
 import { hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
-import { OAuthServer } from './oauth.js';
+import { DEFAULT_OAUTH_LIMITS, OAuthServer, type OAuthLimits } from './oauth.js';
 import { ExactServer, type SimStats } from './server.js';
 import { World, baseGuid } from './world.js';
 
@@ -30,13 +30,23 @@ export interface ExactSimulatorOptions {
   subscriptions?: number;
   accountsPerDivision?: number;
   transactionLinesPerDivision?: number;
-  latencyMs?: number | { min: number; max: number };
+  /** Latency of each API call: ms, {min,max} (uniform), {dist:'normal',mean,sd} or {dist:'lognormal',p50,p95} (optional max). */
+  latencyMs?: Latency;
   clock?: Clock;
   /** Per app and division; false switches all limits (and the error block) off. */
-  rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number } | false;
+  /** `alignMinute: false` starts a minute window at the first call instead of the clock minute (unsure which Exact does). */
+  rateLimits?: { minutely?: number; daily?: number; errorsPerHour?: number; alignMinute?: boolean } | false;
+  /** DateTime values as Amsterdam wall-clock time written as UTC, as Exact's seem to behave (unsure; default false: UTC instants). */
+  dutchLocalTime?: boolean;
+  /** Endpoint URLs answered without a division, in the user's current one (default current/Me and system/Users; unsure which else). */
+  divisionlessUrls?: readonly string[];
+  /** Token rules: refresh refused before `tooEarlySeconds` (570), at most `tokenCallsPerDay` (200) per app and user. */
+  oauth?: Partial<OAuthLimits>;
   faults?: { errorRate?: number; resetRate?: number; truncateRate?: number; status429Rate?: number };
   /** Mandatory filtering on the catalog's listed endpoints (default true). */
   mandatoryFiltering?: boolean;
+  /** Sync endpoints take only `$filter=Timestamp gt nL` (default true); false also takes ge, no L suffix, or no filter. */
+  strictSyncFilter?: boolean;
   /** Answer `{"d":[…]}` (a bare array) to single-page requests with $top; seen in the wild, unsure (default false). */
   bareArrayOnTop?: boolean;
   /** The OAuth redirect URI registered for the test app. */
@@ -64,6 +74,8 @@ export interface ExactSimulator {
   stats(): SimStats;
   resetStats(): void;
   setFaults(f: Partial<FaultProfile>): void;
+  /** Change the latency distribution at run time (undefined or 0: none; a string as for --latency). */
+  setLatency(latency: Latency | string): void;
   revokeTokens(): void;
   /** Divisions the default user can open. */
   divisions(): readonly number[];
@@ -95,11 +107,11 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
   const clientSecret = `sim-secret-${hash32(seed, 0x5ec).toString(36)}`;
   const redirectUri = options.redirectUri ?? 'http://localhost/sluice/oauth/callback';
   const webhookSecret = `sim-webhook-${hash32(seed, 0x4eb).toString(36)}`;
-  const oauth = new OAuthServer(clock, clientId, clientSecret, redirectUri);
+  const oauth = new OAuthServer(clock, clientId, clientSecret, redirectUri, { ...DEFAULT_OAUTH_LIMITS, ...(options.oauth ?? {}) });
   const rl = options.rateLimits;
   const limiter = new RateLimiter(
     clock,
-    rl === false ? false : { minutely: rl?.minutely ?? 60, daily: rl?.daily ?? 5000, errorsPerHour: rl?.errorsPerHour ?? 10 },
+    rl === false ? false : { minutely: rl?.minutely ?? 60, daily: rl?.daily ?? 5000, errorsPerHour: rl?.errorsPerHour ?? 10, alignMinute: rl?.alignMinute ?? true },
   );
   const app = new ExactServer({
     catalog: exactCatalog(),
@@ -107,9 +119,12 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     clock,
     oauth,
     limiter,
-    latency: options.latencyMs,
+    latency: checkLatency(options.latencyMs),
     faults: { ...NO_FAULTS, ...(options.faults ?? {}) },
     mandatoryFiltering: options.mandatoryFiltering ?? true,
+    strictSyncFilter: options.strictSyncFilter ?? true,
+    ...(options.divisionlessUrls ? { divisionlessUrls: options.divisionlessUrls } : {}),
+    dutchLocalTime: options.dutchLocalTime ?? false,
     bareArrayOnTop: options.bareArrayOnTop ?? false,
     webhookSecret,
     rowCacheSize: options.rowCacheSize ?? 10_000,
@@ -181,6 +196,9 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
     setFaults: (f) => {
       app.cfg.faults = { ...app.cfg.faults, ...f };
     },
+    setLatency: (latency) => {
+      app.cfg.latency = checkLatency(latency);
+    },
     revokeTokens: () => oauth.revokeAll(),
     divisions: () => world.accessibleDivisions(),
     moveDivision: (division) => app.moveDivision(division),
@@ -200,4 +218,4 @@ export async function startExactSimulator(options: ExactSimulatorOptions = {}): 
 }
 
 export type { SimStats } from './server.js';
-export type { FaultProfile } from '../common/http.js';
+export type { FaultProfile, Latency } from '../common/http.js';

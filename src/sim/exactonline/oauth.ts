@@ -3,8 +3,8 @@
  * authorization codes valid 3 minutes, 600-second access tokens with
  * `expires_in` as a string, refresh tokens that rotate on every use (an older
  * one fails "Old refresh token used"), refresh refused before 570 s
- * (TooEarlyToRefreshTokens), 30-day idle expiry, 200 token calls a day per
- * app and user. Time comes from the injectable clock.
+ * (TooEarlyToRefreshTokens, counted as an error), 30-day idle expiry, 200
+ * token calls a day per app and user (both thresholds configurable). Time comes from the injectable clock.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
@@ -14,6 +14,16 @@ export const TOO_EARLY_SECONDS = 570;
 export const CODE_SECONDS = 180;
 export const REFRESH_IDLE_MS = 30 * 86_400_000;
 export const TOKEN_CALLS_PER_DAY = 200;
+
+/** The token rules that differ per app or licence (or are unsure): all configurable. */
+export interface OAuthLimits {
+  /** A refresh before this many seconds after the last one answers TooEarlyToRefreshTokens (570). */
+  tooEarlySeconds: number;
+  /** Token calls per app and user per UTC day (200). */
+  tokenCallsPerDay: number;
+}
+
+export const DEFAULT_OAUTH_LIMITS: OAuthLimits = { tooEarlySeconds: TOO_EARLY_SECONDS, tokenCallsPerDay: TOKEN_CALLS_PER_DAY };
 
 export interface AccessGrant {
   readonly userId: string;
@@ -36,6 +46,8 @@ export interface TokenResult {
   readonly status: number;
   readonly body: string;
   readonly headers?: Record<string, string>;
+  /** The app and user an error answer is charged to (the error allowance counts it), when known. */
+  readonly errorFor?: { readonly clientId: string; readonly userId: string };
 }
 
 function token(prefix: string): string {
@@ -59,9 +71,11 @@ export class OAuthServer {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly redirectUri: string;
+  limits: OAuthLimits;
 
-  constructor(clock: Clock, clientId: string, clientSecret: string, redirectUri: string) {
+  constructor(clock: Clock, clientId: string, clientSecret: string, redirectUri: string, limits: OAuthLimits = DEFAULT_OAUTH_LIMITS) {
     this.clock = clock;
+    this.limits = limits;
     this.clientId = clientId;
     this.clientSecret = clientSecret;
     this.redirectUri = redirectUri;
@@ -88,6 +102,17 @@ export class OAuthServer {
     if (!g) return undefined;
     if (g.expiresAt <= this.clock.now()) return undefined;
     return g;
+  }
+
+  /** Who an access token was issued to, even when it has expired (undefined when unknown or revoked). */
+  owner(accessToken: string): AccessGrant | undefined {
+    return this.access.get(accessToken);
+  }
+
+  /** The app and user a refresh token belongs to, when it is known. */
+  refreshOwner(refreshToken: string): { clientId: string; userId: string } | undefined {
+    const r = this.refresh.get(refreshToken);
+    return r ? { clientId: r.clientId, userId: r.userId } : undefined;
   }
 
   revokeAll(): void {
@@ -124,15 +149,16 @@ export class OAuthServer {
       return true;
     }
     c.n++;
-    return c.n <= TOKEN_CALLS_PER_DAY;
+    return c.n <= this.limits.tokenCallsPerDay;
   }
 
   /** POST /api/oauth2/token with a form-encoded body. */
   token(form: URLSearchParams): TokenResult {
-    const err = (status: number, error: string, description: string, headers?: Record<string, string>): TokenResult => ({
+    const err = (status: number, error: string, description: string, headers?: Record<string, string>, errorFor?: { clientId: string; userId: string }): TokenResult => ({
       status,
       body: JSON.stringify({ error, error_description: description }),
       ...(headers ? { headers } : {}),
+      ...(errorFor ? { errorFor } : {}),
     });
     const grantType = form.get('grant_type');
     const clientId = form.get('client_id') ?? '';
@@ -159,8 +185,9 @@ export class OAuthServer {
         return err(400, 'invalid_request', `The refresh token expired at ${new Date(r.lastUsed + REFRESH_IDLE_MS).toISOString()}.`);
       }
       if (!this.countCall(clientId, r.userId)) return err(400, 'access_denied', 'Rate limit exceeded: too many token requests today.');
-      if (r.issuedAt !== undefined && now - r.issuedAt < TOO_EARLY_SECONDS * 1000) {
-        return err(400, 'access_denied', 'Rate limit exceeded: access_token not expired', { Reason: 'TooEarlyToRefreshTokens' });
+      if (r.issuedAt !== undefined && now - r.issuedAt < this.limits.tooEarlySeconds * 1000) {
+        // Counts as an error (platform facts): charged to the app and user.
+        return err(400, 'access_denied', 'Rate limit exceeded: access_token not expired', { Reason: 'TooEarlyToRefreshTokens' }, { clientId: r.clientId, userId: r.userId });
       }
       return this.grant(r.userId, r.clientId, r.family);
     }

@@ -20,7 +20,7 @@ export class ODataError extends Error {
 type Tok =
   | { t: 'id'; v: string; pos: number }
   | { t: 'str'; v: string; pos: number }
-  | { t: 'num'; v: number; pos: number }
+  | { t: 'num'; v: number; pos: number; int64: boolean }
   | { t: 'guid'; v: string; pos: number }
   | { t: 'date'; v: number; pos: number }
   | { t: 'punct'; v: string; pos: number }
@@ -63,7 +63,7 @@ function lex(src: string): Tok[] {
     if (/[0-9-]/.test(c)) {
       const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?([LlMmDdFf])?/.exec(src.slice(i));
       if (m) {
-        out.push({ t: 'num', v: Number(m[0].replace(/[LlMmDdFf]$/, '')), pos });
+        out.push({ t: 'num', v: Number(m[0].replace(/[LlMmDdFf]$/, '')), pos, int64: /^-?\d+[Ll]$/.test(m[0]) });
         i += m[0].length;
         continue;
       }
@@ -99,7 +99,7 @@ function lex(src: string): Tok[] {
 }
 
 type Expr =
-  | { k: 'lit'; v: SimValue; pos: number }
+  | { k: 'lit'; v: SimValue; pos: number; int64?: boolean }
   | { k: 'col'; name: string; col: ExactColumn; pos: number }
   | { k: 'bin'; op: string; l: Expr; r: Expr; pos: number }
   | { k: 'not'; e: Expr; pos: number }
@@ -112,10 +112,18 @@ export interface CompiledFilter {
   readonly test: (row: Row) => boolean;
   /** Columns the filter mentions (for mandatory filtering and sync checks). */
   readonly columns: ReadonlySet<string>;
-  /** Top-level `Timestamp gt|ge n` lower bound, when the filter is exactly that. */
+  /**
+   * The values a column is pinned to by the filter: a top-level conjunct
+   * `col eq v` or an `or` of such (an IN list), so rows can be found by key
+   * instead of by a scan. Undefined when the filter does not pin it.
+   */
+  readonly pinned: (column: string) => readonly SimValue[] | undefined;
+  /** The `n` of a filter that is exactly `Timestamp gt nL`. */
   readonly timestampAfter?: number;
-  /** Whether the filter is exactly a conjunction of Timestamp comparisons gt/ge. */
+  /** Whether the filter is exactly `Timestamp gt nL` (an Int64 literal), the one form sync endpoints take. */
   readonly onlyTimestampGt: boolean;
+  /** Whether the filter is a conjunction of `Timestamp gt|ge n` (with or without L): what a lenient sync endpoint takes. */
+  readonly timestampLowerBoundOnly: boolean;
 }
 
 export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): CompiledFilter {
@@ -194,7 +202,7 @@ export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColum
         return { k: 'lit', v: t.v, pos: t.pos };
       case 'num':
         p++;
-        return { k: 'lit', v: t.v, pos: t.pos };
+        return { k: 'lit', v: t.v, pos: t.pos, int64: t.int64 };
       case 'guid':
         p++;
         return { k: 'lit', v: t.v, pos: t.pos };
@@ -241,9 +249,28 @@ export function parseFilter(src: string, columns: ReadonlyMap<string, ExactColum
   if (notFilterable.length > 0) throw new ODataError(400, `Filtering on these fields is not supported: ${notFilterable.join(', ')}`);
 
   const fn = compile(ast);
-  const onlyTs = onlyTimestampGt(ast);
-  const after = onlyTs ? timestampLowerBound(ast) : undefined;
-  return { test: (row) => fn(row) === true, columns: used, onlyTimestampGt: onlyTs, ...(after !== undefined ? { timestampAfter: after } : {}) };
+  const strict = isTimestampGtInt64(ast);
+  const lenient = isTimestampLowerBound(ast);
+  const after = lenient ? timestampLowerBound(ast) : undefined;
+  const pinned = (column: string) => pinnedValues(ast, column);
+  return { test: (row) => fn(row) === true, columns: used, pinned, onlyTimestampGt: strict, timestampLowerBoundOnly: lenient, ...(after !== undefined ? { timestampAfter: after } : {}) };
+}
+
+/** Values `column` must equal for `e` to hold (see CompiledFilter.pinned). */
+function pinnedValues(e: Expr, column: string): SimValue[] | undefined {
+  if (e.k === 'bin' && e.op === 'and') return pinnedValues(e.l, column) ?? pinnedValues(e.r, column);
+  const alternatives = (x: Expr): SimValue[] | undefined => {
+    if (x.k === 'bin' && x.op === 'or') {
+      const l = alternatives(x.l);
+      const r = l && alternatives(x.r);
+      return l && r ? [...l, ...r] : undefined;
+    }
+    if (x.k !== 'bin' || x.op !== 'eq') return undefined;
+    if (x.l.k === 'col' && x.l.name === column && x.r.k === 'lit' && x.r.v !== null) return [x.r.v];
+    if (x.r.k === 'col' && x.r.name === column && x.l.k === 'lit' && x.l.v !== null) return [x.l.v];
+    return undefined;
+  };
+  return alternatives(e);
 }
 
 function isBooleanExpr(e: Expr): boolean {
@@ -255,8 +282,13 @@ function isBooleanExpr(e: Expr): boolean {
   return false;
 }
 
-function onlyTimestampGt(e: Expr): boolean {
-  if (e.k === 'bin' && e.op === 'and') return onlyTimestampGt(e.l) && onlyTimestampGt(e.r);
+/** Exactly `Timestamp gt nL`: the only filter the real sync endpoints take. */
+function isTimestampGtInt64(e: Expr): boolean {
+  return e.k === 'bin' && e.op === 'gt' && e.l.k === 'col' && e.l.name === 'Timestamp' && e.r.k === 'lit' && e.r.int64 === true && Number.isInteger(e.r.v);
+}
+
+function isTimestampLowerBound(e: Expr): boolean {
+  if (e.k === 'bin' && e.op === 'and') return isTimestampLowerBound(e.l) && isTimestampLowerBound(e.r);
   return e.k === 'bin' && (e.op === 'gt' || e.op === 'ge') && e.l.k === 'col' && e.l.name === 'Timestamp' && e.r.k === 'lit' && typeof e.r.v === 'number';
 }
 
@@ -387,26 +419,32 @@ function compile(e: Expr): Fn {
   }
 }
 
-/** The columns an `$orderby` sorts on, as the API spells them. */
-export function orderByColumns(src: string, columns: ReadonlyMap<string, ExactColumn>): string[] {
-  return src.split(',').map((part) => columns.get((part.trim().split(/\s+/)[0] ?? '').toLowerCase())?.name ?? '').filter(Boolean);
+/** `$orderby=Name desc,Code` → the sort keys as the API spells them; unknown properties are 400s. */
+export function orderByKeys(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): { name: string; desc: boolean }[] {
+  return src.split(',').map((part) => {
+    const [name, dir] = part.trim().split(/\s+/);
+    const col = columns.get((name ?? '').toLowerCase());
+    if (!col) throw new ODataError(400, `No property '${name}' exists in type '${typeName}' at position 0.`);
+    const d = (dir ?? '').toLowerCase();
+    if (d !== '' && d !== 'asc' && d !== 'desc') throw new ODataError(400, `Syntax error at position ${src.indexOf(dir ?? '')} in '${src}'.`);
+    return { name: col.name, desc: d === 'desc' };
+  });
+}
+
+/** Order of two cells as `$orderby` sorts them: nulls first, strings case-insensitively. */
+export function compareCells(x: SimValue | undefined, y: SimValue | undefined): number {
+  const a = x ?? null;
+  const b = y ?? null;
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  return cmp(a, b) ?? 0;
 }
 
 /** `$orderby=Name desc,Code` → comparator; unknown properties are 400s. */
 export function parseOrderBy(src: string, columns: ReadonlyMap<string, ExactColumn>, typeName: string): (a: Row, b: Row) => number {
-  const keys = src.split(',').map((part) => {
-    const [name, dir] = part.trim().split(/\s+/);
-    const col = columns.get((name ?? '').toLowerCase());
-    if (!col) throw new ODataError(400, `No property '${name}' exists in type '${typeName}' at position 0.`);
-    return { name: col.name, desc: (dir ?? '').toLowerCase() === 'desc' };
-  });
+  const keys = orderByKeys(src, columns, typeName);
   return (a, b) => {
     for (const k of keys) {
-      const x = a[k.name] ?? null;
-      const y = b[k.name] ?? null;
-      let c: number;
-      if (x === null || y === null) c = x === y ? 0 : x === null ? -1 : 1;
-      else c = cmp(x, y) ?? 0;
+      const c = compareCells(a[k.name], b[k.name]);
       if (c !== 0) return k.desc ? -c : c;
     }
     return 0;

@@ -360,7 +360,17 @@ export function rowXmlEntry(ctx: RenderContext, row: Row, updated: string): stri
   let links = '';
   for (const c of ctx.cols) {
     if (c.nav) {
-      links += `<link rel="http://schemas.microsoft.com/ado/2007/08/dataservices/related/${c.name}" type="application/atom+xml;type=feed" title="${c.name}" href="${xmlEscape(`${uri}/${c.name}`)}" />`;
+      const link = `<link rel="http://schemas.microsoft.com/ado/2007/08/dataservices/related/${c.name}" type="application/atom+xml;type=feed" title="${c.name}" href="${xmlEscape(`${uri}/${c.name}`)}"`;
+      const rows = ctx.expand?.(c.name, row);
+      const sub = rows ? ctx.expandCols?.(c.name) : undefined;
+      if (rows && sub) {
+        // An expanded collection is an inline feed inside the link, as OData v2 Atom writes it.
+        const subCtx: RenderContext = { entityBase: ctx.entityBase, ep: sub.ep, cols: sub.cols, typeName: sub.typeName };
+        const inner = rows.map((r) => rowXmlEntry(subCtx, r, updated)).join('');
+        links += `${link}><m:inline><feed><title type="text">${c.name}</title><id>${xmlEscape(`${uri}/${c.name}`)}</id><updated>${updated}</updated>${inner}</feed></m:inline></link>`;
+      } else {
+        links += `${link} />`;
+      }
       continue;
     }
     const v = xmlValue(c.edm, row[c.name]);

@@ -9,13 +9,14 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExactCatalog, ExactColumn, ExactEndpoint } from '../../catalogs/exactonline.js';
 import type { Clock } from '../../util/clock.js';
-import { drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
-import { Rng } from '../common/prng.js';
+import { NO_FAULTS, checkLatency, drawLatency, holdUntil, readBody, send, type FaultProfile, type Latency } from '../common/http.js';
+import { amsterdamOffsetMs, isValidIban } from '../common/dutch.js';
+import { Rng, hash32 } from '../common/prng.js';
 import { RateLimiter } from './limits.js';
 import { OAuthServer } from './oauth.js';
-import { ODataError, orderByColumns, parseFilter, parseOrderBy } from './odata.js';
+import { ODataError, compareCells, orderByKeys, parseFilter, parseOrderBy, type CompiledFilter } from './odata.js';
 import { FragmentCache, errorJson, errorXml, feedXml, pageJson, pageJsonFromRows, planColumns, rowJson, typeName, type ColPlan, type RenderContext } from './render.js';
-import { WORLD_TABLE_URLS, datasetFor, worldTable } from './sources.js';
+import { Datasets, WORLD_TABLE_URLS, worldTable } from './sources.js';
 import { Store, modelledDatasets, type Dataset, type Position } from './store.js';
 import { WORLD_DATE, WRITE_TIMESTAMP_START, World, baseTimestamp, pad18, round2, type Row, type SimUser, type SimValue, VAT_CODES, VAT_INDEX, JOURNAL_INDEX, GL_INDEX, GL_CHART, ENTITY, invoiceLines } from './world.js';
 
@@ -25,6 +26,15 @@ export interface SimStats {
   byEndpoint: Record<string, number>;
   status429: number;
   errors: number;
+  /** Base rows generated (not taken from a cache) to answer calls: what a read costs, without a clock. */
+  rowsGenerated: number;
+  /** Latency injected so far: calls, the sum and the largest delay drawn (ms). */
+  latency: { calls: number; totalMs: number; maxMs: number };
+}
+
+/** The generator latency draws come from: its own, so that faults and new IDs do not shift the sequence. */
+export function latencyRng(seed: number): Rng {
+  return new Rng(hash32(seed, 0x1a7e));
 }
 
 export interface ServerConfig {
@@ -33,9 +43,16 @@ export interface ServerConfig {
   readonly clock: Clock;
   readonly oauth: OAuthServer;
   readonly limiter: RateLimiter;
-  readonly latency: Latency;
+  /** Changeable at run time (POST /__sim/faults {"latency": …}). */
+  latency: Latency;
   faults: FaultProfile;
   readonly mandatoryFiltering: boolean;
+  /** DateTime values are Amsterdam wall-clock time written as UTC (unsure fact; default false: UTC instants). */
+  readonly dutchLocalTime?: boolean;
+  /** Endpoints answered without a division (default current/Me and system/Users; unsure which else). */
+  readonly divisionlessUrls?: readonly string[];
+  /** Sync endpoints demand exactly `$filter=Timestamp gt nL` (default); false also takes ge, no L suffix, or no filter. */
+  readonly strictSyncFilter: boolean;
   readonly bareArrayOnTop: boolean;
   readonly webhookSecret: string;
   /** Generated rows kept for reuse (0: none). */
@@ -81,30 +98,78 @@ interface ApiCall {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** A `$filter` pinning the key to at most this many values is answered by lookups instead of a scan. */
+const MAX_PINNED_KEYS = 1000;
+/** Fields that name an account (crm/Accounts ID) on the endpoints that have them. */
+const ACCOUNT_REF_FIELDS = ['Account', 'OrderAccount', 'InvoiceAccount', 'DeliveryAccount', 'OrderedBy', 'InvoiceTo', 'DeliverTo', 'Supplier'];
+/** Endpoints that answer without a division by default: the ones the platform facts name. */
+export const DEFAULT_DIVISIONLESS = ['current/Me', 'system/Users'];
+/** Sort indexes kept (each 4 bytes a row: 4 MB for a million-row division). */
+const SORT_CACHE_ENTRIES = 8;
+/** Where token errors are counted in the error allowance: no division, the token endpoint. */
+const TOKEN_DIVISION = 'oauth';
+const TOKEN_ENDPOINT = 'oauth2/token';
 const XML_TYPE = 'application/atom+xml; charset=utf-8';
 const OBJECT_MOVED = '<html><head><title>Object moved</title></head><body>\r\n<h2>Object moved to <a href="/api/oauth2/auth">here</a>.</h2>\r\n</body></html>\r\n';
 
 export class ExactServer {
   readonly cfg: ServerConfig;
   readonly store: Store;
-  readonly stats: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0 };
+  private readonly counters: SimStats = { calls: 0, byDivision: {}, byEndpoint: {}, status429: 0, errors: 0, rowsGenerated: 0, latency: { calls: 0, totalMs: 0, maxMs: 0 } };
+  private generatedAtReset = 0;
   private readonly byUrl = new Map<string, EpInfo>();
   private readonly modelled: Map<string, Dataset>;
-  private readonly generic = new Map<string, Dataset>();
+  private readonly datasets: Datasets;
   private readonly rng: Rng;
+  private readonly latencyRng: Rng;
   private readonly writeLog = new Map<number, { at: number; ts: number }[]>();
   private invoiceCounter = new Map<number, number>();
+  /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations, FinishAssemblyOrder → inventory/AssemblyOrders). */
+  private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
+  /** Endpoint URLs (as lower-case segments) answered without a division, in the user's current one. */
+  private readonly divisionless: string[][];
+  /** Allowed codes of enumerated fields (catalog enums), by `url|Field`. */
+  private readonly enums = new Map<string, Set<string>>();
+  /** Sort indexes of ordered queries (see sortedCodes), least recently used first. */
+  private readonly sortCache = new Map<string, { version: number; codes: Int32Array }>();
   /** Rendered JSON of base rows (see FragmentCache). */
   private readonly fragments: FragmentCache;
   /** Webhook deliveries in flight, so close() can wait for them. */
   readonly pending = new Set<Promise<void>>();
+
+  /** The counters, with rowsGenerated brought up to date. */
+  get stats(): SimStats {
+    this.counters.rowsGenerated = this.store.generated - this.generatedAtReset;
+    return this.counters;
+  }
 
   constructor(cfg: ServerConfig) {
     this.cfg = cfg;
     this.store = new Store(cfg.world, cfg.rowCacheSize);
     this.fragments = new FragmentCache(cfg.renderCacheChars ?? 32 * 1024 * 1024);
     this.modelled = modelledDatasets(cfg.world);
+    this.datasets = new Datasets(this.modelled, cfg.catalog.endpoints);
+    this.divisionless = (cfg.divisionlessUrls ?? DEFAULT_DIVISIONLESS).map((u) => u.toLowerCase().split('/').filter(Boolean));
+    for (const e of cfg.catalog.enums) this.enums.set(`${e.url.toLowerCase()}|${e.field}`, new Set(e.values.map((v) => String(v.code))));
+    const keyOwners = new Map<string, ExactEndpoint[]>();
+    for (const ep of cfg.catalog.endpoints) {
+      const k = ep.key[0];
+      if (ep.kind !== 'regular' || k === undefined || !ep.methods.includes('GET')) continue;
+      const list = keyOwners.get(k.toLowerCase()) ?? [];
+      list.push(ep);
+      keyOwners.set(k.toLowerCase(), list);
+    }
+    for (const ep of cfg.catalog.endpoints) {
+      const k = ep.key[0];
+      if (ep.methods.length !== 1 || ep.methods[0] !== 'POST' || k === undefined || k.toLowerCase() === 'id') continue;
+      const owners = keyOwners.get(k.toLowerCase()) ?? [];
+      // Else a key named after an entity of the same service (FinishAssemblyOrder.AssemblyOrder → inventory/AssemblyOrders).
+      const named = cfg.catalog.endpoints.filter((t) => t.kind === 'regular' && t.service === ep.service && t.methods.includes('GET') && t.entity.toLowerCase() === `${k.toLowerCase()}s`);
+      const target = owners.length === 1 ? owners[0] : named.length === 1 ? named[0] : undefined;
+      if (target) this.actionTargets.set(ep.url.toLowerCase(), { field: k, target });
+    }
     this.rng = new Rng(cfg.world.seed ^ 0x5eed);
+    this.latencyRng = latencyRng(cfg.world.seed);
     for (const ep of cfg.catalog.endpoints) {
       this.byUrl.set(ep.url.toLowerCase(), {
         ep,
@@ -118,17 +183,19 @@ export class ExactServer {
 
   /** Simulate a division move: DivisionMoveDate set, every sync Timestamp regenerated higher. */
   moveDivision(code: number): void {
-    this.cfg.world.moveDates.set(code, this.cfg.clock.now());
+    this.cfg.world.moveDates.set(code, this.wallNow());
     this.store.moveDivision(code);
     this.fragments.clear();
   }
 
   resetStats(): void {
-    this.stats.calls = 0;
-    this.stats.byDivision = {};
-    this.stats.byEndpoint = {};
-    this.stats.status429 = 0;
-    this.stats.errors = 0;
+    this.counters.calls = 0;
+    this.counters.byDivision = {};
+    this.counters.byEndpoint = {};
+    this.counters.status429 = 0;
+    this.counters.errors = 0;
+    this.counters.latency = { calls: 0, totalMs: 0, maxMs: 0 };
+    this.generatedAtReset = this.store.generated;
   }
 
   // -------------------------------------------------------------------------
@@ -171,16 +238,34 @@ export class ExactServer {
     }
     if (what === 'faults') {
       if (body) {
-        let f: Partial<FaultProfile>;
+        let f: Partial<FaultProfile> & { latency?: unknown };
+        let latency: Latency;
         try {
-          f = JSON.parse(body) as Partial<FaultProfile>;
+          f = JSON.parse(body) as Partial<FaultProfile> & { latency?: unknown };
+          if (typeof f !== 'object' || f === null || Array.isArray(f)) throw new Error('not an object');
         } catch {
-          send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson('POST a JSON object such as {"errorRate":0.05}.'));
+          send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson('POST a JSON object such as {"errorRate":0.05} or {"latency":{"dist":"lognormal","p50":40,"p95":200}}.'));
           return;
         }
-        this.cfg.faults = { ...this.cfg.faults, ...f };
+        const { latency: rawLatency, ...rates } = f;
+        for (const [k, v] of Object.entries(rates)) {
+          if (!(k in NO_FAULTS) || typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+            send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson(`Fault "${k}" must be one of ${Object.keys(NO_FAULTS).join(', ')} with a rate between 0 and 1.`));
+            return;
+          }
+        }
+        if ('latency' in f) {
+          try {
+            latency = checkLatency(rawLatency);
+          } catch (e) {
+            send(res, 400, { 'Content-Type': JSON_TYPE }, errorJson(e instanceof Error ? e.message : String(e)));
+            return;
+          }
+          this.cfg.latency = latency;
+        }
+        this.cfg.faults = { ...this.cfg.faults, ...rates };
       }
-      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify(this.cfg.faults));
+      send(res, 200, { 'Content-Type': JSON_TYPE }, JSON.stringify({ ...this.cfg.faults, latency: this.cfg.latency ?? 0 }));
       return;
     }
     if (what.startsWith('move-division')) {
@@ -238,7 +323,22 @@ export class ExactServer {
       return;
     }
     const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    // Token errors that count (TooEarlyToRefreshTokens) share the error allowance of API calls, under the token endpoint.
+    const owner = form.get('grant_type') === 'refresh_token' ? this.cfg.oauth.refreshOwner(form.get('refresh_token') ?? '') : undefined;
+    const blocked = owner ? this.cfg.limiter.blockedUntil(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT) : undefined;
+    if (owner && blocked !== undefined) {
+      this.counters.errors++;
+      this.cfg.limiter.recordError(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT);
+      const until = this.cfg.limiter.blockedUntil(owner.clientId, owner.userId, TOKEN_DIVISION, TOKEN_ENDPOINT) ?? blocked;
+      send(res, 429, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Retry-After': String(Math.ceil((until - this.cfg.clock.now()) / 1000)) },
+        JSON.stringify({ error: 'access_denied', error_description: `Too many errors: token requests of this app and user are blocked until ${new Date(until).toISOString()}.` }));
+      return;
+    }
     const r = this.cfg.oauth.token(form);
+    if (r.errorFor) {
+      this.counters.errors++;
+      this.cfg.limiter.recordError(r.errorFor.clientId, r.errorFor.userId, TOKEN_DIVISION, TOKEN_ENDPOINT);
+    }
     send(res, r.status, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', ...(r.headers ?? {}) }, r.body);
   }
 
@@ -249,11 +349,17 @@ export class ExactServer {
     const cfg = this.cfg;
     const accept = req.headers.accept ?? '';
     const json = /json/i.test(accept);
-    this.stats.calls++;
+    this.counters.calls++;
 
     // Fault injection happens before anything else, like a flaky network or gateway.
     const f = cfg.faults;
-    const delay = drawLatency(cfg.latency, this.rng);
+    const delay = drawLatency(cfg.latency, this.latencyRng);
+    if (cfg.latency !== undefined) {
+      const l = this.counters.latency;
+      l.calls++;
+      l.totalMs += delay;
+      if (delay > l.maxMs) l.maxMs = delay;
+    }
     if (f.resetRate > 0 && this.rng.chance(f.resetRate)) {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       req.socket.destroy();
@@ -269,80 +375,53 @@ export class ExactServer {
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     if (!m) {
-      this.stats.errors++;
+      this.counters.errors++;
       send(res, 401, { 'Content-Type': 'text/html; charset=utf-8', Location: '/api/oauth2/auth' }, OBJECT_MOVED);
       return;
     }
     const grant = cfg.oauth.check(m[1].trim());
     if (!grant) {
-      this.stats.errors++;
+      this.counters.errors++;
+      // An expired token still names its app and user: the 401 counts against their error allowance.
+      const owner = cfg.oauth.owner(m[1].trim());
+      if (owner) {
+        const who = cfg.world.users.get(owner.userId) ?? cfg.world.defaultUser;
+        const target = this.resolve(rest, who);
+        if (target) cfg.limiter.recordError(owner.clientId, who.id, target.division, target.epName);
+      }
       send(res, 401, { 'Content-Type': JSON_TYPE, 'WWW-Authenticate': 'Bearer error="invalid_token"' }, errorJson('Unauthorized: the access token is invalid or has expired.'));
       return;
     }
     const user = cfg.world.users.get(grant.userId) ?? cfg.world.defaultUser;
-
-    // Route: current/Me, system/Users (no division), beta/{division}/…, {division}/…
-    const segs = rest.split('/').filter((s) => s.length > 0);
-    let division: number;
-    let pathSegs: string[];
-    let beta = false;
-    if (segs[0]?.toLowerCase() === 'current' || (segs[0]?.toLowerCase() === 'system' && segs[1]?.toLowerCase().startsWith('users'))) {
-      division = user.currentDivision;
-      pathSegs = segs;
-    } else if (segs[0]?.toLowerCase() === 'beta' && /^\d+$/.test(segs[1] ?? '')) {
-      division = Number(segs[1]);
-      pathSegs = segs.slice(2);
-      beta = true;
-    } else if (/^\d+$/.test(segs[0] ?? '')) {
-      division = Number(segs[0]);
-      pathSegs = segs.slice(1);
-    } else {
+    const target = this.resolve(rest, user);
+    if (!target) {
       this.plain(res, 404, json, 'Not found', {});
-      this.stats.errors++;
+      this.counters.errors++;
       return;
     }
-    let count = false;
-    if (pathSegs[pathSegs.length - 1] === '$count') {
-      count = true;
-      pathSegs = pathSegs.slice(0, -1);
-    }
-    // A key `(…)` on the entity segment, optionally followed by a navigation property.
-    let key: string | undefined;
-    let nav: string | undefined;
-    let info: EpInfo | undefined;
-    for (let cut = pathSegs.length; cut >= 1 && !info; cut--) {
-      const head = pathSegs.slice(0, cut);
-      const last = head[head.length - 1];
-      const km = /^(.*?)\((.*)\)$/.exec(last);
-      const entitySegs = km ? [...head.slice(0, -1), km[1]] : head;
-      const url = (beta ? 'beta/' : '') + entitySegs.join('/');
-      const found = this.byUrl.get(url.toLowerCase());
-      if (found && (cut === pathSegs.length || (km && cut === pathSegs.length - 1))) {
-        info = found;
-        if (km) key = parseKeyLiteral(km[2]);
-        if (cut === pathSegs.length - 1) nav = pathSegs[pathSegs.length - 1];
-      }
-    }
-    const epName = info?.ep.url ?? pathSegs.join('/');
-    this.stats.byDivision[String(division)] = (this.stats.byDivision[String(division)] ?? 0) + 1;
-    this.stats.byEndpoint[epName] = (this.stats.byEndpoint[epName] ?? 0) + 1;
+    const { division, info, key, rawKey, nav, count, epName, beta } = target;
+    this.counters.byDivision[String(division)] = (this.counters.byDivision[String(division)] ?? 0) + 1;
+    this.counters.byEndpoint[epName] = (this.counters.byEndpoint[epName] ?? 0) + 1;
 
-    const blocked = cfg.limiter.blockedUntil(grant.clientId, division, epName);
+    const blocked = cfg.limiter.blockedUntil(grant.clientId, user.id, division, epName);
     if (blocked !== undefined) {
-      this.stats.status429++;
-      this.stats.errors++;
-      this.plain(res, 429, json, `Too many errors: this app is blocked for division ${division} and endpoint ${epName} until ${new Date(blocked).toISOString()}.`, { 'Retry-After': String(Math.ceil((blocked - cfg.clock.now()) / 1000)) });
+      this.counters.status429++;
+      this.counters.errors++;
+      // A call while blocked is another error: errors that go on make the block longer.
+      cfg.limiter.recordError(grant.clientId, user.id, division, epName);
+      const until = cfg.limiter.blockedUntil(grant.clientId, user.id, division, epName) ?? blocked;
+      this.plain(res, 429, json, `Too many errors: this app is blocked for division ${division} and endpoint ${epName} until ${new Date(until).toISOString()}.`, { 'Retry-After': String(Math.ceil((until - cfg.clock.now()) / 1000)) });
       return;
     }
     if (f.status429Rate > 0 && this.rng.chance(f.status429Rate)) {
-      this.stats.status429++;
-      this.stats.errors++;
+      this.counters.status429++;
+      this.counters.errors++;
       this.plain(res, 429, json, 'Too many requests.', cfg.limiter.stormHeaders());
       return;
     }
     const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
-      this.stats.errors++;
-      if (status === 400 || status === 401 || status === 403 || status === 404) cfg.limiter.recordError(grant.clientId, division, epName);
+      this.counters.errors++;
+      if (status === 400 || status === 401 || status === 403 || status === 404) cfg.limiter.recordError(grant.clientId, user.id, division, epName);
       this.plain(res, status, json, message, headers, truncate);
     };
     const d = cfg.world.divisions.get(division);
@@ -357,8 +436,8 @@ export class ExactServer {
     }
     const limit = cfg.limiter.take(grant.clientId, division);
     if (!limit.ok) {
-      this.stats.status429++;
-      this.stats.errors++;
+      this.counters.status429++;
+      this.counters.errors++;
       this.plain(res, 429, json, 'Too many requests.', limit.headers);
       return;
     }
@@ -367,7 +446,7 @@ export class ExactServer {
       return;
     }
     if (f.errorRate > 0 && this.rng.chance(f.errorRate)) {
-      this.stats.errors++;
+      this.counters.errors++;
       this.plain(res, this.rng.chance(0.5) ? 500 : 503, json, 'An internal error occurred (simulated).', limit.headers, truncate);
       return;
     }
@@ -381,9 +460,11 @@ export class ExactServer {
     };
     try {
       const method = req.method ?? 'GET';
-      if (method !== 'GET' && !info.ep.methods.includes(method as 'GET')) {
+      // POST-only action endpoints (PrintedSalesInvoices, AcceptQuotation, …) refuse GET like any other method they lack.
+      if (!info.ep.methods.includes(method as 'GET')) {
         throw new HttpError(405, `The requested resource does not support http method '${method}'.`);
       }
+      if (rawKey !== undefined && !validKeyLiteral(rawKey, info.ep)) throw new HttpError(400, 'Bad Request - Error in query syntax.');
       if (method === 'GET') this.get(res, call);
       else if (method === 'POST') await this.post(req, res, call);
       else if (method === 'PUT') await this.put(req, res, call);
@@ -394,6 +475,66 @@ export class ExactServer {
       else if (e instanceof ODataError) fail(e.status, e.message, limit.headers);
       else throw e;
     }
+  }
+
+  /**
+   * Route an API path: current/Me and system/Users (no division: the user's
+   * current one), beta/{division}/…, {division}/…; then the endpoint, with a
+   * key `(…)` on its entity segment and optionally a navigation property.
+   * Undefined when the path has no division.
+   */
+  private resolve(rest: string, user: SimUser): { division: number; info?: EpInfo; key?: string; rawKey?: string; nav?: string; count: boolean; epName: string; beta: boolean } | undefined {
+    const segs = rest.split('/').filter((s) => s.length > 0);
+    let division: number;
+    let pathSegs: string[];
+    let beta = false;
+    const divisionless = this.divisionless.some((p) => p.every((seg, i) => (i === p.length - 1 ? (segs[i] ?? '').toLowerCase().replace(/\(.*$/, '') === seg : segs[i]?.toLowerCase() === seg)));
+    if (divisionless) {
+      division = user.currentDivision;
+      pathSegs = segs;
+    } else if (segs[0]?.toLowerCase() === 'beta' && /^\d+$/.test(segs[1] ?? '')) {
+      division = Number(segs[1]);
+      pathSegs = segs.slice(2);
+      beta = true;
+    } else if (/^\d+$/.test(segs[0] ?? '')) {
+      division = Number(segs[0]);
+      pathSegs = segs.slice(1);
+    } else {
+      return undefined;
+    }
+    let count = false;
+    if (pathSegs[pathSegs.length - 1] === '$count') {
+      count = true;
+      pathSegs = pathSegs.slice(0, -1);
+    }
+    let key: string | undefined;
+    let rawKey: string | undefined;
+    let nav: string | undefined;
+    let info: EpInfo | undefined;
+    for (let cut = pathSegs.length; cut >= 1 && !info; cut--) {
+      const head = pathSegs.slice(0, cut);
+      const last = head[head.length - 1];
+      const km = /^(.*?)\((.*)\)$/.exec(last);
+      const entitySegs = km ? [...head.slice(0, -1), km[1]] : head;
+      const url = (beta ? 'beta/' : '') + entitySegs.join('/');
+      const found = this.byUrl.get(url.toLowerCase());
+      if (found && (cut === pathSegs.length || (km && cut === pathSegs.length - 1))) {
+        info = found;
+        if (km) {
+          rawKey = km[2];
+          key = parseKeyLiteral(km[2]);
+        }
+        if (cut === pathSegs.length - 1) nav = pathSegs[pathSegs.length - 1];
+      }
+    }
+    const epName = info?.ep.url ?? pathSegs.join('/');
+    return {
+      division, count, epName, beta,
+      ...(info ? { info } : {}),
+      ...(key !== undefined ? { key } : {}),
+      ...(rawKey !== undefined ? { rawKey } : {}),
+      ...(nav !== undefined ? { nav } : {}),
+    };
   }
 
   private plain(res: ServerResponse, status: number, json: boolean, message: string, headers: Record<string, string>, truncate = false): void {
@@ -426,7 +567,8 @@ export class ExactServer {
     }
     const filterText = q.get('$filter');
     const filter = filterText ? parseFilter(filterText, call.info.cols, call.info.typeName) : undefined;
-    if (ep.kind === 'sync' && filter && !filter.onlyTimestampGt) {
+    // Sync endpoints take exactly `Timestamp gt nL`; a lenient simulator also takes ge, a missing L, or none.
+    if (ep.kind === 'sync' && (this.cfg.strictSyncFilter ? !filter?.onlyTimestampGt : filter && !filter.timestampLowerBoundOnly)) {
       throw new ODataError(400, 'This $filter parameter is not supported for this resource');
     }
     if (ep.mandatoryFilterColumns.length > 0 && this.cfg.mandatoryFiltering && call.key === undefined) {
@@ -482,7 +624,7 @@ export class ExactServer {
     // World tables and ordered queries: materialise (small or explicitly asked for).
     const isWorld = WORLD_TABLE_URLS.has(url);
     if (ep.kind === 'sync') {
-      const ds = datasetFor(ep, this.modelled, this.generic);
+      const ds = this.datasets.for(ep);
       let after = filter?.timestampAfter ?? 0;
       if (skiptoken) after = Math.max(after, Number(skiptoken.replace(/[Ll]$/, '')) || 0);
       if (call.count) {
@@ -517,41 +659,70 @@ export class ExactServer {
       return;
     }
 
-    if (isWorld || orderby) {
-      const compare = orderby ? parseOrderBy(orderby, call.info.cols, call.info.typeName) : undefined;
-      // For datasets keep only the key and the sort values per row, not the row:
-      // sorting a million transaction lines must not hold a million rows.
-      let all: { key?: string; row: Row }[];
-      const ds = isWorld ? undefined : datasetFor(ep, this.modelled, this.generic);
-      if (ds) {
-        const sortCols = orderby ? orderByColumns(orderby, call.info.cols) : [];
-        all = [];
-        for (const x of this.store.scan(ds, call.division)) {
-          if (filter && !filter.test(x.row)) continue;
-          const slim: Row = {};
-          for (const c of sortCols) slim[c] = x.row[c] ?? null;
-          all.push({ key: String(x.row[ds.key]), row: slim });
-        }
-      } else {
-        all = worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now())
-          .filter((r) => !filter || filter.test(r))
-          .map((row) => ({ row }));
+    const pageLimit = Math.min(pageSize, top ?? Infinity);
+    const pageFrom = () => skip + (skiptoken && /^\d+$/.test(skiptoken) ? Number(skiptoken) : 0);
+    const skipNext = (offset: number, got: number, total: number) =>
+      offset + got < total && (top === undefined || top > got)
+        ? this.nextLink(call, { $skip: String(offset + got), $skiptoken: null, $top: top !== undefined ? String(top - got) : null })
+        : undefined;
+
+    // Rows pinned by key ($filter=ID eq guid'…', or an `or` list of them): looked up, not scanned for.
+    const keyDs = isWorld ? undefined : this.datasets.for(ep);
+    const pinned = keyDs && filter ? filter.pinned(keyDs.key) : undefined;
+    if (keyDs && filter && pinned && pinned.length <= MAX_PINNED_KEYS) {
+      const found = new Map<number, Row>();
+      for (const v of pinned) {
+        if (typeof v !== 'string') continue;
+        const code = this.store.codeOf(keyDs, call.division, v);
+        if (code === undefined || found.has(code)) continue;
+        const r = this.store.rowAt(keyDs, call.division, code);
+        if (r && filter.test(r)) found.set(code, r);
       }
+      // The order a scan gives: base rows by index, then inserted rows in insertion order.
+      const scanOrder = (c: number) => (c >= 0 ? c : 2 ** 40 - c);
+      let rows = [...found.entries()].sort(([a], [b]) => scanOrder(a) - scanOrder(b)).map(([, r]) => r);
+      if (orderby) {
+        const compare = parseOrderBy(orderby, call.info.cols, call.info.typeName);
+        rows = rows.sort(compare);
+      }
+      if (call.count) {
+        this.ok(res, call, 200, String(rows.length), 'text/plain; charset=utf-8');
+        return;
+      }
+      const offset = pageFrom();
+      const page = rows.slice(offset, offset + pageLimit);
+      this.writePage(res, call, ctx, page, skipNext(offset, page.length, rows.length), inline ? rows.length : undefined);
+      return;
+    }
+
+    if (isWorld || orderby) {
+      if (keyDs) {
+        // A dataset in order: a sort index (position codes), built once per query shape and reused for every page.
+        const keys = orderby ? orderByKeys(orderby, call.info.cols, call.info.typeName) : [];
+        const codes = this.sortedCodes(keyDs, call.division, keys, filter, filterText ?? '');
+        if (call.count) {
+          this.ok(res, call, 200, String(codes.length), 'text/plain; charset=utf-8');
+          return;
+        }
+        const offset = pageFrom();
+        const rows: Row[] = [];
+        for (let i = offset; i < codes.length && rows.length < pageLimit; i++) {
+          const r = this.store.rowAt(keyDs, call.division, codes[i]);
+          if (r) rows.push(r);
+        }
+        this.writePage(res, call, ctx, rows, skipNext(offset, rows.length, codes.length), inline ? codes.length : undefined);
+        return;
+      }
+      const compare = orderby ? parseOrderBy(orderby, call.info.cols, call.info.typeName) : undefined;
+      const all = worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()).filter((r) => !filter || filter.test(r));
       if (call.count) {
         this.ok(res, call, 200, String(all.length), 'text/plain; charset=utf-8');
         return;
       }
-      if (compare) all.sort((a, b) => compare(a.row, b.row));
-      const total = all.length;
-      const offset = skip + (skiptoken && /^\d+$/.test(skiptoken) ? Number(skiptoken) : 0);
-      const limit = Math.min(pageSize, top ?? Infinity);
-      const rows = all
-        .slice(offset, offset + limit)
-        .map((e) => (ds && e.key !== undefined ? this.store.get(ds, call.division, e.key) : e.row))
-        .filter((r): r is Row => r !== undefined);
-      const more = offset + rows.length < total && (top === undefined || top > rows.length);
-      const next = more ? this.nextLink(call, { $skip: String(offset + rows.length), $skiptoken: null, $top: top !== undefined ? String(top - rows.length) : null }) : undefined;
-      this.writePage(res, call, ctx, rows, next, inline ? total : undefined);
+      if (compare) all.sort(compare);
+      const offset = pageFrom();
+      const rows = all.slice(offset, offset + pageLimit);
+      this.writePage(res, call, ctx, rows, skipNext(offset, rows.length, all.length), inline ? all.length : undefined);
       return;
     }
 
@@ -559,13 +730,13 @@ export class ExactServer {
     let from: Position = { phase: 0, index: 0 };
     if (skiptoken) {
       const k = parseKeyLiteral(skiptoken);
-      const ds = datasetFor(ep, this.modelled, this.generic);
+      const ds = this.datasets.for(ep);
       const p = this.store.positionAfter(ds, call.division, k);
       if (!p) throw new ODataError(400, `Invalid $skiptoken '${skiptoken}'.`);
       from = p;
     }
     if (call.count) {
-      const ds = datasetFor(ep, this.modelled, this.generic);
+      const ds = this.datasets.for(ep);
       let n = 0;
       if (!filter) n = this.store.count(ds, call.division);
       else for (const x of this.iterRows(call, ep, from)) if (filter.test(x.row)) n++;
@@ -573,13 +744,13 @@ export class ExactServer {
       return;
     }
     let skipLeft = skip;
-    if (!filter && !inline && skipLeft > 0 && from.phase === 0 && this.store.untouched(datasetFor(ep, this.modelled, this.generic), call.division)) {
+    if (!filter && !inline && skipLeft > 0 && from.phase === 0 && this.store.untouched(this.datasets.for(ep), call.division)) {
       // Nothing written: positions are plain indexes, so jump instead of generating skipped rows.
       from = { phase: 0, index: from.index + skipLeft };
       skipLeft = 0;
     }
     const limit = Math.min(pageSize, top ?? Infinity);
-    const fastDs = datasetFor(ep, this.modelled, this.generic);
+    const fastDs = this.datasets.for(ep);
     if (call.json && !ctx.expand && !filter && !inline && skipLeft === 0 && from.phase === 0 && fastDs.entity !== 0 && this.store.untouched(fastDs, call.division)) {
       // Nothing written: rows are numbered base rows, so render (or reuse) exactly the page's rows.
       const n = fastDs.count(call.division);
@@ -619,8 +790,67 @@ export class ExactServer {
   }
 
   private *iterRows(call: ApiCall, ep: ExactEndpoint, from: Position): Generator<{ row: Row; pos: Position }> {
-    const ds = datasetFor(ep, this.modelled, this.generic);
+    const ds = this.datasets.for(ep);
     yield* this.store.scan(ds, call.division, from);
+  }
+
+  /**
+   * The position codes (Store.code) of a dataset's rows that pass `filter`,
+   * in `$orderby` order (ties in scan order). Built with one scan that keeps
+   * only each row's code and sort values — not the row — and cached per
+   * (dataset, division, order, filter) until the next write, so paging
+   * through a million ordered rows sorts once, not once per page.
+   */
+  private sortedCodes(ds: Dataset, div: number, keys: readonly { name: string; desc: boolean }[], filter: CompiledFilter | undefined, filterText: string): Int32Array {
+    const cacheKey = `${ds.name}|${div}|${keys.map((k) => `${k.name} ${k.desc ? 'd' : 'a'}`).join(',')}|${filterText}`;
+    const hit = this.sortCache.get(cacheKey);
+    if (hit && hit.version === this.store.version) {
+      // Most recently used last.
+      this.sortCache.delete(cacheKey);
+      this.sortCache.set(cacheKey, hit);
+      return hit.codes;
+    }
+    const vals: SimValue[][] = keys.map(() => []);
+    const found: number[] = [];
+    for (const x of this.store.scan(ds, div, { phase: 0, index: 0 }, false)) {
+      if (filter && !filter.test(x.row)) continue;
+      found.push(Store.code(x.pos));
+      for (let k = 0; k < keys.length; k++) vals[k].push(x.row[keys[k].name] ?? null);
+    }
+    const order = new Uint32Array(found.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (keys.length > 0) {
+      // Normalise each sort column once (numbers and booleans to a Float64Array with nulls
+      // lowest, strings lower-cased, as Exact's collation compares them), not per comparison.
+      const cols = vals.map((col): ((a: number, b: number) => number) => {
+        if (col.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean')) {
+          const f = Float64Array.from(col, (v) => (v === null ? -Infinity : Number(v)));
+          return (a, b) => (f[a] < f[b] ? -1 : f[a] > f[b] ? 1 : 0);
+        }
+        if (col.every((v) => v === null || typeof v === 'string')) {
+          const l = col.map((v) => (v === null ? null : (v as string).toLowerCase()));
+          return (a, b) => {
+            const x = l[a];
+            const y = l[b];
+            if (x === null || y === null) return x === y ? 0 : x === null ? -1 : 1;
+            return x < y ? -1 : x > y ? 1 : 0;
+          };
+        }
+        return (a, b) => compareCells(col[a], col[b]);
+      });
+      order.sort((a, b) => {
+        for (let k = 0; k < cols.length; k++) {
+          const c = cols[k](a, b);
+          if (c !== 0) return keys[k].desc ? -c : c;
+        }
+        return a - b;
+      });
+    }
+    const codes = new Int32Array(found.length);
+    for (let i = 0; i < codes.length; i++) codes[i] = found[order[i]];
+    this.sortCache.set(cacheKey, { version: this.store.version, codes });
+    while (this.sortCache.size > SORT_CACHE_ENTRIES) this.sortCache.delete(this.sortCache.keys().next().value as string);
+    return codes;
   }
 
   private selectPlan(info: EpInfo, select: string): ColPlan[] {
@@ -679,7 +909,7 @@ export class ExactServer {
       const k = key.toLowerCase();
       return worldTable(this.cfg.world, url, call.division, call.user, this.cfg.clock.now()).find((r) => String(r[call.info.ep.key[0] ?? 'ID']).toLowerCase() === k);
     }
-    return this.store.get(datasetFor(call.info.ep, this.modelled, this.generic), call.division, key);
+    return this.store.get(this.datasets.for(call.info.ep), call.division, key);
   }
 
   private navInfo(name: string): { cols: ColPlan[]; ep: ExactEndpoint; typeName: string } | undefined {
@@ -719,8 +949,10 @@ export class ExactServer {
   private syncTimestamp(res: ServerResponse, call: ApiCall): void {
     const raw = call.query.get('modified') ?? '';
     const m = /^datetime'(.*)'$/i.exec(raw.trim());
-    const ms = m ? Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? m[1] : `${m[1]}Z`) : NaN;
-    if (Number.isNaN(ms)) throw new ODataError(400, "Please provide the parameter 'modified' as datetime'yyyy-mm-ddThh:mm:ss'.");
+    const parsed = m ? Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? m[1] : `${m[1]}Z`) : NaN;
+    if (Number.isNaN(parsed)) throw new ODataError(400, "Please provide the parameter 'modified' as datetime'yyyy-mm-ddThh:mm:ss'.");
+    // Wall-clock Amsterdam time (dutchLocalTime) back to the instant the write log keeps.
+    const ms = this.cfg.dutchLocalTime && m && !/[zZ]|[+-]\d\d:\d\d$/.test(m[1]) ? parsed - amsterdamOffsetMs(parsed - 3_600_000) : parsed;
     const endPoint = (call.query.get('endPoint') ?? '').replace(/^'|'$/g, '');
     let ts = 1;
     if (ms > WORLD_DATE) {
@@ -760,13 +992,64 @@ export class ExactServer {
       if (!col || isNavigationCol(col)) continue;
       // Read-only fields are ignored, as Exact does; create-only ones only count on POST.
       if (col.readOnly || (!forInsert && col.createOnly)) continue;
-      out[col.name] = coerceValue(col, v, info.typeName);
+      const value = coerceValue(col, v, info.typeName, this.cfg.dutchLocalTime);
+      const allowed = this.enums.get(`${info.ep.url.toLowerCase()}|${col.name}`);
+      if (allowed && value !== null && !allowed.has(String(value))) {
+        throw new HttpError(500, `${col.name}: '${String(value)}' is not a valid value; use one of ${[...allowed].join(', ')}.`);
+      }
+      out[col.name] = value;
     }
     return out;
   }
 
-  private audit(row: Row, user: SimUser, div: number, isNew: boolean): void {
+  /** Whether another live account of the division has this (padded) Code. */
+  private accountCodeTaken(div: number, code: string, exceptId?: string): boolean {
+    const accounts = this.modelled.get('Accounts') as Dataset;
+    const trimmed = code.trim();
+    const same = (r: Row | undefined) => r !== undefined && String(r.Code).trim() === trimmed && String(r.ID) !== exceptId;
+    // Base accounts are numbered 1000 + index; a changed one carries its new Code in the overlay.
+    const n = /^\d+$/.test(trimmed) ? Number(trimmed) - 1000 : -1;
+    if (n >= 0 && n < accounts.count(div) && same(this.store.get(accounts, div, this.cfg.world.guid(ENTITY.Accounts, div, n)))) return true;
+    const o = this.store.division(div).peek('Accounts');
+    if (o) for (const [k, r] of o.rows) if (!o.deleted.has(k) && same(r)) return true;
+    return false;
+  }
+
+  /**
+   * Whether an account is used by sales invoices or booked transaction
+   * lines (generated or written): such an account cannot be deleted.
+   */
+  private accountInUse(div: number, id: string): boolean {
+    const k = id.toLowerCase();
+    for (const name of ['SalesInvoices', 'TransactionLines']) {
+      const o = this.store.division(div).peek(name);
+      if (!o) continue;
+      for (const [key, r] of o.rows) {
+        if (o.deleted.has(key)) continue;
+        if ([r.InvoiceTo, r.OrderedBy, r.DeliverTo, r.Account].some((v) => typeof v === 'string' && v.toLowerCase() === k)) return true;
+      }
+    }
+    const idx = this.store.baseIndex(this.modelled.get('Accounts') as Dataset, div, k);
+    if (idx === undefined) return false;
+    // Base invoices (and the transaction lines booked from them) go to customer accounts chosen by index.
+    const invoices = this.modelled.get('SalesInvoices') as Dataset;
+    const n = invoices.count(div);
+    for (let i = 0; i < n; i++) if (this.cfg.world.invoiceCustomer(div, i) === idx) return true;
+    return false;
+  }
+
+  /**
+   * The server's "now" as a DateTime value: the UTC instant, or with
+   * dutchLocalTime the Amsterdam wall-clock time written as if it were UTC
+   * (how Exact's dates behave, unsure).
+   */
+  private wallNow(): number {
     const now = this.cfg.clock.now();
+    return this.cfg.dutchLocalTime ? now + amsterdamOffsetMs(now) : now;
+  }
+
+  private audit(row: Row, user: SimUser, div: number, isNew: boolean): void {
+    const now = this.wallNow();
     if (isNew) {
       row.Created = now;
       row.Creator = user.id;
@@ -788,7 +1071,7 @@ export class ExactServer {
     this.audit(row, user, div, isNew);
     const saved = this.store.put(ds, div, row, isNew);
     this.logWrite(div, Number(saved.Timestamp));
-    this.notify(div, ds.name, isNew ? 'Create' : 'Update', String(row[ds.key]), ep, clientId);
+    this.notify(div, topicOf(ds, ep), isNew ? 'Create' : 'Update', String(row[ds.key]), ep, clientId);
     return saved;
   }
 
@@ -807,6 +1090,15 @@ export class ExactServer {
     const r = typeof id === 'string' ? this.store.get(d, div, id) : undefined;
     if (!r) throw new HttpError(500, `${field}: ${id === undefined || id === null ? 'Mandatory' : `'${String(id)}' is not an existing ${what}`}.`);
     return r;
+  }
+
+  /** On endpoints without a hand model: Guid fields that name an account must name an existing one. */
+  private checkAccountRefs(info: EpInfo, div: number, row: Row): void {
+    for (const name of ACCOUNT_REF_FIELDS) {
+      const col = info.cols.get(name.toLowerCase());
+      const v = row[col?.name ?? name];
+      if (col?.edmType === 'Edm.Guid' && typeof v === 'string') this.checkRef('Accounts', div, v, col.name, 'account');
+    }
   }
 
   private checkMandatory(info: EpInfo, row: Row, skip: readonly string[] = []): void {
@@ -828,8 +1120,18 @@ export class ExactServer {
     if (call.key !== undefined) throw new HttpError(400, 'POST is not allowed on a single entity.');
     const body = await this.readJsonBody(req, info);
     if (url === 'salesinvoice/printedsalesinvoices') return this.printInvoice(res, call, body);
+    const action = this.actionTargets.get(url);
+    if (action) {
+      // An action on an entity (AcceptQuotation, CompleteSalesOrder, …) needs an existing one.
+      const v = body[action.field] ?? body[Object.keys(body).find((k) => k.toLowerCase() === action.field.toLowerCase()) ?? ''];
+      if (v === undefined || v === null || v === '') throw new HttpError(500, `Mandatory: ${action.field}.`);
+      const target = this.datasets.for(action.target);
+      if (typeof v !== 'string' || !this.store.get(target, div, v)) {
+        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${action.target.entity.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}.`);
+      }
+    }
     if (WORLD_TABLE_URLS.has(url)) throw new HttpError(500, 'Creating this entity is not supported by the simulator.');
-    const ds = datasetFor(ep, this.modelled, this.generic);
+    const ds = this.datasets.for(ep);
     const row = this.coerce(info, body, true);
     const keyCol = ds.key;
     row[keyCol] = typeof row[keyCol] === 'string' && row[keyCol] !== '' ? String(row[keyCol]).toLowerCase() : this.newId();
@@ -840,6 +1142,7 @@ export class ExactServer {
         this.checkMandatory(info, row);
         if (row.Code === undefined || row.Code === null) row.Code = pad18(900000 + this.store.division(div).overlay('Accounts').inserted.length + 1);
         else row.Code = pad18(String(row.Code));
+        if (this.accountCodeTaken(div, String(row.Code))) throw new HttpError(500, `Code: '${String(row.Code).trim()}' is already used by another account.`);
         if (typeof row.Country === 'string') row.Country = row.Country.trim().toUpperCase().padEnd(3, ' ');
         row.Status ??= 'C';
         row.Type = 'A';
@@ -855,6 +1158,22 @@ export class ExactServer {
         row.AccountName = acc.Name;
         if (ds.name === 'Contacts') row.FullName = [row.FirstName, row.LastName].filter(Boolean).join(' ');
         if (ds.name === 'Addresses') row.Type ??= 1;
+        break;
+      }
+      case 'BankAccounts': {
+        this.checkMandatory(info, row);
+        const acc = this.checkRef('Accounts', div, row.Account, 'Account', 'account');
+        row.AccountName = acc.Name;
+        row.BankAccountHolderName ??= acc.Name;
+        const number = String(row.BankAccount).replace(/\s+/g, '').toUpperCase();
+        // Something shaped like an IBAN must carry valid check digits.
+        if (/^[A-Z]{2}\d{2}/.test(number)) {
+          if (!isValidIban(number)) throw new HttpError(500, `BankAccount: '${String(row.BankAccount)}' is not a valid IBAN.`);
+          row.BankAccount = number;
+          row.IBAN ??= number;
+        }
+        row.Main ??= false;
+        row.Blocked ??= false;
         break;
       }
       case 'Items': {
@@ -888,7 +1207,7 @@ export class ExactServer {
         row.Type ??= 8020;
         row.Currency ??= 'EUR';
         row.InvoiceNumber = null;
-        row.InvoiceDate = typeof body.InvoiceDate === 'string' ? coerceValue({ name: 'InvoiceDate', edmType: 'Edm.DateTime', type: 'timestamp', filterable: true }, body.InvoiceDate, info.typeName) : this.cfg.clock.now();
+        row.InvoiceDate = typeof body.InvoiceDate === 'string' ? coerceValue({ name: 'InvoiceDate', edmType: 'Edm.DateTime', type: 'timestamp', filterable: true }, body.InvoiceDate, info.typeName, this.cfg.dutchLocalTime) : this.wallNow();
         const lineInfo = this.byUrl.get('salesinvoice/salesinvoicelines') as EpInfo;
         lines = lineList.map((l, n) => {
           if (typeof l !== 'object' || l === null) throw new HttpError(400, 'Error processing request stream. SalesInvoiceLines must hold objects.');
@@ -916,6 +1235,7 @@ export class ExactServer {
       }
       default:
         this.checkMandatory(info, row);
+        this.checkAccountRefs(info, div, row);
     }
     const saved = this.save(ds, div, row, true, ep, user, call.clientId);
     if (ds.name === 'SalesInvoices') {
@@ -998,14 +1318,17 @@ export class ExactServer {
     if (call.key === undefined) throw new HttpError(400, 'PUT needs a key: …/Entity(guid\'…\').');
     const body = await this.readJsonBody(req, info);
     if (WORLD_TABLE_URLS.has(info.ep.url.toLowerCase())) throw new HttpError(500, 'Changing this entity is not supported by the simulator.');
-    const ds = datasetFor(info.ep, this.modelled, this.generic);
+    const ds = this.datasets.for(info.ep);
     const current = this.store.get(ds, div, call.key);
     if (!current) throw new HttpError(404, 'Not found');
     this.guardProcessed(ds, div, current);
     const changes = this.coerce(info, body, false);
     delete changes[ds.key];
     const row: Row = { ...current, ...changes };
-    if (ds.name === 'Accounts' && changes.Code !== undefined && changes.Code !== null) row.Code = pad18(String(changes.Code));
+    if (ds.name === 'Accounts' && changes.Code !== undefined && changes.Code !== null) {
+      row.Code = pad18(String(changes.Code));
+      if (this.accountCodeTaken(div, String(row.Code), String(current.ID))) throw new HttpError(500, `Code: '${String(row.Code).trim()}' is already used by another account.`);
+    }
     if (ds.name === 'Contacts' || ds.name === 'Addresses') {
       const acc = this.checkRef('Accounts', div, row.Account, 'Account', 'account');
       row.AccountName = acc.Name;
@@ -1015,6 +1338,7 @@ export class ExactServer {
       if (changes.OrderedBy !== undefined) row.OrderedByName = this.checkRef('Accounts', div, row.OrderedBy, 'OrderedBy', 'account').Name;
     }
     if (ds.name === 'SalesInvoiceLines') this.fillLine(div, row, String(row.InvoiceID), Number(row.LineNumber));
+    if (ds.entity === 0) this.checkAccountRefs(info, div, changes);
     this.checkMandatory(info, row, ['SalesInvoiceLines', 'Journal']);
     this.save(ds, div, row, false, info.ep, call.user, call.clientId);
     if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(row.InvoiceID), call.user, call.clientId);
@@ -1025,10 +1349,13 @@ export class ExactServer {
     const { info, division: div } = call;
     if (call.key === undefined) throw new HttpError(400, "DELETE needs a key: …/Entity(guid'…').");
     if (WORLD_TABLE_URLS.has(info.ep.url.toLowerCase())) throw new HttpError(500, 'Deleting this entity is not supported by the simulator.');
-    const ds = datasetFor(info.ep, this.modelled, this.generic);
+    const ds = this.datasets.for(info.ep);
     const current = this.store.get(ds, div, call.key);
     if (!current) throw new HttpError(404, 'Not found');
     this.guardProcessed(ds, div, current);
+    if (ds.name === 'Accounts' && this.accountInUse(div, call.key)) {
+      throw new HttpError(500, `The account '${String(current.Code).trim()}' is in use (sales invoices or transactions) and cannot be deleted.`);
+    }
     const removed: { ds: Dataset; key: string }[] = [];
     if (ds.name === 'SalesInvoices') {
       for (const l of this.invoiceLinesOf(div, call.key)) removed.push({ ds: this.modelled.get('SalesInvoiceLines') as Dataset, key: String(l.ID) });
@@ -1037,23 +1364,23 @@ export class ExactServer {
     for (const r of removed) {
       this.store.remove(r.ds, div, r.key);
       this.recordDeletion(div, r.ds, r.key, call.user);
-      this.notify(div, r.ds.name, 'Delete', r.key, info.ep, call.clientId);
+      this.notify(div, topicOf(r.ds, info.ep), 'Delete', r.key, info.ep, call.clientId);
     }
     if (ds.name === 'SalesInvoiceLines') this.retotal(div, String(current.InvoiceID), call.user, call.clientId);
     this.ok(res, call, 204, '', 'text/plain');
   }
 
   private recordDeletion(div: number, ds: Dataset, key: string, user: SimUser): void {
-    const code = this.cfg.catalog.deletedEntityTypes.find((t) => t.entity.toLowerCase() === ds.name.toLowerCase())?.code;
+    const code = ds.deletedEntityType ?? this.cfg.catalog.deletedEntityTypes.find((t) => t.entity.toLowerCase() === ds.name.toLowerCase())?.code;
     if (code === undefined) return;
-    const deleted = datasetFor((this.byUrl.get('sync/deleted') as EpInfo).ep, this.modelled, this.generic);
+    const deleted = this.datasets.for((this.byUrl.get('sync/deleted') as EpInfo).ep);
     const row: Row = {
       ID: this.newId(),
       EntityKey: key.toLowerCase(),
       EntityType: code,
       Division: div,
       DeletedBy: user.id,
-      DeletedDate: this.cfg.clock.now(),
+      DeletedDate: this.wallNow(),
     };
     const saved = this.store.put(deleted, div, row, true);
     this.logWrite(div, Number(saved.Timestamp));
@@ -1067,6 +1394,7 @@ export class ExactServer {
     const inv = this.store.get(invDs, div, id);
     if (!inv) throw new HttpError(500, `InvoiceID: '${id}' is not an existing sales invoice.`);
     if (inv.Status === 50) throw new HttpError(500, 'The invoice has already been processed.');
+    if (inv.Status === 10) throw new HttpError(500, 'The invoice is a draft (status 10): only open invoices (status 20) can be printed.');
     const counter = (this.invoiceCounter.get(div) ?? 0) + 1;
     this.invoiceCounter.set(div, counter);
     const year = new Date(this.cfg.clock.now()).getUTCFullYear();
@@ -1180,6 +1508,24 @@ export function parseKeyLiteral(s: string): string {
   return t.replace(/[Ll]$/, '');
 }
 
+/** The webhook topic of a write: the modelled entity's name, or the endpoint's entity for a store shared by URL (its name is a URL). */
+function topicOf(ds: Dataset, ep: ExactEndpoint): string {
+  return ds.name.includes('/') ? ep.entity : ds.name;
+}
+
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a key segment's literal fits the key's type: `guid'…'` with a well-formed GUID for a Guid key. */
+function validKeyLiteral(raw: string, ep: ExactEndpoint): boolean {
+  const t = raw.trim();
+  const g = /^guid'(.*)'$/i.exec(t);
+  if (g) return GUID_RE.test(g[1]);
+  const keyCol = ep.columns.find((c) => c.name === ep.key[0]);
+  if (keyCol?.edmType === 'Edm.Guid') return false;
+  if (keyCol && /^Edm\.(Int16|Int32|Int64|Byte)$/.test(keyCol.edmType)) return /^-?\d+[Ll]?$/.test(t);
+  return true;
+}
+
 function skiptokenOf(ep: ExactEndpoint, row: Row): string {
   const k = ep.key[0] ?? 'ID';
   const v = row[k];
@@ -1189,7 +1535,8 @@ function skiptokenOf(ep: ExactEndpoint, row: Row): string {
   return `'${String(v).replace(/'/g, "''")}'`;
 }
 
-function coerceValue(col: ExactColumn, v: unknown, typeName: string): SimValue {
+/** A JSON value as a stored cell; `dutch`: an instant with a zone becomes Amsterdam wall-clock time. */
+function coerceValue(col: ExactColumn, v: unknown, typeName: string, dutch = false): SimValue {
   const bad = () => new HttpError(400, `Error processing request stream. Cannot convert the value of property '${col.name}' to '${col.edmType}' (type '${typeName}').`);
   if (v === null || v === undefined) return null;
   switch (col.edmType) {
@@ -1201,9 +1548,11 @@ function coerceValue(col: ExactColumn, v: unknown, typeName: string): SimValue {
       if (typeof v !== 'string') throw bad();
       const m = /^\/Date\((-?\d+)\)\/$/.exec(v);
       if (m) return Number(m[1]);
-      const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`);
+      const zoned = /[zZ]|[+-]\d\d:\d\d$/.test(v);
+      const ms = Date.parse(zoned ? v : `${v}Z`);
       if (Number.isNaN(ms)) throw bad();
-      return ms;
+      // Without a zone the text is wall-clock time already; with one it is an instant.
+      return dutch && zoned ? ms + amsterdamOffsetMs(ms) : ms;
     }
     case 'Edm.Int16': case 'Edm.Int32': case 'Edm.Int64': case 'Edm.Byte': {
       const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;

@@ -5,6 +5,7 @@
  * write-only dataset per unmodelled endpoint so every URL answers.
  */
 import type { ExactEndpoint } from '../../catalogs/exactonline.js';
+import { amsterdamOffsetMs } from '../common/dutch.js';
 import { Rng, hash32 } from '../common/prng.js';
 import { emptyDataset, type Dataset } from './store.js';
 import { ENTITY, WORLD_DATE, World, baseGuid, type Row, type SimUser } from './world.js';
@@ -13,6 +14,7 @@ import { ENTITY, WORLD_DATE, World, baseGuid, type Row, type SimUser } from './w
 export const MODELLED_URLS: Record<string, string> = {
   'crm/accounts': 'Accounts', 'bulk/crm/accounts': 'Accounts', 'sync/crm/accounts': 'Accounts',
   'crm/contacts': 'Contacts', 'bulk/crm/contacts': 'Contacts', 'sync/crm/contacts': 'Contacts',
+  'crm/bankaccounts': 'BankAccounts',
   'crm/addresses': 'Addresses', 'bulk/crm/addresses': 'Addresses', 'sync/crm/addresses': 'Addresses',
   'logistics/items': 'Items', 'bulk/logistics/items': 'Items', 'sync/logistics/items': 'Items',
   'financial/glaccounts': 'GLAccounts', 'bulk/financial/glaccounts': 'GLAccounts', 'sync/financial/glaccounts': 'GLAccounts',
@@ -32,18 +34,63 @@ export const WORLD_TABLE_URLS = new Set([
   'system/users', 'users/users', 'hrm/divisionclassnames', 'hrm/divisionclasses', 'hrm/divisionclassvalues',
 ]);
 
-export function datasetFor(ep: ExactEndpoint, modelled: Map<string, Dataset>, generic: Map<string, Dataset>): Dataset {
-  const name = MODELLED_URLS[ep.url.toLowerCase()];
-  if (name) {
-    const m = modelled.get(name);
-    if (m) return m;
-    let g = generic.get(name);
-    if (!g) generic.set(name, (g = emptyDataset(name, name === 'Deleted' ? 'ID' : ep.key[0] ?? 'ID')));
+/**
+ * The dataset behind every endpoint URL. A modelled entity is shared by its
+ * regular, bulk and sync URLs through MODELLED_URLS; an unmodelled one by
+ * the catalog's twins (`syncTwin`, `bulkTwin`), so a row written through
+ * crm/Quotations shows up in bulk/CRM/Quotations and, with its new
+ * Timestamp, in sync/CRM/Quotations — and its deletion in sync/Deleted under
+ * the entity's EntityType code.
+ */
+export class Datasets {
+  readonly modelled: Map<string, Dataset>;
+  private readonly generic = new Map<string, Dataset>();
+  /** Endpoint URL (lower case) → group name (the sync URL, else the bulk URL, else its own). */
+  private readonly groupOf = new Map<string, string>();
+  private readonly groups = new Map<string, { key: string; aliases: string[]; deletedEntityType?: number }>();
+
+  constructor(modelled: Map<string, Dataset>, endpoints: readonly ExactEndpoint[]) {
+    this.modelled = modelled;
+    const members = new Map<string, ExactEndpoint[]>();
+    for (const ep of endpoints) {
+      const url = ep.url.toLowerCase();
+      if (MODELLED_URLS[url]) continue;
+      const group = (ep.kind === 'sync' ? ep.url : ep.syncTwin ?? ep.bulkTwin ?? ep.url).toLowerCase();
+      this.groupOf.set(url, group);
+      let list = members.get(group);
+      if (!list) members.set(group, (list = []));
+      list.push(ep);
+    }
+    const rank = (e: ExactEndpoint) => (e.kind === 'sync' ? 2 : e.kind === 'bulk' ? 1 : 0);
+    for (const [group, list] of members) {
+      // The key is the one writes use: that of the regular endpoint, else the bulk one, else the sync one.
+      const sorted = [...list].sort((a, b) => rank(a) - rank(b));
+      const key = sorted[0].key[0] ?? 'ID';
+      const aliases = [...new Set(sorted.map((e) => e.key[0]).filter((k): k is string => k !== undefined && k !== key && k !== 'Timestamp'))];
+      const code = list.find((e) => e.deletedEntityType !== undefined)?.deletedEntityType;
+      this.groups.set(group, { key: group === 'sync/deleted' ? 'ID' : key, aliases, ...(code !== undefined ? { deletedEntityType: code } : {}) });
+    }
+  }
+
+  for(ep: ExactEndpoint): Dataset {
+    const url = ep.url.toLowerCase();
+    const name = MODELLED_URLS[url];
+    if (name) {
+      const m = this.modelled.get(name);
+      if (m) return m;
+      let g = this.generic.get(name);
+      if (!g) this.generic.set(name, (g = emptyDataset(name, name === 'Deleted' ? 'ID' : ep.key[0] ?? 'ID')));
+      return g;
+    }
+    const group = this.groupOf.get(url) ?? url;
+    let g = this.generic.get(group);
+    if (!g) {
+      const info = this.groups.get(group);
+      g = emptyDataset(group, info?.key ?? ep.key[0] ?? 'ID', info?.aliases ?? [], info?.deletedEntityType);
+      this.generic.set(group, g);
+    }
     return g;
   }
-  let g = generic.get(ep.url);
-  if (!g) generic.set(ep.url, (g = emptyDataset(ep.url, ep.key[0] ?? 'ID')));
-  return g;
 }
 
 const CLASS_NAMES = [['Branche', ['Bouw', 'Detailhandel', 'Zakelijke dienstverlening', 'Horeca']], ['Regio', ['Noord', 'Midden', 'Zuid']], ['Kantoor', ['Amsterdam', 'Utrecht']]] as const;
@@ -153,8 +200,8 @@ export function worldTable(w: World, url: string, div: number, user: SimUser, no
         IsMyFirmPortalUser: false,
         IsEmployeeSelfServiceUser: false,
         IsOEIMigrationMandatory: false,
-        ServerTime: new Date(now + 3_600_000).toISOString().replace('Z', ''),
-        ServerUtcOffset: 1,
+        ServerTime: new Date(now + amsterdamOffsetMs(now)).toISOString().replace('Z', ''),
+        ServerUtcOffset: amsterdamOffsetMs(now) / 3_600_000,
       }];
     }
     case 'system/users':

@@ -7,7 +7,7 @@
  * sync endpoints, resuming from a position token for paging.
  */
 import { BoundedCache } from '../common/cache.js';
-import { ENTITY, GL_CHART, JOURNALS, VAT_CODES, WRITE_TIMESTAMP_START, World, accountRow, addressRow, baseTimestamp, contactRow, decodeGuid, glAccountRow, itemRow, journalRow, salesInvoiceLineRow, salesInvoiceRow, transactionLineRow, vatCodeRow, type Row } from './world.js';
+import { ENTITY, GL_CHART, JOURNALS, VAT_CODES, WRITE_TIMESTAMP_START, World, accountRow, addressRow, bankAccountRow, baseTimestamp, contactRow, decodeGuid, glAccountRow, itemRow, journalRow, salesInvoiceLineRow, salesInvoiceRow, transactionLineRow, vatCodeRow, type Row } from './world.js';
 
 export interface Dataset {
   readonly name: string;
@@ -18,6 +18,10 @@ export interface Dataset {
   row(div: number, i: number): Row;
   /** Whether base Timestamps increase with the index (true for generated entities). */
   readonly timestamped: boolean;
+  /** Other names of the key on the dataset's URLs (a sync twin's `ID` for a regular `QuotationID`): filled on writes. */
+  readonly aliasKeys?: readonly string[];
+  /** `sync/Deleted` EntityType code of the entity, when the catalog gives one. */
+  readonly deletedEntityType?: number;
 }
 
 export interface Overlay {
@@ -35,14 +39,15 @@ function fixed(name: string, entity: number, key: string, count: (div: number) =
 }
 
 /** A dataset with no generated rows: unmodelled endpoints and write-only stores (webhooks, deletions). */
-export function emptyDataset(name: string, key: string): Dataset {
-  return { name, entity: 0, key, count: () => 0, row: () => ({}), timestamped: false };
+export function emptyDataset(name: string, key: string, aliasKeys: readonly string[] = [], deletedEntityType?: number): Dataset {
+  return { name, entity: 0, key, count: () => 0, row: () => ({}), timestamped: false, aliasKeys, ...(deletedEntityType !== undefined ? { deletedEntityType } : {}) };
 }
 
 export function modelledDatasets(w: World): Map<string, Dataset> {
   const s = w.sizes;
   const list: Dataset[] = [
     fixed('Accounts', ENTITY.Accounts, 'ID', () => s.accounts, (d, i) => accountRow(w, d, i)),
+    fixed('BankAccounts', ENTITY.BankAccounts, 'ID', () => s.bankAccounts, (d, i) => bankAccountRow(w, d, i)),
     fixed('Contacts', ENTITY.Contacts, 'ID', () => s.contacts, (d, i) => contactRow(w, d, i)),
     fixed('Addresses', ENTITY.Addresses, 'ID', () => s.addresses, (d, i) => addressRow(w, d, i)),
     fixed('Items', ENTITY.Items, 'ID', () => s.items, (d, i) => itemRow(w, d, i)),
@@ -115,6 +120,10 @@ export class Store {
    */
   private readonly cache: BoundedCache<number, Row>;
   private readonly cacheSize: number;
+  /** Base rows generated so far (cache misses included, cache hits not). */
+  generated = 0;
+  /** Bumped by every write and division move: derived indexes (sort orders) built before are stale. */
+  version = 0;
 
   constructor(world: World, cacheSize = 10_000) {
     this.world = world;
@@ -129,6 +138,7 @@ export class Store {
 
   /** Base row i freshly generated, bypassing the row cache (for callers that cache the rendered row instead). */
   generate(ds: Dataset, div: number, i: number): Row {
+    this.generated++;
     const r = ds.row(div, i);
     const offset = this.divisions.get(div)?.tsOffset ?? 0;
     if (offset !== 0 && typeof r.Timestamp === 'number') r.Timestamp += offset;
@@ -137,6 +147,7 @@ export class Store {
 
   /** Regenerate a division's Timestamps (a division move): cached rows carry the old ones. */
   moveDivision(div: number): void {
+    this.version++;
     this.division(div).regenerate();
     this.cache.clear();
   }
@@ -185,20 +196,51 @@ export class Store {
   }
 
   /**
+   * A position as one number: base row i is i, the j-th inserted row is
+   * -(j + 1). Compact enough to keep one per row of a million-row sort.
+   */
+  static code(pos: Position): number {
+    return pos.phase === 0 ? pos.index : -(pos.index + 1);
+  }
+
+  /** The current row at a position code (see `code`), or undefined when deleted since. */
+  rowAt(ds: Dataset, div: number, code: number): Row | undefined {
+    const o = this.divisions.get(div)?.peek(ds.name);
+    if (code < 0) {
+      const k = o?.inserted[-code - 1];
+      return k === undefined || o?.deleted.has(k) ? undefined : o?.rows.get(k);
+    }
+    if (code >= ds.count(div)) return undefined;
+    const r = this.baseRow(ds, div, code);
+    if (!o) return r;
+    const k = String(r[ds.key]).toLowerCase();
+    if (o.deleted.has(k)) return undefined;
+    return o.rows.get(k) ?? r;
+  }
+
+  /** The position code of a live key, for ordering rows found by key as a scan would. */
+  codeOf(ds: Dataset, div: number, key: string): number | undefined {
+    const p = this.positionAfter(ds, div, key);
+    return p === undefined ? undefined : p.phase === 0 ? p.index - 1 : -p.index;
+  }
+
+  /**
    * Rows in stable order from `from` on: base rows by index (with changes
    * applied, deletions skipped), then inserted rows in insertion order.
+   * `cache: false` generates base rows without passing them through the row
+   * cache (a full scan would only churn it).
    */
-  *scan(ds: Dataset, div: number, from: Position = { phase: 0, index: 0 }): Generator<{ row: Row; pos: Position }> {
+  *scan(ds: Dataset, div: number, from: Position = { phase: 0, index: 0 }, cache = true): Generator<{ row: Row; pos: Position }> {
     const o = this.divisions.get(div)?.peek(ds.name);
     const touched = o !== undefined && (o.rows.size > 0 || o.deleted.size > 0);
     if (from.phase === 0) {
       const n = ds.count(div);
       for (let i = from.index; i < n; i++) {
+        const r = cache ? this.baseRow(ds, div, i) : this.generate(ds, div, i);
         if (!touched) {
-          yield { row: this.baseRow(ds, div, i), pos: { phase: 0, index: i } };
+          yield { row: r, pos: { phase: 0, index: i } };
           continue;
         }
-        const r = this.baseRow(ds, div, i);
         const k = String(r[ds.key]).toLowerCase();
         if (o.deleted.has(k)) continue;
         const changed = o.rows.get(k);
@@ -274,9 +316,11 @@ export class Store {
 
   /** Insert or replace a row; bumps its Timestamp. */
   put(ds: Dataset, div: number, row: Row, isNew: boolean): Row {
+    this.version++;
     const d = this.division(div);
     const o = d.overlay(ds.name);
     const k = String(row[ds.key]).toLowerCase();
+    for (const a of ds.aliasKeys ?? []) if (row[a] === undefined || row[a] === null) row[a] = row[ds.key];
     row.Timestamp = d.nextTimestamp();
     o.rows.set(k, row);
     if (isNew) o.inserted.push(k);
@@ -284,6 +328,7 @@ export class Store {
   }
 
   remove(ds: Dataset, div: number, key: string): void {
+    this.version++;
     const d = this.division(div);
     const o = d.overlay(ds.name);
     const k = key.toLowerCase();

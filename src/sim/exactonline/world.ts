@@ -10,7 +10,7 @@
  * deleted rows) that the query layer merges over the base. Base GUIDs encode
  * (entity, division, index) so a key lookup is O(1).
  */
-import { address, companyCode, companyName, companyNameOf, domainFor, emailFor, iban, kvkNumber, personName, phone, vatNumber } from '../common/dutch.js';
+import { address, bankAccount, companyCode, companyName, companyNameOf, domainFor, emailFor, iban, kvkNumber, personName, phone, vatNumber } from '../common/dutch.js';
 import { BoundedCache } from '../common/cache.js';
 import { Rng, hash32 } from '../common/prng.js';
 
@@ -71,7 +71,7 @@ export interface SimDivision {
 export const ENTITY = {
   Accounts: 1, Contacts: 2, Addresses: 3, Items: 4, GLAccounts: 5, VATCodes: 6, Journals: 7, SalesInvoices: 8,
   SalesInvoiceLines: 9, TransactionLines: 10, Entries: 11, Subscriptions: 12, Users: 13, Divisions: 14,
-  DivisionClassNames: 15, DivisionClasses: 16, DivisionClassValues: 17, Customers: 18, Payments: 19,
+  DivisionClassNames: 15, DivisionClasses: 16, DivisionClassValues: 17, Customers: 18, Payments: 19, BankAccounts: 20,
 } as const;
 
 /** A fixed reference date so the world does not depend on when it is generated. */
@@ -184,6 +184,8 @@ const PRODUCTS = [
 
 export interface DivisionSizes {
   accounts: number;
+  /** Bank accounts: two of every three accounts have one (see bankAccountOwner). */
+  bankAccounts: number;
   contacts: number;
   addresses: number;
   items: number;
@@ -207,6 +209,7 @@ export function divisionSizes(o: WorldOptions): DivisionSizes {
   const paymentPairs = Math.max(0, Math.floor((t - invoiceTransactionLines) / 2));
   return {
     accounts,
+    bankAccounts: accounts - Math.floor(accounts / 3),
     contacts: accounts,
     addresses: accounts * 2,
     items: 40,
@@ -545,6 +548,38 @@ export function accountRow(w: World, div: number, i: number): Row {
     DiscountSales: 0,
   };
   audit(row, w, created, div, i, ENTITY.Accounts);
+  return row;
+}
+
+/** The account bank account j belongs to: accounts 0, 1, 3, 4, 6, 7, … (every third has none). */
+export function bankAccountOwner(j: number): number {
+  return Math.floor(j / 2) * 3 + (j % 2);
+}
+
+export function bankAccountRow(w: World, div: number, j: number): Row {
+  const rng = new Rng(hash32(w.seed, ENTITY.BankAccounts, div, j));
+  const owner = bankAccountOwner(j);
+  const acc = accountRow(w, div, owner);
+  const b = bankAccount(rng);
+  const row: Row = {
+    ID: w.guid(ENTITY.BankAccounts, div, j),
+    Account: acc.ID,
+    AccountName: acc.Name,
+    BankAccount: b.iban,
+    IBAN: b.iban,
+    BICCode: b.bic,
+    BankName: b.bankName,
+    BankDescription: b.bankName,
+    BankAccountHolderName: acc.Name,
+    BankAccountName: null,
+    Description: null,
+    Format: null,
+    Type: 'B',
+    TypeDescription: 'Bank',
+    Main: true,
+    Blocked: false,
+  };
+  audit(row, w, Number(acc.Created), div, j, ENTITY.BankAccounts);
   return row;
 }
 

@@ -58,7 +58,12 @@ describe('Exact simulator faults and admin', () => {
   it('adds the configured latency without changing answers', async () => {
     const env = await setup({ latencyMs: { min: 1, max: 3 } });
     try {
-      assert.equal((await env.get('/api/v1/102673/crm/Accounts?$top=1')).status, 200);
+      const r = await env.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.equal(r.status, 200);
+      assert.equal((r.json as { d: { results: unknown[] } }).d.results.length, 1);
+      const { latency } = env.sim.stats();
+      assert.equal(latency.calls, 1);
+      assert.ok(latency.totalMs >= 1 && latency.totalMs <= 3, String(latency.totalMs));
     } finally {
       await env.sim.close();
     }

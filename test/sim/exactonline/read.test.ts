@@ -274,12 +274,27 @@ describe('Exact simulator reads', () => {
       if (ep.selectRequired) params.push(`$select=${plain.slice(0, 3).map((c) => c.name).join(',')}`);
       if (ep.mandatoryFilterColumns.length > 0) params.push(`$filter=${ep.mandatoryFilterColumns.includes('FinancialYear') ? 'FinancialYear eq 2026' : `${ep.mandatoryFilterColumns[0]} ne null`}`);
       if (ep.url === 'read/sync/Sync/SyncTimestamp') params.push("modified=datetime'2026-01-01T00:00:00'");
+      if (ep.kind === 'sync') params.push('$filter=Timestamp gt 0L');
       const r = await env.get(`${base}${params.length ? `?${params.join('&')}` : ''}`);
       if (r.status !== 200 || !Array.isArray((r.json as Page | undefined)?.d?.results)) failures.push(`${ep.url}: ${r.status} ${r.text.slice(0, 120)}`);
     }
     assert.deepEqual(failures, []);
     assert.equal((await env.get(`/api/v1/${D}/crm/NoSuchThing`)).status, 404);
     assert.equal((await env.get(`/api/v1/${D}/CRM/accounts?$top=1`)).status, 200, 'service and entity are case-insensitive');
+  });
+
+  it('answers only the configured endpoints without a division (unsure fact, switchable)', async () => {
+    assert.equal((await env.get('/api/v1/system/Divisions')).status, 404, 'not division-less by default');
+    const other = await setup({ accountsPerDivision: 5, divisionlessUrls: ['current/Me', 'system/Users', 'system/Divisions'] });
+    try {
+      const r = await other.get('/api/v1/system/Divisions?$select=Code,Current');
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(results(r).map((x) => x.Code).sort(), [...other.sim.divisions()].sort());
+      assert.equal((await other.get('/api/v1/current/Me')).status, 200);
+      assert.equal((await other.get('/api/v1/crm/Accounts')).status, 404);
+    } finally {
+      await other.sim.close();
+    }
   });
 
   it('rejects unknown properties in $select with a 400', async () => {

@@ -73,6 +73,22 @@ describe('Exact simulator webhooks', () => {
     assert.equal((JSON.parse(received[3]) as { Content: { Action: string; Key: string } }).Content.Key, acc.ID);
   });
 
+  // A notification that never comes would otherwise hang the run: fail instead (a guard, not a measured time).
+  it('notifies changes of an entity without a hand model (Quotations)', { timeout: 30_000 }, async () => {
+    const before = received.length;
+    const sub = await env.send('POST', '/api/v1/102673/webhooks/WebhookSubscriptions', { CallbackURL: callbackUrl, Topic: 'Quotations' });
+    assert.equal(sub.status, 201, sub.text);
+    await waitFor(before + 1);
+    const [acc] = ((await env.get('/api/v1/102673/crm/Accounts?$select=ID&$top=1')).json as { d: { results: { ID: string }[] } }).d.results;
+    const q = await env.send('POST', '/api/v1/102673/crm/Quotations', { OrderAccount: acc.ID, Description: 'Offerte' });
+    assert.equal(q.status, 201, q.text);
+    const qid = String((q.json as { d: { QuotationID: string } }).d.QuotationID);
+    await waitFor(before + 2);
+    const created = (JSON.parse(received[before + 1]) as { Content: Record<string, unknown> }).Content;
+    assert.deepEqual([created.Topic, created.Action, created.Key], ['Quotations', 'Create', qid]);
+    assert.match(String(created.ExactOnlineEndpoint), /\/crm\/Quotations\(guid'/);
+  });
+
   it('refuses an unreachable callback URL and an unknown topic', async () => {
     const bad = await env.send('POST', '/api/v1/102673/webhooks/WebhookSubscriptions', { CallbackURL: 'http://127.0.0.1:1/nothing', Topic: 'Accounts' });
     assert.equal(bad.status, 500);

@@ -141,7 +141,14 @@ describe('Exact simulator writes', () => {
     assert.equal(printed.status, 201, printed.text);
     const p = (printed.json as { d: Record<string, unknown> }).d;
     assert.equal(typeof p.DocumentCreationSuccess, 'string');
-    assert.ok(typeof p.EmailCreationSuccess === 'string' || typeof p.EmailCreationError === 'string');
+    if (String(customer.Email ?? '').includes('@')) {
+      assert.equal(p.EmailCreationSuccess, `The invoice has been sent by e-mail to ${String(customer.Email)}.`);
+      assert.equal(p.EmailCreationError, null);
+    } else {
+      assert.equal(p.EmailCreationSuccess, null);
+      assert.equal(p.EmailCreationError, 'The customer has no e-mail address.');
+    }
+    assert.equal(p.SendEmailToCustomer, true);
     const [after] = results(await env.get(`/api/v1/${D}/salesinvoice/SalesInvoices(guid'${String(inv.InvoiceID)}')?$select=Status,InvoiceNumber,Description`));
     assert.equal(after.Status, 50);
     assert.equal(typeof after.InvoiceNumber, 'number');
