@@ -134,6 +134,7 @@ function tryEndpoint(
     const filterable = e.kind === 'sync' ? c.name === 'Timestamp' : c.filterable;
     return { apiName: c.name, edmType: c.edmType, filterable, trimmed: isTrimmed(c) };
   };
+  if (e.kind === 'sync') return syncCandidate(e, select, conjuncts, isDivision);
   const filters: string[] = [];
   const support: PushdownSupport[] = [];
   const mandatory = new Set(e.mandatoryFilterColumns.map((m) => m.toLowerCase()));
@@ -152,9 +153,36 @@ function tryEndpoint(
       if (!mandatoryMet && p.kind !== 'or' && [...predicateColumns(p, new Set())].some((c) => mandatory.has(c))) mandatoryMet = true;
     }
   }
-  if (e.kind === 'sync' && !filters.some((f) => f.startsWith('Timestamp '))) filters.push('Timestamp gt 0L');
   const alwaysTrue = mandatoryMet ? undefined : alwaysTrueFilter(e);
   return { endpoint: e, select, filters, support, mandatoryMet, pushedAny, ...(alwaysTrue ? { alwaysTrue } : {}) };
+}
+
+/**
+ * A sync endpoint takes exactly one filter, `Timestamp gt nL` (anything else is a 400). Timestamps are
+ * whole numbers, so `> n` and `>= n` push down exactly (as `gt n` and `gt n-1`) and `= n` narrows to
+ * `gt n-1`; the highest such bound is sent, every other conjunct is applied by the engine.
+ */
+function syncCandidate(e: ExactEndpoint, select: string[], conjuncts: readonly Predicate[], isDivision: (p: Predicate) => boolean): Candidate {
+  const support: PushdownSupport[] = conjuncts.map((p) => (isDivision(p) ? 'exact' : 'unsupported'));
+  let best: { index: number; after: bigint; exact: boolean } | undefined;
+  conjuncts.forEach((p, index) => {
+    const bound = isDivision(p) ? undefined : timestampBound(p);
+    if (bound && bound.after >= 0n && (!best || bound.after > best.after)) best = { index, ...bound };
+  });
+  if (best) support[best.index] = best.exact ? 'exact' : 'inexact';
+  return { endpoint: e, select, filters: [`Timestamp gt ${best?.after ?? 0n}L`], support, mandatoryMet: true, pushedAny: best !== undefined };
+}
+
+function timestampBound(p: Predicate): { after: bigint; exact: boolean } | undefined {
+  if (p.kind !== 'compare' || p.column.toLowerCase() !== 'timestamp') return undefined;
+  const v = p.value;
+  const n =
+    typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : typeof v === 'string' && /^-?\d{1,19}$/.test(v.trim()) ? BigInt(v.trim()) : undefined;
+  if (n === undefined) return undefined;
+  if (p.op === '>') return { after: n, exact: true };
+  if (p.op === '>=') return { after: n - 1n, exact: true };
+  if (p.op === '=') return { after: n - 1n, exact: false };
+  return undefined;
 }
 
 function keyLookup(e: ExactEndpoint, conjuncts: readonly Predicate[]): { index: number; literal: string } | undefined {

@@ -162,4 +162,22 @@ describe('Exact Online through the engine', () => {
     );
     assert.ok(rows.every((r) => r[1] === 60 && r[2] === 5000));
   });
+
+  test('Timestamp conditions on a sync table send only the one filter sync endpoints take (Timestamp gt nL)', async () => {
+    await all(session, 'use default');
+    const every = (await all(session, 'select timestamp from accountsincremental@eol order by timestamp')).rows.map((r) => BigInt(r[0] as number | bigint));
+    assert.equal(every.length, 120);
+    const pivot = every[60];
+    const count = async (where: string): Promise<number> => Number((await all(session, `select count(*) from accountsincremental@eol where ${where}`)).rows[0][0]);
+    assert.equal(await count(`timestamp >= ${pivot}`), every.filter((t) => t >= pivot).length);
+    assert.equal(await count(`timestamp > ${pivot}`), every.filter((t) => t > pivot).length);
+    assert.equal(await count(`timestamp = ${pivot}`), 1);
+    assert.equal(await count(`timestamp < ${pivot}`), every.filter((t) => t < pivot).length);
+    assert.equal(await count(`timestamp > ${every[10]} and timestamp >= ${pivot} and timestamp <= ${every[100]}`), 41);
+    const ex = await all(session, `explain select code from accountsincremental@eol where timestamp >= ${pivot} and timestamp < ${every[100]}`);
+    const lines = ex.results[0].kind === 'explain' ? ex.results[0].lines.join('\n') : '';
+    assert.match(lines, new RegExp(`\\$filter=Timestamp gt ${pivot - 1n}L\\n`));
+    assert.match(lines, /conjunct 1: exact/);
+    assert.match(lines, /conjunct 2: unsupported/);
+  });
 });
