@@ -55,6 +55,7 @@ import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitC
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
 import { translateDuckError } from './duck-errors.js';
 import { FailedContainer } from './failed-container.js';
+import { balanceChains } from './chains.js';
 import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
 import { FUNCTIONS, type ExprKind } from './functions.js';
 import { duckTypeName, LocalDb, quoteIdent, quoteString } from './local.js';
@@ -311,7 +312,8 @@ export class SluiceSession implements Session, SessionIntrospection {
     await this.dropTemps();
     const state = this.newState(options);
     try {
-      return await this.dispatch(statement, state, text);
+      // Long generated chains (`a = 1 or a = 2 or …`) become shallow trees before anything walks them (chains.ts).
+      return await this.dispatch(balanceChains(statement), state, text);
     } catch (e) {
       try {
         await this.releaseTemps(state);
@@ -325,6 +327,13 @@ export class SluiceSession implements Session, SessionIntrospection {
 
   /** Any failure as the SluiceError a user sees: DuckDB's own wording never leaks (duck-errors.ts). */
   private async userError(e: unknown, statement: Statement, text: string | undefined): Promise<SluiceError> {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      return new SluiceError('ENG008', 'The statement is nested too deeply to process.', {
+        location: locationOf(statement.span, text),
+        hint: 'Long chains of and, or, + and || are fine; rewrite deeply nested expressions (such as thousands of chained - or * or nested function calls) into smaller parts, or use IN (…) for a list of values.',
+        cause: e,
+      });
+    }
     const err = toSluiceError(e, 'ENG999');
     if (err.code !== 'ENG500') return err;
     if (this.duckFunctions === undefined) {
