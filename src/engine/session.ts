@@ -53,7 +53,7 @@ import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
-import { translateDuckError } from './duck-errors.js';
+import { translateDuckError, unmatchedCall, type FunctionArity } from './duck-errors.js';
 import { FailedContainer } from './failed-container.js';
 import { balanceChains } from './chains.js';
 import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
@@ -334,7 +334,7 @@ export class SluiceSession implements Session, SessionIntrospection {
         cause: e,
       });
     }
-    const err = toSluiceError(e, 'ENG999');
+    const err = withSourceLine(toSluiceError(e, 'ENG999'), text);
     if (err.code !== 'ENG500') return err;
     if (this.duckFunctions === undefined) {
       try {
@@ -345,7 +345,22 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
     }
     const names = [...Object.keys(FUNCTIONS), ...this.duckFunctions];
-    return translateDuckError(err, { statement, text, relations: this.relationLabels, functionNames: () => names });
+    const unmatched = unmatchedCall(err.details.cause instanceof Error ? err.details.cause.message : err.message);
+    const arity = unmatched ? await this.duckArity(unmatched.name) : undefined;
+    return translateDuckError(err, { statement, text, relations: this.relationLabels, functionNames: () => names, functionArity: () => arity });
+  }
+
+  /** The argument counts DuckDB's overloads of a function take, from duckdb_functions(). */
+  private async duckArity(name: string): Promise<FunctionArity | undefined> {
+    try {
+      const r = await this.db.all(
+        `SELECT len(parameters), varargs IS NOT NULL AND varargs <> 'NULL' FROM duckdb_functions() WHERE function_name = ${quoteString(name.toLowerCase())}`,
+      );
+      if (r.rows.length === 0) return undefined;
+      return { counts: r.rows.map((x) => Number(x[0])), varargs: r.rows.some((x) => x[1] === true) };
+    } catch {
+      return undefined;
+    }
   }
 
   private async releaseTemps(state: RunState): Promise<void> {
@@ -1233,4 +1248,15 @@ function nameItems(q: Query): Query {
     return { ...it, alias: name };
   });
   return { ...q, body: { ...q.body, items } };
+}
+
+/** An error located in the statement text also shows the offending line (for the caret) when the text is known. */
+function withSourceLine(e: SluiceError, text: string | undefined): SluiceError {
+  const loc = e.details.location;
+  if (!loc || loc.sourceLine !== undefined || text === undefined) return e;
+  const sourceLine = text.split('\n')[loc.line - 1];
+  if (sourceLine === undefined) return e;
+  const copy = new SluiceError(e.code, e.message, { ...e.details, location: { ...loc, sourceLine: sourceLine.replace(/\r$/, '') } });
+  copy.stack = e.stack;
+  return copy;
 }
