@@ -142,7 +142,7 @@ export class SluiceSession implements Session, SessionIntrospection {
   ) {
     this.clock = options.clock ?? systemClock;
     this.settingsMap = { parallelism: '8', 'partition-failure': 'skip' };
-    for (const [k, v] of Object.entries(options.settings ?? {})) this.settingsMap[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(options.settings ?? {})) this.settingsMap[k.toLowerCase().replace(/_/g, '-')] = v;
   }
 
   static async open(options: SessionOptions = {}): Promise<SluiceSession> {
@@ -575,18 +575,20 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
       return `${statement.name}@${c.alias} set.`;
     }
-    const name = statement.name.toLowerCase();
-    if (name === 'parallelism' && !(Number(statement.value) >= 1)) {
-      throw new SluiceError('ENG042', 'parallelism must be a number of at least 1.', { location: locationOf(statement.span, text) });
+    // `synchronize_concurrency` is the same setting as `synchronize-concurrency`.
+    const name = statement.name.toLowerCase().replace(/_/g, '-');
+    const setting = SESSION_SETTINGS.find((x) => x.name === name);
+    if (!setting) {
+      const hint = suggestions(name, SESSION_SETTINGS.map((x) => x.name));
+      throw new SluiceError('ENG043', `Unknown setting "${statement.name}".`, {
+        location: locationOf(statement.span, text),
+        hint: `${hint.length ? `Did you mean ${hint.join(', ')}? ` : ''}Settings: ${SESSION_SETTINGS.map((x) => x.name).join(', ')}; a container's own settings are set with set name@container value.`,
+      });
     }
-    if (name === 'direct-scan' && !['on', 'off'].includes(statement.value.toLowerCase())) {
-      throw new SluiceError('ENG042', "direct-scan must be 'on' or 'off'.", { location: locationOf(statement.span, text) });
-    }
-    if (name === 'partition-failure' && !['skip', 'error'].includes(statement.value.toLowerCase())) {
-      throw new SluiceError('ENG042', "partition-failure must be 'skip' or 'error'.", { location: locationOf(statement.span, text) });
-    }
-    this.settingsMap[name] = statement.value;
-    return `${name} set to ${statement.value}.`;
+    const problem = setting.check(statement.value);
+    if (problem) throw new SluiceError('ENG042', `${name} must be ${problem}, not "${statement.value}".`, { location: locationOf(statement.span, text) });
+    this.settingsMap[name] = statement.value.trim();
+    return `${name} set to ${statement.value.trim()}.`;
   }
 
   // -------------------------------------------------------------------------
@@ -1249,6 +1251,29 @@ function nameItems(q: Query): Query {
   });
   return { ...q, body: { ...q.body, items } };
 }
+
+const positiveInteger = (v: string): string | undefined => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number of at least 1');
+const oneOf =
+  (...values: string[]) =>
+  (v: string): string | undefined =>
+    values.includes(v.toLowerCase()) ? undefined : values.map((x) => `'${x}'`).join(' or ');
+
+/**
+ * Every session setting (`set name value`) something reads, with its check.
+ * Anything else is an error with did-you-mean, so a typo is never silently kept.
+ */
+export const SESSION_SETTINGS: readonly { readonly name: string; readonly check: (value: string) => string | undefined }[] = [
+  { name: 'parallelism', check: positiveInteger }, // executor.ts: partition scans in flight
+  { name: 'direct-scan', check: oneOf('on', 'off') }, // direct.ts
+  { name: 'partition-failure', check: oneOf('skip', 'error') }, // executor.ts, direct.ts
+  { name: 'synchronize-concurrency', check: positiveInteger }, // synchronize.ts
+  { name: 'synchronize-batch-size', check: positiveInteger }, // synchronize.ts
+  {
+    // providers/exactonline: the share of a division's remaining daily calls one statement may spend.
+    name: 'exact-daily-budget-share',
+    check: (v) => (/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(v) && Number(v) > 0 && Number(v) <= 1 ? undefined : 'a number above 0 and at most 1'),
+  },
+];
 
 /** An error located in the statement text also shows the offending line (for the caret) when the text is known. */
 function withSourceLine(e: SluiceError, text: string | undefined): SluiceError {
