@@ -38,6 +38,7 @@ import type {
   Query,
   SelectItem,
   SetStatement,
+  Span,
   Statement,
   TableFunction,
   TableName,
@@ -711,7 +712,13 @@ export class SluiceSession implements Session, SessionIntrospection {
     for (const call of collectTableFunctions(root)) {
       const resolved = resolveTable(this.list, call.name, text);
       const args = call.args.map((a) => constantOf(a));
-      const table = resolved.container.describe ? await resolved.container.describe(resolved.table, args) : resolved.table;
+      let table = resolved.table;
+      try {
+        if (resolved.container.describe) table = await resolved.container.describe(resolved.table, args);
+      } catch (e) {
+        // csv('nope.csv')@files: the provider's error, pointed at the call.
+        throw locatedAt(e, call.span, text);
+      }
       functions.set(call, { container: resolved.container, table });
     }
     return new Binder(this.list, text, functions);
@@ -1274,6 +1281,16 @@ export const SESSION_SETTINGS: readonly { readonly name: string; readonly check:
     check: (v) => (/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(v) && Number(v) > 0 && Number(v) <= 1 ? undefined : 'a number above 0 and at most 1'),
   },
 ];
+
+/** A SluiceError without a place in the SQL gets the place of `span`; anything else passes unchanged. */
+function locatedAt(e: unknown, span: Span | undefined, text: string | undefined): unknown {
+  if (!(e instanceof SluiceError) || e.details.location) return e;
+  const location = locationOf(span, text);
+  if (!location) return e;
+  const copy = new SluiceError(e.code, e.message, { ...e.details, location });
+  copy.stack = e.stack;
+  return copy;
+}
 
 /** An error located in the statement text also shows the offending line (for the caret) when the text is known. */
 function withSourceLine(e: SluiceError, text: string | undefined): SluiceError {

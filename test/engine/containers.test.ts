@@ -43,6 +43,8 @@ describe('files through SQL', () => {
       containers: [
         { alias: 'files', provider: 'Files', options: { root } },
         { alias: 'sheets', provider: 'Files', options: { root, format: 'xlsx' } },
+        { alias: 'jsonfiles', provider: 'Files', options: { root, format: 'json' } },
+        { alias: 'ndjsonfiles', provider: 'Files', options: { root, format: 'ndjson' } },
       ],
     });
   });
@@ -69,7 +71,7 @@ describe('files through SQL', () => {
     assert.deepEqual(await rows(s, "select id, name from csv('people.csv', ';')@files where id = 2"), [[2, 'Bert']]);
   });
 
-  it('writes: create table … as select to csv and xlsx, insert appends, and the xlsx() function reads it back', async () => {
+  it('writes: create table … as select to csv, xlsx, json and ndjson, insert appends, and the xlsx() function reads it back', async () => {
     await runAll(s, "create table big_orders@files as select o.nr, p.name, o.total from orders@files o join people@files p on p.id = o.person where o.total >= 1");
     assert.ok(existsSync(join(root, 'big_orders.csv')));
     await runAll(s, "insert into big_orders@files (nr, name, total) values (99, 'Dirk', 1.25)");
@@ -80,12 +82,26 @@ describe('files through SQL', () => {
     assert.deepEqual(await rows(s, "select nr, total from xlsx('ledger.xlsx')@files order by nr"), [[10, 12.5], [11, 100], [12, 0.5]]);
     await runAll(s, 'drop table ledger@sheets');
     assert.equal(existsSync(join(root, 'ledger.xlsx')), false);
+
+    // JSON and NDJSON too, read back through their functions with the same types.
+    await runAll(s, "create table people_json@jsonfiles as select id, name, born, score from people@files");
+    await runAll(s, "create table people_lines@ndjsonfiles as select id, name, born, score from people@files where id <> 2");
+    assert.deepEqual(await rows(s, "select id, name, born, score from json('people_json.json')@files order by id"), [
+      [1, 'Anna', new Date('1990-04-01T00:00:00Z'), 7.5],
+      [2, 'Bert', new Date('1985-12-31T00:00:00Z'), null],
+      [3, 'Cees', null, 9],
+    ]);
+    await runAll(s, "insert into people_lines@ndjsonfiles (id, name) values (4, 'Door')");
+    assert.deepEqual(await rows(s, "select id, name from ndjson('people_lines.ndjson')@files order by id"), [[1, 'Anna'], [3, 'Cees'], [4, 'Door']]);
   });
 
   it('says what is wrong with a missing file or a bad argument, with a code', async () => {
-    const missing = await failure(rows(s, "select * from csv('nope.csv')@files"));
+    const missing = await failure(rows(s, "select 1 from dual;\nselect * from people@files, csv('nope.csv')@files"));
     assert.equal(missing.code, 'FMT031');
     assert.match(missing.message, /nope\.csv does not exist/);
+    // Located at the call, with the line and a caret.
+    assert.deepEqual([missing.details.location?.line, missing.details.location?.column], [2, 29]);
+    assert.match(missing.format(), /\n {30}\^/);
     const outside = await failure(rows(s, "select * from csv('../../etc/passwd')@files"));
     assert.equal(outside.code, 'FIL002');
     assert.match(outside.message, /outside the container's root/);
