@@ -44,6 +44,13 @@ export function unmatchedCall(message: string): { name: string; types: string[] 
   return { name: m[1], types };
 }
 
+/** Functions DuckDB's grammar handles itself (not listed in duckdb_functions()). */
+const GRAMMAR_FUNCTIONS: Readonly<Record<string, FunctionArity>> = {
+  coalesce: { counts: [1], varargs: true },
+  nullif: { counts: [2], varargs: false },
+  ifnull: { counts: [2], varargs: false },
+};
+
 /** "1", "1 to 3", "2 or 4", "at least 1": the argument counts a function accepts. */
 export function describeCounts(a: FunctionArity): string {
   const counts = [...new Set(a.counts)].sort((x, y) => x - y);
@@ -142,6 +149,18 @@ export function translateDuckError(e: SluiceError, c: DuckErrorContext): SluiceE
       ...where(call?.span, c.text),
       ...(hint.length ? { hint: `Did you mean ${hint.join(', ')}?` } : {}),
     });
+  }
+
+  if (/Parser Error/i.test(message)) {
+    // DuckDB parses these as grammar, not functions, so a wrong argument count is a syntax error in its SQL.
+    const call = callsIn(c.statement).find((f) => {
+      const a = GRAMMAR_FUNCTIONS[f.name.toLowerCase()];
+      return a !== undefined && !(a.counts.includes(f.args.length) || (a.varargs && f.args.length >= a.counts[0]));
+    });
+    if (call) {
+      const a = GRAMMAR_FUNCTIONS[call.name.toLowerCase()];
+      return new SluiceError('ENG120', `Function ${call.name} takes ${describeCounts(a)} argument(s), got ${call.args.length}.`, where(call.span, c.text));
+    }
   }
 
   const unmatched = unmatchedCall(message);
