@@ -25,6 +25,7 @@ import type {
 import { SluiceError, type SqlLocation } from '../util/errors.js';
 import { NILADIC } from './functions.js';
 import { FailedContainer } from './failed-container.js';
+import { chainOperands, flattenOp } from './chains.js';
 
 export interface ResolvedTable {
   readonly container: Container;
@@ -390,8 +391,8 @@ export class Binder {
         rec(e.operand);
         return;
       case 'Binary':
-        rec(e.left);
-        rec(e.right);
+        // A generated `a = 1 or a = 2 or …` is a left-deep tree as deep as it is long: walk its spine in a loop.
+        for (const x of chainOperands(e, e.op)) rec(x);
         return;
       case 'Like':
         rec(e.expr);
@@ -454,18 +455,22 @@ export function isDual(n: TableName): boolean {
 }
 
 export function splitConjuncts(e: Expr): Expr[] {
-  if (e.kind === 'Binary' && e.op === 'and') return [...splitConjuncts(e.left), ...splitConjuncts(e.right)];
-  return [e];
+  return flattenOp(e, 'and');
 }
 
 /** Every table-function call anywhere in a statement (the AST is a tree of plain objects). */
 export function collectTableFunctions(root: unknown, out: TableFunction[] = []): TableFunction[] {
-  if (Array.isArray(root)) {
-    for (const x of root) collectTableFunctions(x, out);
-  } else if (root && typeof root === 'object') {
-    const node = root as { kind?: unknown };
-    if (node.kind === 'TableFunction') out.push(root as TableFunction);
-    for (const [k, v] of Object.entries(root)) if (k !== 'span') collectTableFunctions(v, out);
+  // An explicit stack, not recursion: an expression tree may be thousands of levels deep.
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (Array.isArray(x)) {
+      for (let i = x.length - 1; i >= 0; i--) stack.push(x[i]);
+    } else if (x && typeof x === 'object') {
+      if ((x as { kind?: unknown }).kind === 'TableFunction') out.push(x as TableFunction);
+      const children = Object.entries(x).filter(([k, v]) => k !== 'span' && v !== null && typeof v === 'object');
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i][1]);
+    }
   }
   return out;
 }

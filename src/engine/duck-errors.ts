@@ -16,6 +16,56 @@ export interface DuckErrorContext {
   readonly relations: ReadonlyMap<string, string>;
   /** The function names a user may call, for did-you-mean. */
   readonly functionNames: () => readonly string[];
+  /** How many arguments a DuckDB function takes (fixed counts of its overloads; varargs: that many or more), when known. */
+  readonly functionArity?: (name: string) => FunctionArity | undefined;
+}
+
+export interface FunctionArity {
+  readonly counts: readonly number[];
+  readonly varargs: boolean;
+}
+
+/** The name and argument types of DuckDB's "No function matches … 'upper(STRING_LITERAL, STRING_LITERAL)'". */
+export function unmatchedCall(message: string): { name: string; types: string[] } | undefined {
+  const m = /No function matches the given name and argument types '([\w.]+)\((.*)\)'/.exec(message);
+  if (!m) return undefined;
+  const types: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of m[2]) {
+    if (ch === '(' || ch === '[') depth++;
+    if (ch === ')' || ch === ']') depth--;
+    if (ch === ',' && depth === 0) {
+      types.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim() !== '') types.push(cur.trim());
+  return { name: m[1], types };
+}
+
+/** Functions DuckDB's grammar handles itself (not listed in duckdb_functions()). */
+const GRAMMAR_FUNCTIONS: Readonly<Record<string, FunctionArity>> = {
+  coalesce: { counts: [1], varargs: true },
+  nullif: { counts: [2], varargs: false },
+  ifnull: { counts: [2], varargs: false },
+};
+
+/** "1", "1 to 3", "2 or 4", "at least 1": the argument counts a function accepts. */
+export function describeCounts(a: FunctionArity): string {
+  const counts = [...new Set(a.counts)].sort((x, y) => x - y);
+  if (counts.length === 0) return a.varargs ? 'any number of' : '0';
+  if (a.varargs) return `at least ${counts[0]}`;
+  if (counts.length === 1) return String(counts[0]);
+  if (counts[counts.length - 1] - counts[0] === counts.length - 1) return `${counts[0]} to ${counts[counts.length - 1]}`;
+  return `${counts.slice(0, -1).join(', ')} or ${counts[counts.length - 1]}`;
+}
+
+function typeWord(duckType: string): string {
+  const t = duckType.replace(/_LITERAL$/i, '').toUpperCase();
+  if (t === 'STRING' || t.startsWith('VARCHAR')) return 'text';
+  if (t === 'NULL') return 'null';
+  return kindWord(t).replace(/^an? /, '').replace(/^type /, '');
 }
 
 type Node = { kind?: unknown; span?: Expr['span'] };
@@ -98,6 +148,35 @@ export function translateDuckError(e: SluiceError, c: DuckErrorContext): SluiceE
     return new SluiceError('ENG511', `Unknown function ${name}.`, {
       ...where(call?.span, c.text),
       ...(hint.length ? { hint: `Did you mean ${hint.join(', ')}?` } : {}),
+    });
+  }
+
+  if (/Parser Error/i.test(message)) {
+    // DuckDB parses these as grammar, not functions, so a wrong argument count is a syntax error in its SQL.
+    const call = callsIn(c.statement).find((f) => {
+      const a = GRAMMAR_FUNCTIONS[f.name.toLowerCase()];
+      return a !== undefined && !(a.counts.includes(f.args.length) || (a.varargs && f.args.length >= a.counts[0]));
+    });
+    if (call) {
+      const a = GRAMMAR_FUNCTIONS[call.name.toLowerCase()];
+      return new SluiceError('ENG120', `Function ${call.name} takes ${describeCounts(a)} argument(s), got ${call.args.length}.`, where(call.span, c.text));
+    }
+  }
+
+  const unmatched = unmatchedCall(message);
+  if (unmatched) {
+    // A DuckDB function called with arguments it has no overload for: say so in our terms, located at the call.
+    const { name, types } = unmatched;
+    const calls = callsIn(c.statement).filter((f) => f.name.toLowerCase() === name.toLowerCase());
+    const call = calls.find((f) => f.args.length === types.length) ?? calls[0];
+    const arity = c.functionArity?.(name);
+    const fits = arity && (arity.counts.includes(types.length) || (arity.varargs && types.length >= Math.min(...arity.counts, Infinity)));
+    if (arity && !fits) {
+      return new SluiceError('ENG120', `Function ${name} takes ${describeCounts(arity)} argument(s), got ${types.length}.`, where(call?.span ?? c.statement.span, c.text));
+    }
+    return new SluiceError('ENG125', `Function ${name} cannot take ${types.length === 0 ? 'no arguments' : `argument(s) of type ${types.map(typeWord).join(', ')}`}.`, {
+      ...where(call?.span ?? c.statement.span, c.text),
+      hint: 'Convert the arguments explicitly, for example with to_char(...), to_number(...) or cast(... as ...).',
     });
   }
 

@@ -13,6 +13,7 @@
 import type { Container, Partition, Predicate, ScanPlan, TableInfo, Value } from '../provider/types.js';
 import type { ColumnRef, Expr, Literal, Query } from '../sql/ast.js';
 import type { BoundRef } from './binder.js';
+import { flattenOp } from './chains.js';
 
 export interface TablePlan {
   readonly ref: BoundRef;
@@ -114,16 +115,24 @@ export function toPredicates(e: Expr, ref: BoundRef, siblings: readonly BoundRef
   switch (e.kind) {
     case 'Binary': {
       if (e.op === 'or') {
-        const l = toPredicates(e.left, ref, siblings);
-        const r = toPredicates(e.right, ref, siblings);
-        if (!l || !r) return undefined;
+        // `a or b or c`, however grouped, is one 'or' of three.
         const side = (p: Predicate[]): Predicate => (p.length === 1 ? p[0] : { kind: 'and', predicates: p });
-        return [{ kind: 'or', predicates: [side(l), side(r)] }];
+        const predicates: Predicate[] = [];
+        for (const x of flattenOp(e, 'or')) {
+          const p = toPredicates(x, ref, siblings);
+          if (!p) return undefined;
+          predicates.push(side(p));
+        }
+        return [{ kind: 'or', predicates }];
       }
       if (e.op === 'and') {
-        const l = toPredicates(e.left, ref, siblings);
-        const r = toPredicates(e.right, ref, siblings);
-        return l && r ? [...l, ...r] : undefined;
+        const predicates: Predicate[] = [];
+        for (const x of flattenOp(e, 'and')) {
+          const p = toPredicates(x, ref, siblings);
+          if (!p) return undefined;
+          predicates.push(...p);
+        }
+        return predicates;
       }
       if (!(e.op in FLIP)) return undefined;
       const op = e.op as '=' | '<>' | '<' | '<=' | '>' | '>=';

@@ -38,6 +38,7 @@ import type {
   Query,
   SelectItem,
   SetStatement,
+  Span,
   Statement,
   TableFunction,
   TableName,
@@ -53,8 +54,9 @@ import { sluiceHome } from '../util/paths.js';
 import { SecretBox } from '../util/secrets.js';
 import { Binder, collectTableFunctions, isDual, locationOf, resolveTable, splitConjuncts, suggestions, tableDisplayName, type BoundRef, type BoundStatement } from './binder.js';
 import { printExpr, printQuery, type PrintContext } from './duckdb-printer.js';
-import { translateDuckError } from './duck-errors.js';
+import { translateDuckError, unmatchedCall, type FunctionArity } from './duck-errors.js';
 import { FailedContainer } from './failed-container.js';
+import { balanceChains } from './chains.js';
 import { cancelled, scanAll, scanIdentity, type RunState } from './executor.js';
 import { FUNCTIONS, type ExprKind } from './functions.js';
 import { duckTypeName, LocalDb, quoteIdent, quoteString } from './local.js';
@@ -141,7 +143,7 @@ export class SluiceSession implements Session, SessionIntrospection {
   ) {
     this.clock = options.clock ?? systemClock;
     this.settingsMap = { parallelism: '8', 'partition-failure': 'skip' };
-    for (const [k, v] of Object.entries(options.settings ?? {})) this.settingsMap[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries(options.settings ?? {})) this.settingsMap[k.toLowerCase().replace(/_/g, '-')] = v;
   }
 
   static async open(options: SessionOptions = {}): Promise<SluiceSession> {
@@ -311,7 +313,8 @@ export class SluiceSession implements Session, SessionIntrospection {
     await this.dropTemps();
     const state = this.newState(options);
     try {
-      return await this.dispatch(statement, state, text);
+      // Long generated chains (`a = 1 or a = 2 or …`) become shallow trees before anything walks them (chains.ts).
+      return await this.dispatch(balanceChains(statement), state, text);
     } catch (e) {
       try {
         await this.releaseTemps(state);
@@ -325,7 +328,14 @@ export class SluiceSession implements Session, SessionIntrospection {
 
   /** Any failure as the SluiceError a user sees: DuckDB's own wording never leaks (duck-errors.ts). */
   private async userError(e: unknown, statement: Statement, text: string | undefined): Promise<SluiceError> {
-    const err = toSluiceError(e, 'ENG999');
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      return new SluiceError('ENG008', 'The statement is nested too deeply to process.', {
+        location: locationOf(statement.span, text),
+        hint: 'Long chains of and, or, + and || are fine; rewrite deeply nested expressions (such as thousands of chained - or * or nested function calls) into smaller parts, or use IN (…) for a list of values.',
+        cause: e,
+      });
+    }
+    const err = withSourceLine(toSluiceError(e, 'ENG999'), text);
     if (err.code !== 'ENG500') return err;
     if (this.duckFunctions === undefined) {
       try {
@@ -336,7 +346,22 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
     }
     const names = [...Object.keys(FUNCTIONS), ...this.duckFunctions];
-    return translateDuckError(err, { statement, text, relations: this.relationLabels, functionNames: () => names });
+    const unmatched = unmatchedCall(err.details.cause instanceof Error ? err.details.cause.message : err.message);
+    const arity = unmatched ? await this.duckArity(unmatched.name) : undefined;
+    return translateDuckError(err, { statement, text, relations: this.relationLabels, functionNames: () => names, functionArity: () => arity });
+  }
+
+  /** The argument counts DuckDB's overloads of a function take, from duckdb_functions(). */
+  private async duckArity(name: string): Promise<FunctionArity | undefined> {
+    try {
+      const r = await this.db.all(
+        `SELECT len(parameters), varargs IS NOT NULL AND varargs <> 'NULL' FROM duckdb_functions() WHERE function_name = ${quoteString(name.toLowerCase())}`,
+      );
+      if (r.rows.length === 0) return undefined;
+      return { counts: r.rows.map((x) => Number(x[0])), varargs: r.rows.some((x) => x[1] === true) };
+    } catch {
+      return undefined;
+    }
   }
 
   private async releaseTemps(state: RunState): Promise<void> {
@@ -551,18 +576,20 @@ export class SluiceSession implements Session, SessionIntrospection {
       }
       return `${statement.name}@${c.alias} set.`;
     }
-    const name = statement.name.toLowerCase();
-    if (name === 'parallelism' && !(Number(statement.value) >= 1)) {
-      throw new SluiceError('ENG042', 'parallelism must be a number of at least 1.', { location: locationOf(statement.span, text) });
+    // `synchronize_concurrency` is the same setting as `synchronize-concurrency`.
+    const name = statement.name.toLowerCase().replace(/_/g, '-');
+    const setting = SESSION_SETTINGS.find((x) => x.name === name);
+    if (!setting) {
+      const hint = suggestions(name, SESSION_SETTINGS.map((x) => x.name));
+      throw new SluiceError('ENG043', `Unknown setting "${statement.name}".`, {
+        location: locationOf(statement.span, text),
+        hint: `${hint.length ? `Did you mean ${hint.join(', ')}? ` : ''}Settings: ${SESSION_SETTINGS.map((x) => x.name).join(', ')}; a container's own settings are set with set name@container value.`,
+      });
     }
-    if (name === 'direct-scan' && !['on', 'off'].includes(statement.value.toLowerCase())) {
-      throw new SluiceError('ENG042', "direct-scan must be 'on' or 'off'.", { location: locationOf(statement.span, text) });
-    }
-    if (name === 'partition-failure' && !['skip', 'error'].includes(statement.value.toLowerCase())) {
-      throw new SluiceError('ENG042', "partition-failure must be 'skip' or 'error'.", { location: locationOf(statement.span, text) });
-    }
-    this.settingsMap[name] = statement.value;
-    return `${name} set to ${statement.value}.`;
+    const problem = setting.check(statement.value);
+    if (problem) throw new SluiceError('ENG042', `${name} must be ${problem}, not "${statement.value}".`, { location: locationOf(statement.span, text) });
+    this.settingsMap[name] = statement.value.trim();
+    return `${name} set to ${statement.value.trim()}.`;
   }
 
   // -------------------------------------------------------------------------
@@ -685,7 +712,13 @@ export class SluiceSession implements Session, SessionIntrospection {
     for (const call of collectTableFunctions(root)) {
       const resolved = resolveTable(this.list, call.name, text);
       const args = call.args.map((a) => constantOf(a));
-      const table = resolved.container.describe ? await resolved.container.describe(resolved.table, args) : resolved.table;
+      let table = resolved.table;
+      try {
+        if (resolved.container.describe) table = await resolved.container.describe(resolved.table, args);
+      } catch (e) {
+        // csv('nope.csv')@files: the provider's error, pointed at the call.
+        throw locatedAt(e, call.span, text);
+      }
       functions.set(call, { container: resolved.container, table });
     }
     return new Binder(this.list, text, functions);
@@ -1224,4 +1257,48 @@ function nameItems(q: Query): Query {
     return { ...it, alias: name };
   });
   return { ...q, body: { ...q.body, items } };
+}
+
+const positiveInteger = (v: string): string | undefined => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number of at least 1');
+const oneOf =
+  (...values: string[]) =>
+  (v: string): string | undefined =>
+    values.includes(v.toLowerCase()) ? undefined : values.map((x) => `'${x}'`).join(' or ');
+
+/**
+ * Every session setting (`set name value`) something reads, with its check.
+ * Anything else is an error with did-you-mean, so a typo is never silently kept.
+ */
+export const SESSION_SETTINGS: readonly { readonly name: string; readonly check: (value: string) => string | undefined }[] = [
+  { name: 'parallelism', check: positiveInteger }, // executor.ts: partition scans in flight
+  { name: 'direct-scan', check: oneOf('on', 'off') }, // direct.ts
+  { name: 'partition-failure', check: oneOf('skip', 'error') }, // executor.ts, direct.ts
+  { name: 'synchronize-concurrency', check: positiveInteger }, // synchronize.ts
+  { name: 'synchronize-batch-size', check: positiveInteger }, // synchronize.ts
+  {
+    // providers/exactonline: the share of a division's remaining daily calls one statement may spend.
+    name: 'exact-daily-budget-share',
+    check: (v) => (/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(v) && Number(v) > 0 && Number(v) <= 1 ? undefined : 'a number above 0 and at most 1'),
+  },
+];
+
+/** A SluiceError without a place in the SQL gets the place of `span`; anything else passes unchanged. */
+function locatedAt(e: unknown, span: Span | undefined, text: string | undefined): unknown {
+  if (!(e instanceof SluiceError) || e.details.location) return e;
+  const location = locationOf(span, text);
+  if (!location) return e;
+  const copy = new SluiceError(e.code, e.message, { ...e.details, location });
+  copy.stack = e.stack;
+  return copy;
+}
+
+/** An error located in the statement text also shows the offending line (for the caret) when the text is known. */
+function withSourceLine(e: SluiceError, text: string | undefined): SluiceError {
+  const loc = e.details.location;
+  if (!loc || loc.sourceLine !== undefined || text === undefined) return e;
+  const sourceLine = text.split('\n')[loc.line - 1];
+  if (sourceLine === undefined) return e;
+  const copy = new SluiceError(e.code, e.message, { ...e.details, location: { ...loc, sourceLine: sourceLine.replace(/\r$/, '') } });
+  copy.stack = e.stack;
+  return copy;
 }

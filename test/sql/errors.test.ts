@@ -129,6 +129,16 @@ test('1,000 nested parentheses give a clean SQL112, not a RangeError', () => {
   assert.equal(sqlError(() => parseExpression('case when '.repeat(1000) + '1')).code, 'SQL112');
 });
 
+test('100,000 nested parentheses, subqueries or calls give SQL112 with a location, quickly and without a RangeError', () => {
+  const e = sqlError(() => parseExpression('('.repeat(100000) + '1' + ')'.repeat(100000)));
+  assert.equal(e.code, 'SQL112');
+  assert.equal(e.details.location?.line, 1);
+  assert.match(e.format(), /nested too deeply/);
+  assert.equal(sqlError(() => parseStatement(`select * from ${'(select * from '.repeat(100000)}t`)).code, 'SQL112');
+  assert.equal(sqlError(() => parseStatement(`select ${'abs('.repeat(100000)}1${')'.repeat(100000)} from t`)).code, 'SQL112');
+  assert.equal(sqlError(() => parseExpression('('.repeat(100000))).code, 'SQL112');
+});
+
 test('moderately nested SQL is fine', () => {
   assert.equal(parseExpression('('.repeat(100) + '1' + ')'.repeat(100)).kind, 'Literal');
   const chain = Array.from({ length: 5000 }, (_, i) => `a${i}`).join(' + ');
