@@ -287,14 +287,15 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
     case 'Unary':
       return e.op === 'not' ? `(NOT ${printExpr(e.operand, ctx)})` : `(${e.op}${printExpr(e.operand, ctx)})`;
     case 'Binary': {
+      if (e.op === '||') {
+        // Oracle: NULL behaves as '' in concatenation, and an empty result is NULL. A chain
+        // a || b || c is one flat concat (nested nullif(concat(…)) made DuckDB slow on long chains).
+        return `nullif(concat(${concatOperands(e).map((x) => printExpr(x, ctx)).join(', ')}), '')`;
+      }
       // Each side is printed exactly once: printing a side again per branch makes a chain of n
       // operators cost 2^n (an OData `$filter` of 30 `add` terms would never finish).
       const left = printExpr(e.left, ctx);
       const right = printExpr(e.right, ctx);
-      if (e.op === '||') {
-        // Oracle: NULL behaves as '' in concatenation, and an empty result is NULL.
-        return `nullif(concat(${left}, ${right}), '')`;
-      }
       if ((e.op === '+' || e.op === '-') && ctx.kindOf) {
         // Oracle date arithmetic: date ± number of (fractional) days; date - date = days between.
         const l = ctx.kindOf(e.left);
@@ -355,6 +356,18 @@ export function printExpr(e: Expr, ctx: PrintContext): string {
 }
 
 const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
+
+/** The operands of a chain of `||`, left to right, gathered without recursion. */
+function concatOperands(e: Expr): Expr[] {
+  const out: Expr[] = [];
+  const stack: Expr[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop() as Expr;
+    if (x.kind === 'Binary' && x.op === '||') stack.push(x.right, x.left);
+    else out.push(x);
+  }
+  return out;
+}
 
 function isNumberLiteral(e: Expr): boolean {
   return (e.kind === 'Literal' && e.type === 'number') || (e.kind === 'Unary' && e.op === '-' && isNumberLiteral(e.operand));

@@ -69,6 +69,19 @@ describe('long generated expressions', () => {
     assert.deepEqual(await rows(s, `select ${sum} total from deep_nums where a <= 2 order by a`), [[3000], [6000]]);
   });
 
+  it('a 20,000-term sum computes', async () => {
+    const sum = terms(20000, () => 'a').join(' + ');
+    assert.deepEqual(await rows(s, `select ${sum} total from deep_nums where a <= 2 order by a`), [[20000], [40000]]);
+  });
+
+  it('a 2,000-term concatenation computes, NULL as the empty string and an empty result as NULL', async () => {
+    const concat = terms(2000, (i) => (i % 3 === 0 ? 'null' : i % 2 === 0 ? "''" : 'b')).join(' || ');
+    const expected = terms(2000, (i) => (i % 3 === 0 || i % 2 === 0 ? '' : 'x')).join('');
+    assert.deepEqual(await rows(s, `select ${concat} c from deep_nums where a = 1`), [[expected]]);
+    const empty = terms(2000, (i) => (i % 2 === 0 ? 'null' : "''")).join(' || ');
+    assert.deepEqual(await rows(s, `select ${empty} c from deep_nums where a = 1`), [[null]]);
+  });
+
   it('a 20,000-term chain of - (not regrouped) fails with a located ENG008, not an internal error', async () => {
     const chain = terms(20000, () => 'a').join(' - ');
     await assert.rejects(runAll(s, `select 1 from deep_nums;\nselect ${chain} from deep_nums`), (e: unknown) => {

@@ -65,3 +65,12 @@ describe('printing arithmetic chains', () => {
     assert.equal(printExpr(chain(3, '-'), ctx), '((("id" - 1) - 1) - 1)');
   });
 });
+
+describe('printing concatenation chains', () => {
+  it('prints a || b || c as one flat concat with Oracle NULL semantics', () => {
+    const { ctx } = context();
+    const col = (name: string): Expr => ({ kind: 'ColumnRef', qualifier: [], name });
+    const abc: Expr = { kind: 'Binary', op: '||', left: { kind: 'Binary', op: '||', left: col('a'), right: col('b') }, right: col('c') };
+    assert.equal(printExpr(abc, ctx), `nullif(concat("a", "b", "c"), '')`);
+  });
+});
