@@ -10,7 +10,7 @@ import { openSession } from '../../src/engine/index.js';
 import type { Session } from '../../src/engine/api.js';
 import { describeCounts, unmatchedCall } from '../../src/engine/duck-errors.js';
 import { SluiceError } from '../../src/util/errors.js';
-import { runAll } from './helpers.js';
+import { sluiceFailure } from './helpers.js';
 
 describe('function argument errors', () => {
   let s: Session;
@@ -21,15 +21,7 @@ describe('function argument errors', () => {
     await s.close();
   });
 
-  async function failure(sql: string): Promise<SluiceError> {
-    try {
-      await runAll(s, sql);
-    } catch (e) {
-      assert.ok(e instanceof SluiceError, String(e));
-      return e;
-    }
-    assert.fail(`no error for ${sql}`);
-  }
+  const failure = (sql: string): Promise<SluiceError> => sluiceFailure(s, sql);
 
   const cases: [string, string, number, number, RegExp][] = [
     // [sql, code, line, column, message]

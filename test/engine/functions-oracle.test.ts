@@ -9,7 +9,7 @@ import { openSession } from '../../src/engine/index.js';
 import type { Session } from '../../src/engine/api.js';
 import { isNumberMask, parseNumberMask, runtimeErrorCode } from '../../src/engine/functions/formats.js';
 import { SluiceError } from '../../src/util/errors.js';
-import { one, rows, runAll } from './helpers.js';
+import { one, rows, runAll, sluiceFailure } from './helpers.js';
 
 const d = (iso: string) => new Date(iso);
 
@@ -165,15 +165,7 @@ describe('function library: Oracle behaviour', () => {
     });
   }
 
-  async function failure(sql: string): Promise<SluiceError> {
-    try {
-      await runAll(s, sql);
-    } catch (e) {
-      assert.ok(e instanceof SluiceError, String(e));
-      return e;
-    }
-    assert.fail(`${sql} did not fail`);
-  }
+  const failure = (sql: string): Promise<SluiceError> => sluiceFailure(s, sql);
 
   it('division by zero is an error (ORA-01476), not NULL or Infinity', async () => {
     const e = await failure('select 1/0 from dual');

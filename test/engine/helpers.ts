@@ -3,6 +3,8 @@
  * fake remote provider (partitions, pushdown answers, a failing partition,
  * writes) that records what the engine asked of it.
  */
+import assert from 'node:assert/strict';
+import { SluiceError } from '../../src/util/errors.js';
 import type { Session, StatementResult } from '../../src/engine/api.js';
 import type {
   Container,
@@ -48,6 +50,17 @@ export async function runAll(session: Session, script: string, options: Paramete
 }
 
 /** The rows of the last statement of a script. */
+/** The SluiceError a script fails with (the test fails when it does not fail, or fails otherwise). */
+export async function sluiceFailure(session: Session, script: string): Promise<SluiceError> {
+  try {
+    await runAll(session, script);
+  } catch (e) {
+    assert.ok(e instanceof SluiceError, `not a SluiceError: ${String(e)}`);
+    return e;
+  }
+  assert.fail(`expected ${script} to fail`);
+}
+
 export async function rows(session: Session, script: string): Promise<Value[][]> {
   const all = await runAll(session, script);
   return all[all.length - 1].rows;

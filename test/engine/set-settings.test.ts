@@ -11,7 +11,7 @@ import { openSession } from '../../src/engine/index.js';
 import type { Session } from '../../src/engine/api.js';
 import { SESSION_SETTINGS } from '../../src/engine/session.js';
 import { SluiceError } from '../../src/util/errors.js';
-import { rows, runAll } from './helpers.js';
+import { rows, runAll, sluiceFailure } from './helpers.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
@@ -26,15 +26,7 @@ describe('set', () => {
     await s.close();
   });
 
-  async function failure(sql: string): Promise<SluiceError> {
-    try {
-      await runAll(s, sql);
-    } catch (e) {
-      assert.ok(e instanceof SluiceError, String(e));
-      return e;
-    }
-    assert.fail(`no error for ${sql}`);
-  }
+  const failure = (sql: string): Promise<SluiceError> => sluiceFailure(s, sql);
 
   it('refuses an unknown setting with did-you-mean, located, and keeps nothing', async () => {
     const e = await failure('select 1 from dual;\nset parallelizm 3');
@@ -69,7 +61,10 @@ describe('set', () => {
   it('knows every setting the source reads', () => {
     const read = new Set<string>();
     for (const f of files('src')) {
-      for (const m of readFileSync(f, 'utf8').matchAll(/settings(?:Map)?\[['"]([a-z0-9-]+)['"]\]/g)) read.add(m[1]);
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/settings(?:Map)?\[['"]([a-z0-9-]+)['"]\]/g)) read.add(m[1]);
+      // synchronize reads its whole-number settings through syncSetting(settings, 'name').
+      for (const m of text.matchAll(/syncSetting\([^,()]+, ['"]([a-z0-9-]+)['"]\)/g)) read.add(m[1]);
     }
     assert.ok(read.size >= 5);
     assert.deepEqual([...read].filter((n) => !SESSION_SETTINGS.some((x) => x.name === n)), []);
