@@ -63,7 +63,7 @@ import { duckTypeName, LocalDb, quoteIdent, quoteString } from './local.js';
 import { describePredicate, literalValue, planTable, type TablePlan } from './planner.js';
 import { loadSettings } from './settings.js';
 import { directQuery, explainDirect } from './direct.js';
-import { explainSynchronize, runSynchronize, SyncJournal, type SyncHost } from './synchronize.js';
+import { explainSynchronize, runSynchronize, SYNC_SETTING_LIMITS, SyncJournal, type SyncHost } from './synchronize.js';
 
 const WRITE_BATCH = 500;
 
@@ -1260,6 +1260,10 @@ function nameItems(q: Query): Query {
 }
 
 const positiveInteger = (v: string): string | undefined => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a whole number of at least 1');
+const wholeNumberUpTo =
+  (max: number) =>
+  (v: string): string | undefined =>
+    /^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= max ? undefined : `a whole number from 1 to ${max.toLocaleString('en-US')}`;
 const oneOf =
   (...values: string[]) =>
   (v: string): string | undefined =>
@@ -1273,8 +1277,8 @@ export const SESSION_SETTINGS: readonly { readonly name: string; readonly check:
   { name: 'parallelism', check: positiveInteger }, // executor.ts: partition scans in flight
   { name: 'direct-scan', check: oneOf('on', 'off') }, // direct.ts
   { name: 'partition-failure', check: oneOf('skip', 'error') }, // executor.ts, direct.ts
-  { name: 'synchronize-concurrency', check: positiveInteger }, // synchronize.ts
-  { name: 'synchronize-batch-size', check: positiveInteger }, // synchronize.ts
+  { name: 'synchronize-concurrency', check: wholeNumberUpTo(SYNC_SETTING_LIMITS['synchronize-concurrency'].max) }, // synchronize.ts
+  { name: 'synchronize-batch-size', check: wholeNumberUpTo(SYNC_SETTING_LIMITS['synchronize-batch-size'].max) }, // synchronize.ts
   {
     // providers/exactonline: the share of a division's remaining daily calls one statement may spend.
     name: 'exact-daily-budget-share',

@@ -590,21 +590,21 @@ interface Pending {
   readonly values: readonly Value[];
 }
 
-const SETTING_LIMITS = {
+export const SYNC_SETTING_LIMITS = {
   'synchronize-concurrency': { max: 64, default: 'default 8' },
   'synchronize-batch-size': { max: 100_000, default: 'default 1,000 for SQL and in-memory targets, else 4 × synchronize-concurrency' },
 } as const;
 
 /** A whole-number synchronize setting; undefined when not set; SYN040 when set to anything else than 1 … max. */
-export function syncSetting(settings: Readonly<Record<string, string>>, name: keyof typeof SETTING_LIMITS): number | undefined {
+export function syncSetting(settings: Readonly<Record<string, string>>, name: keyof typeof SYNC_SETTING_LIMITS): number | undefined {
   const raw = settings[name];
   if (raw === undefined) return undefined;
   const text = raw.trim();
   const n = Number(text);
-  const { max } = SETTING_LIMITS[name];
+  const { max } = SYNC_SETTING_LIMITS[name];
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > max) {
     throw new SluiceError('SYN040', `The setting ${name} is "${raw}", but it must be a whole number from 1 to ${max.toLocaleString('en-US')}; nothing was read or written.`, {
-      hint: `set ${name} 8 (${SETTING_LIMITS[name].default}).`,
+      hint: `set ${name} 8 (${SYNC_SETTING_LIMITS[name].default}).`,
     });
   }
   return n;

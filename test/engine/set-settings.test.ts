@@ -54,7 +54,7 @@ describe('set', () => {
       assert.equal(e.code, 'ENG042', bad);
       assert.ok(e.details.location, bad);
     }
-    assert.equal((await failure('set synchronize-concurrency 0')).message, 'synchronize-concurrency must be a whole number of at least 1, not "0".');
+    assert.equal((await failure('set synchronize-concurrency 0')).message, 'synchronize-concurrency must be a whole number from 1 to 64, not "0".');
     assert.equal(s.settings()['synchronize-concurrency'], '4');
   });
 

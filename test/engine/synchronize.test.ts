@@ -10,6 +10,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { openSession } from '../../src/engine/index.js';
 import type { Session } from '../../src/engine/api.js';
 import { SluiceError } from '../../src/util/errors.js';
+import { syncSetting } from '../../src/engine/synchronize.js';
 import { rows, runAll } from './helpers.js';
 import { SyncStore, syncStoreProvider } from './sync-store.js';
 import { runCli } from '../../src/cli/program.js';
@@ -391,16 +392,25 @@ insert into ts@inmemorystorage values ('1001', 'Thing 1', timestamp '2024-05-06 
     assert.equal(store.writeCalls, 0);
   });
 
-  it('synchronize-concurrency and synchronize-batch-size must be whole numbers in range: anything else is SYN040 before reading', async () => {
+  it('synchronize-concurrency and synchronize-batch-size must be whole numbers in range: set refuses anything else (ENG042), settings given otherwise fail with SYN040 before reading', async () => {
     for (const bad of ['abc', '0', '1.5', '-2', '65', '']) {
-      await runAll(s, `set synchronize-concurrency '${bad}'`);
-      const e = await rejects(last(s, SYNC), 'SYN040', /The setting synchronize-concurrency is ".*", but it must be a whole number from 1 to 64; nothing was read or written/);
+      await rejects(runAll(s, `set synchronize-concurrency '${bad}'`), 'ENG042', /synchronize-concurrency must be a whole number from 1 to 64/);
+    }
+    await rejects(runAll(s, "set synchronize-batch-size 'many'"), 'ENG042', /synchronize-batch-size must be a whole number from 1 to 100,000/);
+    for (const bad of ['abc', '0', '65']) {
+      const e = await rejects(Promise.resolve().then(() => syncSetting({ 'synchronize-concurrency': bad }, 'synchronize-concurrency')), 'SYN040', /The setting synchronize-concurrency is ".*", but it must be a whole number from 1 to 64; nothing was read or written/);
       assert.match(e.details.hint ?? '', /set synchronize-concurrency 8/);
     }
+    // Initial settings (openSession's settings option) are not checked by set: synchronize refuses them before reading.
+    const opened = await openSession({ containers: [{ alias: 'store', provider: 'SyncStore', options: {} }], providers: [syncStoreProvider(store)], settings: { 'synchronize-batch-size': 'many' } });
+    try {
+      await runAll(opened, SOURCE);
+      await rejects(last(opened, `explain ${SYNC}`), 'SYN040', /synchronize-batch-size is "many"/);
+    } finally {
+      await opened.close();
+    }
     assert.equal(store.writeCalls, 0);
-    await runAll(s, "set synchronize-concurrency 4; set synchronize-batch-size 'many'");
-    await rejects(last(s, `explain ${SYNC}`), 'SYN040', /synchronize-batch-size is "many"/);
-    await runAll(s, 'set synchronize-batch-size 10');
+    await runAll(s, 'set synchronize-concurrency 4; set synchronize-batch-size 10');
     const r = await last(s, SYNC);
     assert.match(r.message ?? '', /inserted 40/);
     assert.equal(store.writeCalls, 4);
