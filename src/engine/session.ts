@@ -932,7 +932,12 @@ export class SluiceSession implements Session, SessionIntrospection {
     }
   }
 
-  /** Rows inserted into a partitioned table must name one of the container's partitions: refused before any call. */
+  /**
+   * Rows inserted into a partitioned table must name a partition the session selected with
+   * `use` (ENG028 when it is no partition of the container at all, ENG305 when it is one but
+   * not selected); a row without a partition value goes to the one selected partition, and
+   * needs exactly one to be selected (ENG304). All refused before any call.
+   */
   private async checkPartitionValues(
     container: Container,
     table: TableInfo,
@@ -944,22 +949,53 @@ export class SluiceSession implements Session, SessionIntrospection {
     state: RunState,
   ): Promise<void> {
     if (table.scope === 'system' || !table.partitionColumn || container.localRelation?.(table)) return;
-    const i = columns.findIndex((c) => eq(c, table.partitionColumn));
-    if (i < 0) return;
     const all = await this.partitionsOf(container, state.signal);
     if (all.length === 0) return;
+    const selected = (await this.selectedFor(container, state.signal)).partitions;
+    const i = columns.findIndex((c) => eq(c, table.partitionColumn));
+    const where = { container: container.alias, table: table.name };
+    const rowLocation = (rowNo: number, column: number) => {
+      const valueExpr = statement.source.kind === 'Values' && column >= 0 ? statement.source.rows[rowNo - 1]?.[column] : undefined;
+      return locationOf(valueExpr?.span ?? statement.span, text);
+    };
+    if (selected.length !== 1) {
+      const missing = i < 0 ? await this.db.all(`SELECT min("__rn") FROM ${stagingSql}`) : await this.db.all(`SELECT min("__rn") FROM ${stagingSql} WHERE ${positional[i]} IS NULL`);
+      const first = missing.rows[0]?.[0];
+      if (first !== null && first !== undefined) {
+        const rowNo = Number(first);
+        throw new SluiceError(
+          'ENG304',
+          `Row ${rowNo} has no ${table.partitionColumn}, and ${selected.length} partitions of ${container.alias} are selected, so ${table.name}@${container.alias} cannot tell where it goes; nothing was inserted.`,
+          { ...where, location: rowLocation(rowNo, i), hint: `Give ${table.partitionColumn} a value in every row, or use exactly one partition (use <code>@${container.alias}).` },
+        );
+      }
+    }
+    if (i < 0) return;
     const values = await this.db.all(`SELECT min("__rn"), CAST(${positional[i]} AS VARCHAR) AS v FROM ${stagingSql} WHERE ${positional[i]} IS NOT NULL GROUP BY v ORDER BY 1`);
     for (const [rn, v] of values.rows) {
       const id = String(v);
-      if (all.some((p) => p.id === id)) continue;
       const rowNo = Number(rn);
-      const valueExpr = statement.source.kind === 'Values' ? statement.source.rows[rowNo - 1]?.[i] : undefined;
-      throw new SluiceError('ENG028', `Row ${rowNo}: ${table.partitionColumn} ${id} is not a partition of ${container.alias}; nothing was inserted.`, {
-        location: locationOf(valueExpr?.span ?? statement.span, text),
-        container: container.alias,
-        table: table.name,
-        hint: 'See datadictionary systempartitions for the partitions you can write to.',
-      });
+      if (!all.some((p) => p.id === id)) {
+        throw new SluiceError('ENG028', `Row ${rowNo}: ${table.partitionColumn} ${id} is not a partition of ${container.alias}; nothing was inserted.`, {
+          ...where,
+          location: rowLocation(rowNo, i),
+          hint: 'See datadictionary systempartitions for the partitions you can write to.',
+        });
+      }
+      if (!selected.some((p) => p.id === id)) {
+        const ids = selected.map((p) => p.id);
+        const using = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} … (${ids.length})` : ids.join(', ');
+        throw new SluiceError(
+          'ENG305',
+          `Row ${rowNo}: ${table.partitionColumn} ${id} is not selected for ${container.alias} (the session uses ${using || 'none'}), so ${table.name}@${container.alias} does not take rows for it; nothing was inserted.`,
+          {
+            ...where,
+            location: rowLocation(rowNo, i),
+            partition: id,
+            hint: `Select it first: use ${id}@${container.alias} (or add it to the use list).`,
+          },
+        );
+      }
     }
   }
 

@@ -142,6 +142,41 @@ describe('Exact Online through the engine', () => {
     assert.deepEqual((await all(session, "select count(*) from exactonlinerest..accounts@eol where code in ('888101', '888102')")).rows, [[0]]);
   });
 
+  test('after use of one division, an insert naming another division is refused (ENG305) and Exact receives no call; under use all it lands', async () => {
+    const [first, second] = [...sim.divisions()].sort((a, b) => a - b);
+    await all(session, `use ${first}@eol`);
+    const posts = async () => (await all(session, "select count(*) from sessionios@datadictionary where method = 'POST'")).rows[0][0];
+    const postsBefore = await posts();
+    sim.resetStats();
+    await assert.rejects(all(session, `insert into exactonlinerest..accounts@eol (division, code, name) values (${first}, '888201', 'Hier B.V.'), (${second}, '888202', 'Elders B.V.')`), (e: SluiceError) => {
+      assert.equal(e.code, 'ENG305');
+      assert.match(e.message, new RegExp(`^Row 2: Division ${second} is not selected for eol \\(the session uses ${first}\\)`));
+      assert.equal(e.details.hint, `Select it first: use ${second}@eol (or add it to the use list).`);
+      return true;
+    });
+    assert.equal(sim.stats().calls, 0, 'no call at all reached the simulator, so no POST');
+    assert.equal(await posts(), postsBefore);
+    await all(session, 'use all');
+    assert.deepEqual((await all(session, "select count(*) from exactonlinerest..accounts@eol where code in ('888201', '888202')")).rows, [[0]]);
+    await all(session, `insert into exactonlinerest..accounts@eol (division, code, name) values (${first}, '888201', 'Hier B.V.'), (${second}, '888202', 'Elders B.V.')`);
+    assert.equal(Number(await posts()) - Number(postsBefore), 2);
+    assert.deepEqual((await all(session, "select division, code from exactonlinerest..accounts@eol where code in ('888201', '888202') order by code")).rows, [
+      [first, '888201'],
+      [second, '888202'],
+    ]);
+    await all(session, "delete from exactonlinerest..accounts@eol where code in ('888201', '888202')");
+  });
+
+  test('after use of one division, update and delete reach only that division', async () => {
+    const [first, second] = [...sim.divisions()].sort((a, b) => a - b);
+    await all(session, `use ${first}@eol`);
+    const res = await all(session, `delete from exactonlinerest..accounts@eol where code = '1002' and division = ${second}`);
+    const done = res.results[0];
+    assert.ok(done.kind === 'done' && done.rowsAffected === 0);
+    await all(session, 'use all');
+    assert.deepEqual((await all(session, `select count(*) from exactonlinerest..accounts@eol where code = '1002' and division = ${second}`)).rows, [[1]]);
+  });
+
   test('an update that sets Division is refused and moves nothing', async () => {
     await all(session, 'use all');
     const [first, second] = [...sim.divisions()].sort((a, b) => a - b);
