@@ -162,8 +162,8 @@ export function checkSqlScript(statements: readonly Statement[], check: SqlCheck
 }
 
 /**
- * An insert names its rows' partitions itself, and the engine accepts any
- * partition of the container: on a partitioned table the partition column
+ * An insert names its rows' partitions itself (the engine refuses one outside the
+ * session's selection, ENG305; this checks before the script runs): on a partitioned table the partition column
  * must be left out (the rows go to the one selected partition) or given as
  * literals of the scope's partitions.
  */
