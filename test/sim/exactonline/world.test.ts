@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { results, setup, type Page, type Reply } from './helpers.js';
+import { call, results, setup, type Page, type Reply } from './helpers.js';
 
 describe('Exact simulator world per division', () => {
   let env: Awaited<ReturnType<typeof setup>>;
@@ -82,6 +82,15 @@ describe('Exact simulator world per division', () => {
       assert.ok(ids.has(a.Account));
       assert.ok([1, 2, 3, 4].includes(Number(a.Type)), `Type ${String(a.Type)}`);
     }
+  });
+
+  it('answers XML when the request has no Accept header at all (XML is the default)', async () => {
+    const r = await call(`${env.sim.baseUrl}/api/v1/${D}/crm/Accounts?$select=ID,Name&$top=2`, { headers: { Authorization: `Bearer ${env.token}` } });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /xml/);
+    assert.equal((r.text.match(/<entry>/g) ?? []).length, 2);
+    const json = results(await env.get(`/api/v1/${D}/crm/Accounts?$select=ID,Name&$top=2`));
+    for (const row of json) assert.ok(r.text.includes(`<d:ID m:type="Edm.Guid">${String(row.ID)}</d:ID>`), 'the same rows as in JSON');
   });
 
   it('answers errors in Exact\'s body: {"error":{"code":"","message":{"lang":"","value":…}}}', async () => {
