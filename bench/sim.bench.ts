@@ -17,6 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -145,6 +146,57 @@ async function runOnce(label: string, sim: Sim, tok: string, c: Case, pagesPerDi
 
 const load = () => execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average/, 'load average');
 console.log(`Exact Online simulator benchmark: ${SECONDS} s per case, latency and rate limits off, ${load()}`);
+
+// First figure: startup of the default world against issue 3's goal (under 2 s). Medians of REPEAT runs.
+const STARTUP_GOAL_MS = 2000;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const vsGoal = (ms: number) => `${ms.toFixed(0).padStart(5)} ms = ${(ms / STARTUP_GOAL_MS).toFixed(2)}x the 2 s goal`;
+const inProcess: number[] = [];
+for (let i = 0; i < REPEAT; i++) {
+  const t = performance.now();
+  const s = await startExactSimulator();
+  inProcess.push(performance.now() - t);
+  await s.close();
+}
+/** Runs a child node process; resolves with its stdout once `done(stdout)` holds (then ends it) or it exits. */
+function child(args: string[], done: (out: string) => boolean): Promise<{ ms: number; out: string }> {
+  const t = performance.now();
+  const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    let ms = NaN;
+    c.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      if (Number.isNaN(ms) && done(out)) {
+        ms = performance.now() - t;
+        c.kill('SIGTERM');
+      }
+    });
+    c.once('exit', (code, signal) => {
+      if (Number.isNaN(ms) && code === 0) ms = performance.now() - t;
+      if (Number.isNaN(ms)) reject(new Error(`${args.join(' ')} exited with ${code ?? signal}: ${out}`));
+      else resolve({ ms, out });
+    });
+  });
+}
+const probes: { importMs: number; startMs: number; firstPageMs: number; total: number }[] = [];
+for (let i = 0; i < REPEAT; i++) {
+  const r = await child(['--import', 'tsx', new URL('./sim-startup.ts', import.meta.url).pathname], () => false);
+  probes.push({ ...(JSON.parse(r.out) as { importMs: number; startMs: number; firstPageMs: number }), total: r.ms });
+}
+// `sluice sim exact` with defaults: the built CLI if there is one, else the sources through tsx (slower: it compiles).
+const built = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const cliArgs = existsSync(built) ? [built] : ['--import', 'tsx', new URL('../src/cli/main.ts', import.meta.url).pathname];
+const cli: number[] = [];
+for (let i = 0; i < REPEAT; i++) cli.push((await child([...cliArgs, 'sim', 'exact'], (out) => /listening on/.test(out))).ms);
+const probe = (k: 'importMs' | 'startMs' | 'firstPageMs' | 'total') => median(probes.map((p) => p[k]));
+console.log('startup of the default world (6 divisions incl. 102673, 150 accounts and 2,000 transaction lines each), goal under 2 s:');
+console.log(`  ${'startExactSimulator() with defaults, modules loaded'.padEnd(62)} ${vsGoal(median(inProcess))}   (runs: ${inProcess.map((x) => x.toFixed(0)).join(', ')} ms)`);
+console.log(
+  `  ${'fresh process: node start, import, start, first page'.padEnd(62)} ${vsGoal(probe('total'))}   ` +
+    `(import ${probe('importMs').toFixed(0)} ms, start ${probe('startMs').toFixed(0)} ms, token and first crm/Accounts page ${probe('firstPageMs').toFixed(0)} ms)`,
+);
+console.log(`  ${`\`sluice sim exact\` (${existsSync(built) ? 'dist' : 'tsx, sources'}): spawn until "listening"`.padEnd(62)} ${vsGoal(median(cli))}   (runs: ${cli.map((x) => x.toFixed(0)).join(', ')} ms)`);
 
 // A world big enough that cold runs never repeat a page: 100 divisions × 30,000 accounts = 50,000 pages (repeats start 16,000 pages apart).
 const ACCOUNTS = 30_000;

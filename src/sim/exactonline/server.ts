@@ -126,6 +126,13 @@ export class ExactServer {
   private invoiceCounter = new Map<number, number>();
   /** POST-only action endpoints whose key names an entity of exactly one other endpoint (AcceptQuotation → crm/Quotations, FinishAssemblyOrder → inventory/AssemblyOrders). */
   private readonly actionTargets = new Map<string, { field: string; target: ExactEndpoint }>();
+  /**
+   * POST-only actions whose key is a plain `ID` (see idActionTarget): the
+   * field naming the entities acted on, whether it is a collection of
+   * `{ID}` objects (ProcessPayments.PaymentIDs → cashflow/Payments) or the
+   * key itself (CompleteSalesOrderLine.ID → salesorder/SalesOrderLines).
+   */
+  private readonly idActions = new Map<string, { field: string; collection: boolean; target: ExactEndpoint }>();
   /** Endpoint URLs (as lower-case segments) answered without a division, in the user's current one. */
   private readonly divisionless: string[][];
   /** Allowed codes of enumerated fields (catalog enums), by `url|Field`. */
@@ -161,7 +168,12 @@ export class ExactServer {
     }
     for (const ep of cfg.catalog.endpoints) {
       const k = ep.key[0];
-      if (ep.methods.length !== 1 || ep.methods[0] !== 'POST' || k === undefined || k.toLowerCase() === 'id') continue;
+      if (ep.methods.length !== 1 || ep.methods[0] !== 'POST' || k === undefined) continue;
+      if (k.toLowerCase() === 'id') {
+        const idAction = idActionTarget(ep, cfg.catalog.endpoints);
+        if (idAction) this.idActions.set(ep.url.toLowerCase(), idAction);
+        continue;
+      }
       const owners = keyOwners.get(k.toLowerCase()) ?? [];
       // Else a key named after an entity of the same service (FinishAssemblyOrder.AssemblyOrder → inventory/AssemblyOrders).
       const named = cfg.catalog.endpoints.filter((t) => t.kind === 'regular' && t.service === ep.service && t.methods.includes('GET') && t.entity.toLowerCase() === `${k.toLowerCase()}s`);
@@ -1101,6 +1113,32 @@ export class ExactServer {
     }
   }
 
+  /**
+   * An action keyed by a plain ID (CompleteSalesOrderLine, ProcessPayments,
+   * InvoiceSalesOrders) needs the entities it names: missing → 500
+   * "Mandatory: F.", unknown → 500 "F: '…' is not an existing …", as for
+   * the actions keyed by the entity's own key.
+   */
+  private checkIdAction(action: { field: string; collection: boolean; target: ExactEndpoint }, body: Record<string, unknown>, div: number): void {
+    const name = Object.keys(body).find((k) => k.toLowerCase() === action.field.toLowerCase());
+    const raw = name === undefined ? undefined : body[name];
+    let ids: unknown[];
+    if (!action.collection) ids = raw === undefined || raw === null || raw === '' ? [] : [raw];
+    else {
+      // A collection of complex values ({ID: guid}), as an array or OData v2's {results: […]}.
+      const list = Array.isArray(raw) ? raw : raw !== null && typeof raw === 'object' && Array.isArray((raw as { results?: unknown }).results) ? (raw as { results: unknown[] }).results : undefined;
+      if (raw !== undefined && raw !== null && list === undefined) throw new HttpError(400, `Error processing request stream. ${action.field} must be a collection.`);
+      ids = (list ?? []).map((e) => (e !== null && typeof e === 'object' ? (e as Record<string, unknown>).ID ?? (e as Record<string, unknown>).id : e));
+    }
+    if (ids.length === 0) throw new HttpError(500, `Mandatory: ${action.field}.`);
+    const target = this.datasets.for(action.target);
+    for (const v of ids) {
+      if (typeof v !== 'string' || !GUID_RE.test(v) || !this.store.get(target, div, v.toLowerCase())) {
+        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${entityInWords(action.target)}.`);
+      }
+    }
+  }
+
   private checkMandatory(info: EpInfo, row: Row, skip: readonly string[] = []): void {
     if (info.ep.url.toLowerCase() === 'crm/contacts') {
       if (!row.FirstName && !row.LastName) throw new HttpError(500, 'Mandatory: FirstName or LastName.');
@@ -1127,12 +1165,15 @@ export class ExactServer {
       if (v === undefined || v === null || v === '') throw new HttpError(500, `Mandatory: ${action.field}.`);
       const target = this.datasets.for(action.target);
       if (typeof v !== 'string' || !this.store.get(target, div, v)) {
-        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${action.target.entity.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}.`);
+        throw new HttpError(500, `${action.field}: '${String(v)}' is not an existing ${entityInWords(action.target)}.`);
       }
     }
     if (WORLD_TABLE_URLS.has(url)) throw new HttpError(500, 'Creating this entity is not supported by the simulator.');
     const ds = this.datasets.for(ep);
     const row = this.coerce(info, body, true);
+    // After coerce, so a malformed Guid key is a 400 like any wrong type.
+    const idAction = this.idActions.get(url);
+    if (idAction) this.checkIdAction(idAction, body, div);
     const keyCol = ds.key;
     row[keyCol] = typeof row[keyCol] === 'string' && row[keyCol] !== '' ? String(row[keyCol]).toLowerCase() : this.newId();
     if (this.store.get(ds, div, String(row[keyCol]))) throw new HttpError(500, `An entity with ${keyCol} ${String(row[keyCol])} already exists.`);
@@ -1492,6 +1533,35 @@ export class ExactServer {
       void p.finally(() => this.pending.delete(p));
     }
   }
+}
+
+/** An endpoint's entity in words, singular: SalesOrderLines → "sales order line". */
+function entityInWords(ep: ExactEndpoint): string {
+  return ep.entity.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+/**
+ * What a POST-only action keyed by a plain `ID` acts on: a mandatory
+ * collection field `XIDs` names entities X (PaymentIDs → cashflow/Payments,
+ * SalesOrderIDs → salesorder/SalesOrders; the same service first); else the
+ * action's name ends with an entity of its own service, which its ID is the
+ * key of (CompleteSalesOrderLine → salesorder/SalesOrderLines). Helper types
+ * such as cashflow/PaymentIDs match neither and stay unchecked.
+ */
+function idActionTarget(ep: ExactEndpoint, all: readonly ExactEndpoint[]): { field: string; collection: boolean; target: ExactEndpoint } | undefined {
+  const readable = all.filter((t) => t.kind === 'regular' && t.methods.includes('GET') && t.key.length === 1);
+  for (const c of ep.columns) {
+    const m = /^Collection\(/.test(c.edmType) ? /^(\w+)IDs$/.exec(c.name) : null;
+    if (!m) continue;
+    const named = readable.filter((t) => t.entity.toLowerCase() === `${m[1].toLowerCase()}s`);
+    const target = named.find((t) => t.service === ep.service) ?? (named.length === 1 ? named[0] : undefined);
+    if (target) return { field: c.name, collection: true, target };
+  }
+  const suffixed = readable
+    .filter((t) => t.service === ep.service && t.key[0]?.toLowerCase() === 'id' && t.entity.endsWith('s') && ep.entity.endsWith(t.entity.slice(0, -1)) && ep.entity !== t.entity.slice(0, -1))
+    .sort((a, b) => b.entity.length - a.entity.length);
+  const target = suffixed[0];
+  return target ? { field: ep.key[0] ?? 'ID', collection: false, target } : undefined;
 }
 
 function isNavigationCol(c: ExactColumn): boolean {

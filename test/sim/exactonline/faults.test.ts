@@ -55,6 +55,36 @@ describe('Exact simulator faults and admin', () => {
     }
   });
 
+  it('takes faults as a start option too; a 429 storm carries minutely headers with Remaining > 0 and no daily ones', async () => {
+    const storm = await setup({ faults: { status429Rate: 1 } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const r = await storm.get('/api/v1/102673/crm/Accounts?$top=1');
+        assert.equal(r.status, 429);
+        assert.ok(Number(r.headers.get('x-ratelimit-minutely-remaining')) > 0, 'seen in the wild: 429 with Remaining > 0');
+        assert.match(r.headers.get('x-ratelimit-minutely-reset') ?? '', /^\d{13}$/, 'epoch ms');
+        assert.equal(r.headers.get('x-ratelimit-remaining'), null);
+      }
+      assert.equal(storm.sim.stats().status429, 3);
+    } finally {
+      await storm.sim.close();
+    }
+    const resets = await setup({ faults: { resetRate: 1 } });
+    try {
+      await assert.rejects(fetch(`${resets.sim.baseUrl}/api/v1/102673/crm/Accounts?$top=1`, { headers: { Authorization: `Bearer ${resets.token}`, Accept: 'application/json' } }));
+    } finally {
+      await resets.sim.close();
+    }
+    const errors = await setup({ faults: { errorRate: 1 } });
+    try {
+      const r = await errors.get('/api/v1/102673/crm/Accounts?$top=1');
+      assert.ok(r.status === 500 || r.status === 503, String(r.status));
+      assert.equal(typeof (r.json as { error: { message: { value: string } } }).error.message.value, 'string', "in Exact's error body");
+    } finally {
+      await errors.sim.close();
+    }
+  });
+
   it('adds the configured latency without changing answers', async () => {
     const env = await setup({ latencyMs: { min: 1, max: 3 } });
     try {

@@ -53,6 +53,48 @@ describe('Exact simulator methods and keys', () => {
     assert.equal((accepted.json as { d: { QuotationID: string } }).d.QuotationID, qid);
   });
 
+  it('refuses actions keyed by a plain ID (CompleteSalesOrderLine, ProcessPayments, InvoiceSalesOrders) on unknown or missing entities with HTTP 500', async () => {
+    const BOGUS = '00000000-0000-4000-8000-00000000beef';
+    const line = await env.send('POST', `/api/v1/${D}/salesorder/CompleteSalesOrderLine`, { ID: BOGUS, CompleteDelivery: true });
+    assert.equal(line.status, 500, line.text);
+    assert.equal(errorText(line), `ID: '${BOGUS}' is not an existing sales order line.`);
+    const noLine = await env.send('POST', `/api/v1/${D}/salesorder/CompleteSalesOrderLine`, { CompleteDelivery: true });
+    assert.equal(noLine.status, 500, noLine.text);
+    assert.equal(errorText(noLine), 'Mandatory: ID.');
+    const notAGuid = await env.send('POST', `/api/v1/${D}/salesorder/CompleteSalesOrderLine`, { ID: 'line-1' });
+    assert.equal(notAGuid.status, 400, 'a malformed Guid in the body is a 400 like other wrong types');
+
+    for (const body of [{ PaymentIDs: [{ ID: BOGUS }] }, { PaymentIDs: { results: [{ ID: BOGUS }] } }]) {
+      const pay = await env.send('POST', `/api/v1/${D}/cashflow/ProcessPayments`, body);
+      assert.equal(pay.status, 500, pay.text);
+      assert.equal(errorText(pay), `PaymentIDs: '${BOGUS}' is not an existing payment.`);
+    }
+    for (const body of [{}, { PaymentIDs: [] }]) {
+      const none = await env.send('POST', `/api/v1/${D}/cashflow/ProcessPayments`, body);
+      assert.equal(none.status, 500, none.text);
+      assert.equal(errorText(none), 'Mandatory: PaymentIDs.');
+    }
+    const inv = await env.send('POST', `/api/v1/${D}/salesinvoice/InvoiceSalesOrders`, { CreateMode: 0, InvoiceMode: 0, JournalCode: '70', SalesOrderIDs: [{ ID: BOGUS }] });
+    assert.equal(inv.status, 500, inv.text);
+    assert.equal(errorText(inv), `SalesOrderIDs: '${BOGUS}' is not an existing sales order.`);
+
+    // On real entities the actions are performed (201).
+    const [account] = results(await env.get(`/api/v1/${D}/crm/Accounts?$select=ID&$top=1`));
+    const [item] = results(await env.get(`/api/v1/${D}/logistics/Items?$select=ID&$top=1`));
+    const order = await env.send('POST', `/api/v1/${D}/salesorder/SalesOrders`, { OrderedBy: account.ID });
+    assert.equal(order.status, 201, order.text);
+    const orderId = String((order.json as { d: { OrderID: string } }).d.OrderID);
+    const ol = await env.send('POST', `/api/v1/${D}/salesorder/SalesOrderLines`, { OrderID: orderId, Item: item.ID, Quantity: 2 });
+    assert.equal(ol.status, 201, ol.text);
+    const lineId = String((ol.json as { d: { ID: string } }).d.ID);
+    const done = await env.send('POST', `/api/v1/${D}/salesorder/CompleteSalesOrderLine`, { ID: lineId, CompleteDelivery: true });
+    assert.equal(done.status, 201, done.text);
+    const invoiced = await env.send('POST', `/api/v1/${D}/salesinvoice/InvoiceSalesOrders`, { CreateMode: 0, InvoiceMode: 0, JournalCode: '70', SalesOrderIDs: [{ ID: orderId }] });
+    assert.equal(invoiced.status, 201, invoiced.text);
+    const mixed = await env.send('POST', `/api/v1/${D}/salesinvoice/InvoiceSalesOrders`, { CreateMode: 0, InvoiceMode: 0, JournalCode: '70', SalesOrderIDs: [{ ID: orderId }, { ID: BOGUS }] });
+    assert.equal(mixed.status, 500, 'every named order must exist');
+  });
+
   it('answers a malformed key literal with 400 in Exact\'s error body, not 200', async () => {
     for (const key of ["guid'xyz'", "guid'1234'", "'not-a-guid'", '42']) {
       const r = await env.get(`/api/v1/${D}/crm/Accounts(${key})?$select=ID`);

@@ -112,6 +112,19 @@ describe('Exact simulator OAuth2', () => {
     assert.match((r.json as { error_description: string }).error_description, /The refresh token expired at/);
   });
 
+  it('keeps a refresh token good for just under 30 idle days, and not past them', async () => {
+    const first = (await tokenRequest(sim, { grant_type: 'refresh_token', refresh_token: sim.issueRefreshToken() })).json as Record<string, string>;
+    clock.advance(30 * 86_400_000 - 60_000);
+    const late = await tokenRequest(sim, { grant_type: 'refresh_token', refresh_token: first.refresh_token });
+    assert.equal(late.status, 200, late.text);
+    const second = late.json as Record<string, string>;
+    clock.advance(30 * 86_400_000 + 60_000);
+    const expired = await tokenRequest(sim, { grant_type: 'refresh_token', refresh_token: second.refresh_token });
+    assert.equal(expired.status, 400);
+    assert.deepEqual(Object.keys(expired.json as object).sort(), ['error', 'error_description']);
+    assert.equal((expired.json as { error: string }).error, 'invalid_request');
+  });
+
   it('answers 401 with an HTML "Object moved" body without a token, and 401 after revocation', async () => {
     const r = await call(`${sim.baseUrl}/api/v1/current/Me`, { headers: { Accept: 'application/json' } });
     assert.equal(r.status, 401);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,47 @@ describe('Exact simulator settings and CLI', () => {
       assert.equal(await exited, 0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes --seed, --port and --faults on the command line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-eol-cli-'));
+    const file = join(dir, 'settings.xml');
+    // A free port: take one from the OS, release it, hand it to the CLI.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sim', 'exact', '--seed', '7', '--divisions', '3', '--port', String(port), '--faults', '429=1', '--write-settings', file], {
+      env: { ...process.env, SLUICE_HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const same = await startExactSimulator({ seed: 7, divisions: 3 });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString('utf8');
+          if (out.includes('Ctrl-C')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+      });
+      assert.match(out, new RegExp(`listening on http://127\\.0\\.0\\.1:${port}\\b`));
+      assert.match(out, new RegExp(`divisions: ${same.divisions().join(', ')};`), 'the same seed gives the same divisions');
+      const cs = connectionString(await readFile(file, 'utf8'), 'eol');
+      assert.equal(cs['api-url'], `http://127.0.0.1:${port}`);
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cs['api-refresh-token'], client_id: cs['api-client-id'], client_secret: cs['api-client-secret'] });
+      const t = await call(`${cs['api-url']}/api/oauth2/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      assert.equal(t.status, 200, 'faults hit the API, not the token endpoint');
+      const r = await call(`${cs['api-url']}/api/v1/102673/crm/Accounts?$top=1`, { headers: { Authorization: `Bearer ${(t.json as { access_token: string }).access_token}`, Accept: 'application/json' } });
+      assert.equal(r.status, 429, '--faults 429=1: a 429 storm');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await same.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -167,6 +167,57 @@ describe('Exact simulator writes', () => {
     assert.equal(reprint.status, 500);
   });
 
+  it('reports the e-mail outcome of printing per customer, numbers invoices apart, and refuses changes to a processed invoice\'s lines', async () => {
+    const [item] = results(await env.get(`/api/v1/${D}/logistics/Items?$select=ID&$top=1`));
+    const account = async (body: Record<string, unknown>) => String(((await env.send('POST', `/api/v1/${D}/crm/Accounts`, body)).json as { d: { ID: string } }).d.ID);
+    const withMail = await account({ Name: 'Met Mail B.V.', Email: 'administratie@metmail.nl' });
+    const withoutMail = await account({ Name: 'Zonder Mail B.V.' });
+    const invoice = async (customer: string) => {
+      const r = await env.send('POST', `/api/v1/${D}/salesinvoice/SalesInvoices`, { OrderedBy: customer, Journal: '70', SalesInvoiceLines: [{ Item: item.ID, Quantity: 1, UnitPrice: 100 }] }, { Prefer: 'return=representation' });
+      assert.equal(r.status, 201, r.text);
+      const d = (r.json as { d: { InvoiceID: string; SalesInvoiceLines: { results: { ID: string }[] } } }).d;
+      return { id: d.InvoiceID, line: d.SalesInvoiceLines.results[0].ID };
+    };
+    const print = async (id: string, send: boolean) => {
+      const r = await env.send('POST', `/api/v1/${D}/salesinvoice/PrintedSalesInvoices`, { InvoiceID: id, SendEmailToCustomer: send });
+      assert.equal(r.status, 201, r.text);
+      return (r.json as { d: Record<string, unknown> }).d;
+    };
+    const a = await invoice(withMail);
+    const b = await invoice(withoutMail);
+    const c = await invoice(withoutMail);
+    const pa = await print(a.id, true);
+    assert.equal(pa.EmailCreationSuccess, 'The invoice has been sent by e-mail to administratie@metmail.nl.');
+    assert.equal(pa.EmailCreationError, null);
+    const pb = await print(b.id, true);
+    assert.equal(pb.EmailCreationSuccess, null);
+    assert.equal(pb.EmailCreationError, 'The customer has no e-mail address.');
+    const pc = await print(c.id, false);
+    assert.equal(pc.EmailCreationSuccess, null, 'no e-mail asked, none sent');
+    assert.equal(pc.EmailCreationError, null);
+    for (const p of [pa, pb, pc]) assert.equal(p.DocumentCreationSuccess, 'The invoice document has been created.');
+
+    const numbers = [];
+    for (const inv of [a, b, c]) {
+      const [row] = results(await env.get(`/api/v1/${D}/salesinvoice/SalesInvoices(guid'${inv.id}')?$select=Status,InvoiceNumber`));
+      assert.equal(row.Status, 50);
+      numbers.push(row.InvoiceNumber);
+    }
+    assert.equal(new Set(numbers).size, 3, `each processed invoice gets its own number: ${numbers.join(', ')}`);
+
+    // Processed is immutable (platform facts): its lines too.
+    const putLine = await env.send('PUT', `/api/v1/${D}/salesinvoice/SalesInvoiceLines(guid'${a.line}')`, { Quantity: 5 });
+    assert.equal(putLine.status, 500, putLine.text);
+    assert.equal(errorText(putLine), 'The invoice has been processed and can no longer be changed.');
+    const delLine = await env.send('DELETE', `/api/v1/${D}/salesinvoice/SalesInvoiceLines(guid'${a.line}')`);
+    assert.equal(delLine.status, 500, delLine.text);
+    const addLine = await env.send('POST', `/api/v1/${D}/salesinvoice/SalesInvoiceLines`, { InvoiceID: a.id, Item: item.ID, Quantity: 1 });
+    assert.equal(addLine.status, 500, addLine.text);
+    assert.equal(errorText(addLine), 'The invoice has been processed and can no longer be changed.');
+    const [line] = results(await env.get(`/api/v1/${D}/salesinvoice/SalesInvoiceLines(guid'${a.line}')?$select=Quantity`));
+    assert.equal(line.Quantity, 1, 'the line is unchanged');
+  });
+
   it('stores writes on unmodelled endpoints that allow them, checking their mandatory fields', async () => {
     const missing = await env.send('POST', `/api/v1/${D}/project/Projects`, { Code: 'P1', Description: 'Verbouwing' });
     assert.equal(missing.status, 500);
