@@ -70,7 +70,7 @@ export const registerSimExact: RegisterCommand = (program) => {
     .option('--subscriptions <n>', 'Exact customers the divisions belong to', '3')
     .option('--accounts <n>', 'accounts per division', '150')
     .option('--transaction-lines <n>', 'transaction lines per division (up to 1000000)', '2000')
-    .option('--latency <ms>', 'latency per call: MS or MIN-MAX')
+    .option('--latency <spec>', 'latency per call: MS, MIN-MAX, normal:MEAN,SD or lognormal:P50,P95 (each with an optional ,MAX cap)')
     .option('--faults <spec>', 'fault rates, e.g. error=0.01,reset=0.001,truncate=0.001,429=0.05')
     .option('--rate-limit <m/d|off>', 'calls per app and division: MINUTELY/DAILY', '60/5000')
     .option('--errors-per-hour <n>', 'errors (400/401/403/404) per app, user, division and endpoint an hour before a block', '10')

@@ -82,7 +82,7 @@ describe('Exact simulator settings and CLI', () => {
     }
   });
 
-  it('takes --seed, --port and --faults on the command line', async () => {
+  it('takes --seed, --port, --faults and --latency on the command line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-eol-cli-'));
     const file = join(dir, 'settings.xml');
     // A free port: take one from the OS, release it, hand it to the CLI.
@@ -90,7 +90,7 @@ describe('Exact simulator settings and CLI', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sim', 'exact', '--seed', '7', '--divisions', '3', '--port', String(port), '--faults', '429=1', '--write-settings', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sim', 'exact', '--seed', '7', '--divisions', '3', '--port', String(port), '--faults', '429=1', '--latency', 'lognormal:5,10,15', '--write-settings', file], {
       env: { ...process.env, SLUICE_HOME: dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -113,6 +113,11 @@ describe('Exact simulator settings and CLI', () => {
       assert.equal(t.status, 200, 'faults hit the API, not the token endpoint');
       const r = await call(`${cs['api-url']}/api/v1/102673/crm/Accounts?$top=1`, { headers: { Authorization: `Bearer ${(t.json as { access_token: string }).access_token}`, Accept: 'application/json' } });
       assert.equal(r.status, 429, '--faults 429=1: a 429 storm');
+      const faults = await call(`${cs['api-url']}/__sim/faults`);
+      assert.deepEqual((faults.json as { latency: unknown }).latency, { dist: 'lognormal', p50: 5, p95: 10, max: 15 });
+      const stats = (await call(`${cs['api-url']}/__sim/stats`)).json as { latency: { calls: number; maxMs: number } };
+      assert.equal(stats.latency.calls, 1, 'the API call drew a latency');
+      assert.ok(stats.latency.maxMs > 0 && stats.latency.maxMs <= 15, `drawn ${stats.latency.maxMs} ms, capped at 15`);
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGINT');
       assert.equal(await exited, 0);
