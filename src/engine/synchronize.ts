@@ -852,6 +852,8 @@ async function synchronizeOnce(statement: SynchronizeStatement, host: SyncHost):
   const { counts, diff } = compared;
   const db = host.db;
   const run = host.journal.nextRun();
+  /** For failures whose hint does not otherwise name the journal: where the full list outlives the session. */
+  const history = host.journal.persisted ? ` Every row's outcome is in synchronizehistory@datadictionary (run_id = '${host.journal.runId(run)}').` : '';
   const at = new Date(host.now());
   const tally = { ok: 0, failed: 0, skipped: 0 };
   const byOp: Record<WriteOp, number> = { insert: 0, update: 0, delete: 0 };
@@ -933,7 +935,7 @@ async function synchronizeOnce(statement: SynchronizeStatement, host: SyncHost):
     throw fail(
       'SYN030',
       `${tally.failed} source row(s) have values the target columns cannot take; nothing was written`,
-      `Convert the values in the source (for example in a query into an in-memory table), or add "continue on first ${tally.failed} errors" to write the other rows.`,
+      `Convert the values in the source (for example in a query into an in-memory table), or add "continue on first ${tally.failed} errors" to write the other rows.${history}`,
     );
   }
 
@@ -1094,7 +1096,7 @@ async function synchronizeOnce(statement: SynchronizeStatement, host: SyncHost):
     throw new SluiceError(
       'SYN021',
       `Synchronize ${plan.source.label} to ${plan.target.label} stopped at ${capText(capError)}: ${writable[capError]} rows needed to be ${PAST[capError]}, at most ${cap.rows} were (${summary()}).${outcome()}`,
-      { container: plan.target.container.alias, table: plan.target.table.name, hint: 'Check the source; if the changes are intended, raise the limit (or run again: each run makes at most that many).' },
+      { container: plan.target.container.alias, table: plan.target.table.name, hint: `Check the source; if the changes are intended, raise the limit (or run again: each run makes at most that many).${history}` },
     );
   }
   const warnings = firstFailures.map((f) => `synchronize failed row ${f}`);
