@@ -142,6 +142,28 @@ describe('synchronize history in the data directory', () => {
     assert.ok(lines.every((l) => typeof l.run_id === 'string' && l.run === 1));
   });
 
+  it('a cap that stops the statement (SYN021) names the run in the history, where the rows past the cap are', async () => {
+    const dataDir = tempDir();
+    const store = new SyncStore('store');
+    const s = await openSession({ dataDir, persistSyncJournal: true, containers: [{ alias: 'store', provider: 'SyncStore', options: {} }], providers: [syncStoreProvider(store)] });
+    try {
+      await runAll(s, SOURCE);
+      let hint = '';
+      await assert.rejects(runAll(s, SYNC.replace('with insert or update', 'with insert error after 5 rows or update')), (e: unknown) => {
+        hint = e instanceof SluiceError && e.code === 'SYN021' ? (e.details.hint ?? '') : '';
+        return hint !== '';
+      });
+      const id = /synchronizehistory@datadictionary \(run_id = '([^']+)'\)/.exec(hint);
+      assert.ok(id, hint);
+      assert.deepEqual(await rows(s, `select status, count(*) from synchronizehistory@datadictionary where run_id = '${id[1]}' group by status order by status`), [
+        ['ok', 5],
+        ['skipped', 35],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('keeps the file bounded: the oldest runs are dropped, the newest and the current run kept', () => {
     const dataDir = tempDir();
     const path = join(dataDir, 'synchronize', 'journal.ndjson');
