@@ -136,9 +136,9 @@ function parseLine(text: string): JournalLine | undefined {
   return o as unknown as JournalLine;
 }
 
-/** The run id of a line without validating the rest (for trimming). */
+/** The run id of a line as written (it comes first), without parsing the rest: trimming reads the whole file at every session's first run. */
 function runIdOf(text: string): string | undefined {
-  return parseLine(text)?.run_id;
+  return /^\{"run_id":"([^"\\]*)",/.exec(text)?.[1];
 }
 
 /**
