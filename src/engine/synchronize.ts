@@ -7,7 +7,9 @@
  * compares them in DuckDB with a full outer join on the key, then writes
  * the differences through `container.write()` in batches, recording every
  * row's outcome in the session's synchronize journal (datadictionary
- * table `synchronizeresults`). See docs/synchronize.md.
+ * table `synchronizeresults`; for sessions that persist it, such as the
+ * CLI's, also <dataDir>/synchronize/journal.ndjson, read back as
+ * `synchronizehistory`). See docs/synchronize.md.
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
