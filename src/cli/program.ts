@@ -137,6 +137,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
   const settingsOf = (cmd: Command): SessionOptions => {
     const o = cmd.optsWithGlobals() as { settings?: string; group?: string; connection?: string };
     return {
+      // A "sluice run" from cron leaves its synchronize outcomes in ~/.sluice for a later "sluice query".
+      persistSyncJournal: true,
       ...(o.settings ? { settingsPath: o.settings } : {}),
       ...(o.group ? { group: o.group } : {}),
       ...(o.connection ? { connection: o.connection } : {}),

@@ -24,6 +24,11 @@ export interface SessionOptions {
   readonly secrets?: SecretBox;
   /** Directory for state (token stores); default ~/.sluice. */
   readonly dataDir?: string;
+  /**
+   * Keep every synchronize outcome in <dataDir>/synchronize/journal.ndjson as well, so it outlives the
+   * session (datadictionary table synchronizehistory). The CLI sets it; default off (in memory only).
+   */
+  readonly persistSyncJournal?: boolean;
   /** Initial session settings (as `set name value`). */
   readonly settings?: Readonly<Record<string, string>>;
 }

@@ -6,6 +6,7 @@
  * the one pipeline: binder → planner → scans (executor) → DuckDB → results,
  * or → provider writes for DML.
  */
+import { join } from 'node:path';
 import type {
   ExecuteOptions,
   ResultColumn,
@@ -131,7 +132,7 @@ export class SluiceSession implements Session, SessionIntrospection {
   private readonly selection = new Map<string, readonly Partition[]>();
   private readonly clock: Clock;
   private readonly pendingTemps: string[] = [];
-  private readonly syncJournal = new SyncJournal();
+  private readonly syncJournal: SyncJournal;
   /** Temp relation → the user's name for what it holds, so DuckDB errors can speak the user's names. */
   private readonly relationLabels = new Map<string, string>();
   private duckFunctions: string[] | undefined;
@@ -142,6 +143,8 @@ export class SluiceSession implements Session, SessionIntrospection {
     private readonly options: SessionOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    // Synchronize outcomes outlive the session only when asked (the CLI does); tests and embedders keep them in memory.
+    this.syncJournal = new SyncJournal(options.persistSyncJournal ? { path: join(options.dataDir ?? sluiceHome(), 'synchronize', 'journal.ndjson') } : undefined);
     this.settingsMap = { parallelism: '8', 'partition-failure': 'skip' };
     for (const [k, v] of Object.entries(options.settings ?? {})) this.settingsMap[k.toLowerCase().replace(/_/g, '-')] = v;
   }
@@ -235,7 +238,8 @@ export class SluiceSession implements Session, SessionIntrospection {
   }
 
   journals() {
-    return [this.syncJournal.entry()];
+    const history = this.syncJournal.historyEntry();
+    return history ? [this.syncJournal.entry(), history] : [this.syncJournal.entry()];
   }
 
   selectedPartitions(alias: string): readonly Partition[] | undefined {
@@ -275,6 +279,8 @@ export class SluiceSession implements Session, SessionIntrospection {
 
   private newState(options: ExecuteOptions): RunState {
     const before = this.calls.length;
+    // Journal warnings belong to the statement that caused them; none left over from an earlier one.
+    this.syncJournal.takeWarnings();
     const signal = options.signal ?? new AbortController().signal;
     const state: RunState = {
       signal,
@@ -294,13 +300,17 @@ export class SluiceSession implements Session, SessionIntrospection {
   }
 
   private summaryOf(state: RunState, rows: () => number): () => StatementSummary {
-    return () => ({
-      rows: rows(),
-      remoteCalls: state.remoteCalls(),
-      elapsedMs: (state.finishedAt ?? this.clock.now()) - state.started,
-      failedPartitions: [...state.failedPartitions],
-      warnings: [...state.warnings],
-    });
+    return () => {
+      // e.g. malformed lines skipped while this statement read synchronizehistory@datadictionary (also on the direct path).
+      state.warnings.push(...this.syncJournal.takeWarnings());
+      return {
+        rows: rows(),
+        remoteCalls: state.remoteCalls(),
+        elapsedMs: (state.finishedAt ?? this.clock.now()) - state.started,
+        failedPartitions: [...state.failedPartitions],
+        warnings: [...state.warnings],
+      };
+    };
   }
 
   private async dropTemps(): Promise<void> {

@@ -7,8 +7,13 @@
  * compares them in DuckDB with a full outer join on the key, then writes
  * the differences through `container.write()` in batches, recording every
  * row's outcome in the session's synchronize journal (datadictionary
- * table `synchronizeresults`). See docs/synchronize.md.
+ * table `synchronizeresults`; for sessions that persist it, such as the
+ * CLI's, also <dataDir>/synchronize/journal.ndjson, read back as
+ * `synchronizehistory`). See docs/synchronize.md.
  */
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { ColumnInfo, ColumnType, Container, Partition, RowBatch, RowResult, TableInfo, Value, WriteOp } from '../provider/types.js';
 import type { Query, SelectCore, SynchronizeStatement, TableName } from '../sql/ast.js';
 import { SluiceError } from '../util/errors.js';
@@ -33,19 +38,21 @@ export interface SyncOutcome {
   readonly message: string | null;
 }
 
-const JOURNAL_COLUMNS: readonly ColumnInfo[] = (
-  [
-    ['run', 'integer'],
-    ['at', 'timestamp'],
-    ['source', 'varchar'],
-    ['target', 'varchar'],
-    ['action', 'varchar'],
-    ['rowkey', 'varchar'],
-    ['partition', 'varchar'],
-    ['status', 'varchar'],
-    ['message', 'varchar'],
-  ] as const
-).map(([name, type]) => ({ name, type, nullable: true, filterOperators: [] }));
+function columns(spec: readonly (readonly [string, ColumnType])[]): readonly ColumnInfo[] {
+  return spec.map(([name, type]) => ({ name, type, nullable: true, filterOperators: [] }));
+}
+
+const JOURNAL_COLUMNS: readonly ColumnInfo[] = columns([
+  ['run', 'integer'],
+  ['at', 'timestamp'],
+  ['source', 'varchar'],
+  ['target', 'varchar'],
+  ['action', 'varchar'],
+  ['rowkey', 'varchar'],
+  ['partition', 'varchar'],
+  ['status', 'varchar'],
+  ['message', 'varchar'],
+]);
 
 export const JOURNAL_TABLE: TableInfo = {
   catalog: 'DataDictionary',
@@ -59,22 +66,205 @@ export const JOURNAL_TABLE: TableInfo = {
   description: 'One row per row a synchronize statement tried (or decided not) to change in this session: key, action, status ok/failed/skipped, message.',
 };
 
-/** Every synchronize outcome of one session; runs are numbered from 1. */
+const HISTORY_COLUMNS: readonly ColumnInfo[] = columns([
+  ['run_id', 'varchar'],
+  ['run', 'integer'],
+  ['started_at', 'timestamp'],
+  ['source', 'varchar'],
+  ['target', 'varchar'],
+  ['action', 'varchar'],
+  ['rowkey', 'varchar'],
+  ['partition', 'varchar'],
+  ['status', 'varchar'],
+  ['message', 'varchar'],
+]);
+
+export const HISTORY_TABLE: TableInfo = {
+  catalog: 'DataDictionary',
+  schema: 'Sluice',
+  name: 'synchronizehistory',
+  columns: HISTORY_COLUMNS,
+  key: [],
+  scope: 'system',
+  writable: { insert: false, update: false, delete: false },
+  description: 'Every row outcome of the synchronize runs kept in the data directory (synchronize/journal.ndjson), of this and earlier sessions, newest run first.',
+};
+
+/** Where a journal keeps its outcomes beyond the session, and how much of the file it keeps. */
+export interface SyncJournalFile {
+  /** The NDJSON file, e.g. <dataDir>/synchronize/journal.ndjson. */
+  readonly path: string;
+  /** Runs kept when the file is trimmed (default 100). */
+  readonly maxRuns?: number;
+  /** Lines kept when the file is trimmed (default 200,000). */
+  readonly maxLines?: number;
+}
+
+export const JOURNAL_FILE_LIMITS = { maxRuns: 100, maxLines: 200_000 } as const;
+
+/** One line of the journal file, as written. */
+interface JournalLine {
+  readonly run_id: string;
+  readonly run: number;
+  readonly started_at: string;
+  readonly source: string;
+  readonly target: string;
+  readonly action: string;
+  readonly key: string;
+  readonly partition: string | null;
+  readonly status: string;
+  readonly message: string | null;
+}
+
+const ACTIONS: readonly string[] = ['insert', 'update', 'delete'];
+const STATUSES: readonly string[] = ['ok', 'failed', 'skipped'];
+
+/** A line of the file when it has the shape written; anything else is undefined (and is skipped). */
+function parseLine(text: string): JournalLine | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const str = (k: string) => typeof o[k] === 'string';
+  const strOrNull = (k: string) => typeof o[k] === 'string' || o[k] === null;
+  if (!str('run_id') || !str('started_at') || !str('source') || !str('target') || !str('key') || !strOrNull('partition') || !strOrNull('message')) return undefined;
+  if (typeof o.run !== 'number' || !Number.isSafeInteger(o.run)) return undefined;
+  if (!ACTIONS.includes(String(o.action)) || !STATUSES.includes(String(o.status))) return undefined;
+  if (Number.isNaN(Date.parse(String(o.started_at)))) return undefined;
+  return o as unknown as JournalLine;
+}
+
+/** The run id of a line as written (it comes first), without parsing the rest: trimming reads the whole file at every session's first run. */
+function runIdOf(text: string): string | undefined {
+  return /^\{"run_id":"([^"\\]*)",/.exec(text)?.[1];
+}
+
+/**
+ * Every synchronize outcome of one session; runs are numbered from 1. With a
+ * file, every outcome is also appended to it as one NDJSON line (flushed per
+ * batch), so it outlives the process; the file is trimmed to the newest runs
+ * before a run starts when it holds more than its limits.
+ */
 export class SyncJournal {
   private readonly outcomes: SyncOutcome[] = [];
   private runs = 0;
+  /** Unique across processes: the session's start time and random bytes; a run's id adds its number. */
+  private readonly sessionId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+  private pending: string[] = [];
+  /** What the file held after the last trim plus what this session appended, so a trim reads the file only when due. */
+  private known: { runs: number; lines: number } | undefined;
+  private readonly warnings: string[] = [];
+  private failedWrite = false;
+
+  constructor(private readonly file?: SyncJournalFile) {}
+
+  /** True when outcomes are kept in a file beyond the session. */
+  get persisted(): boolean {
+    return this.file !== undefined;
+  }
+
+  runId(run: number): string {
+    return `${this.sessionId}-${run}`;
+  }
 
   nextRun(): number {
+    if (this.file) this.trim(this.file);
     this.runs += 1;
+    if (this.known) this.known.runs += 1;
     return this.runs;
   }
 
   add(o: SyncOutcome): void {
     this.outcomes.push(o);
+    if (!this.file) return;
+    const line: JournalLine = {
+      run_id: this.runId(o.run),
+      run: o.run,
+      started_at: o.at.toISOString(),
+      source: o.source,
+      target: o.target,
+      action: o.action,
+      key: o.key,
+      partition: o.partition,
+      status: o.status,
+      message: o.message,
+    };
+    this.pending.push(JSON.stringify(line));
+  }
+
+  /** Append the outcomes recorded since the last flush to the file (a no-op without one). */
+  flush(): void {
+    if (!this.file || this.pending.length === 0) return;
+    const text = `${this.pending.join('\n')}\n`;
+    const count = this.pending.length;
+    this.pending = [];
+    try {
+      mkdirSync(dirname(this.file.path), { recursive: true, mode: 0o700 });
+      appendFileSync(this.file.path, text, { mode: 0o600 });
+      if (this.known) this.known.lines += count;
+    } catch (e) {
+      // The outcomes stay in this session's synchronizeresults; say once that the file missed them.
+      if (!this.failedWrite) this.warnings.push(`The synchronize journal ${this.file.path} could not be written (${e instanceof Error ? e.message : String(e)}); this session's outcomes are only in synchronizeresults@datadictionary.`);
+      this.failedWrite = true;
+    }
+  }
+
+  /** Warnings since the last call (a journal file that could not be written or read), for the statement's summary. */
+  takeWarnings(): string[] {
+    return this.warnings.splice(0);
   }
 
   all(): readonly SyncOutcome[] {
     return this.outcomes;
+  }
+
+  /** Keep the file within its limits: when it holds more, rewrite it with the newest runs. Runs before this run starts, so the current run is never dropped. */
+  private trim(file: SyncJournalFile): void {
+    const maxRuns = file.maxRuns ?? JOURNAL_FILE_LIMITS.maxRuns;
+    const maxLines = file.maxLines ?? JOURNAL_FILE_LIMITS.maxLines;
+    if (this.known && this.known.runs < maxRuns && this.known.lines <= maxLines) return;
+    let text: string;
+    try {
+      text = readFileSync(file.path, 'utf8');
+    } catch {
+      this.known = { runs: 0, lines: 0 };
+      return;
+    }
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    const byRun = new Map<string, string[]>();
+    for (const l of lines) {
+      const id = runIdOf(l);
+      if (id === undefined) continue; // a malformed line is dropped when the file is rewritten
+      let group = byRun.get(id);
+      if (!group) byRun.set(id, (group = []));
+      group.push(l);
+    }
+    // Leave room for the run about to start.
+    if (byRun.size < maxRuns && lines.length <= maxLines) {
+      this.known = { runs: byRun.size, lines: lines.length };
+      return;
+    }
+    const kept: string[][] = [];
+    let keptLines = 0;
+    for (const group of [...byRun.values()].reverse()) {
+      if (kept.length >= maxRuns - 1 || keptLines + group.length > maxLines) break;
+      kept.unshift(group);
+      keptLines += group.length;
+    }
+    const out = kept.flat();
+    try {
+      const tmp = `${file.path}.${process.pid}.tmp`;
+      writeFileSync(tmp, out.length > 0 ? `${out.join('\n')}\n` : '', { mode: 0o600 });
+      renameSync(tmp, file.path);
+      this.known = { runs: kept.length, lines: out.length };
+    } catch (e) {
+      this.warnings.push(`The synchronize journal ${file.path} could not be trimmed (${e instanceof Error ? e.message : String(e)}).`);
+      this.known = { runs: 0, lines: 0 };
+    }
   }
 
   /** The shape SessionIntrospection.journals() hands to the data dictionary. */
@@ -87,6 +277,40 @@ export class SyncJournal {
         rows: this.outcomes.map((o) => [o.run, o.at, o.source, o.target, o.action, o.key, o.partition, o.status, o.message]),
       }),
     };
+  }
+
+  /** The file's outcomes as the datadictionary table synchronizehistory (undefined without a file). */
+  historyEntry(): { readonly name: string; readonly table: TableInfo; readonly rows: () => RowBatch } | undefined {
+    const file = this.file;
+    if (!file) return undefined;
+    return { name: HISTORY_TABLE.name, table: HISTORY_TABLE, rows: () => this.history(file) };
+  }
+
+  private history(file: SyncJournalFile): RowBatch {
+    const cols = HISTORY_COLUMNS.map((c) => c.name);
+    let text: string;
+    try {
+      text = readFileSync(file.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warnings.push(`The synchronize journal ${file.path} could not be read (${e instanceof Error ? e.message : String(e)}).`);
+      return { columns: cols, rows: [] };
+    }
+    // Newest run first; a run's rows in the order they were recorded.
+    const byRun = new Map<string, Value[][]>();
+    let skipped = 0;
+    for (const raw of text.split('\n')) {
+      if (raw.trim() === '') continue;
+      const l = parseLine(raw);
+      if (!l) {
+        skipped += 1;
+        continue;
+      }
+      let group = byRun.get(l.run_id);
+      if (!group) byRun.set(l.run_id, (group = []));
+      group.push([l.run_id, l.run, new Date(l.started_at), l.source, l.target, l.action, l.key, l.partition, l.status, l.message]);
+    }
+    if (skipped > 0) this.warnings.push(`Skipped ${skipped} malformed line(s) in the synchronize journal ${file.path}.`);
+    return { columns: cols, rows: [...byRun.values()].reverse().flat() };
   }
 }
 
@@ -612,6 +836,15 @@ export function syncSetting(settings: Readonly<Record<string, string>>, name: ke
 
 /** Run a synchronize statement. Throws after recording outcomes when it could not complete. */
 export async function runSynchronize(statement: SynchronizeStatement, host: SyncHost): Promise<SyncResult> {
+  try {
+    return await synchronizeOnce(statement, host);
+  } finally {
+    // Whatever happened, the outcomes recorded so far reach the journal file.
+    host.journal.flush();
+  }
+}
+
+async function synchronizeOnce(statement: SynchronizeStatement, host: SyncHost): Promise<SyncResult> {
   const plan = planSync(statement, host);
   const concurrency = syncSetting(host.settings, 'synchronize-concurrency') ?? 8;
   const batchSetting = syncSetting(host.settings, 'synchronize-batch-size');
@@ -621,6 +854,8 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
   const { counts, diff } = compared;
   const db = host.db;
   const run = host.journal.nextRun();
+  /** For failures whose hint does not otherwise name the journal: where the full list outlives the session. */
+  const history = host.journal.persisted ? ` Every row's outcome is in synchronizehistory@datadictionary (run_id = '${host.journal.runId(run)}').` : '';
   const at = new Date(host.now());
   const tally = { ok: 0, failed: 0, skipped: 0 };
   const byOp: Record<WriteOp, number> = { insert: 0, update: 0, delete: 0 };
@@ -702,7 +937,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     throw fail(
       'SYN030',
       `${tally.failed} source row(s) have values the target columns cannot take; nothing was written`,
-      `Convert the values in the source (for example in a query into an in-memory table), or add "continue on first ${tally.failed} errors" to write the other rows.`,
+      `Convert the values in the source (for example in a query into an in-memory table), or add "continue on first ${tally.failed} errors" to write the other rows.${history}`,
     );
   }
 
@@ -790,6 +1025,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
       for (const w of rowsOf) record(w.op, w.key, null, 'failed', m);
       stop = { error: e };
     }
+    host.journal.flush();
   }
   for (let b = 0; b < (local ? 0 : batches.length); b++) {
     const batch = batches[b];
@@ -829,9 +1065,13 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
       });
     }
     written += batch.length;
+    host.journal.flush();
     host.state.onProgress?.({ partitionsDone: 0, partitionsTotal: 0, rows: written, remoteCalls: host.state.remoteCalls(), elapsedMs: host.now() - host.state.started });
   }
-  const journalHint = `Rows done stay done. Every row's outcome is in synchronizeresults@datadictionary (run = ${run}) while this session lasts, e.g. in "sluice shell"; "sluice run" ends the session with the script, so the rows not done are named above.`;
+  host.journal.flush();
+  const journalHint = host.journal.persisted
+    ? `Rows done stay done. Every row's outcome is in synchronizehistory@datadictionary (run_id = '${host.journal.runId(run)}'), also after this session ends, and in synchronizeresults@datadictionary (run = ${run}) while it lasts.`
+    : `Rows done stay done. Every row's outcome is in synchronizeresults@datadictionary (run = ${run}) while this session lasts, e.g. in "sluice shell"; "sluice run" ends the session with the script, so the rows not done are named above.`;
   const rerun = 'then run the same synchronize again: it compares afresh and makes only the changes still needed';
   if (signal.aborted) {
     const c = cancelled();
@@ -858,7 +1098,7 @@ export async function runSynchronize(statement: SynchronizeStatement, host: Sync
     throw new SluiceError(
       'SYN021',
       `Synchronize ${plan.source.label} to ${plan.target.label} stopped at ${capText(capError)}: ${writable[capError]} rows needed to be ${PAST[capError]}, at most ${cap.rows} were (${summary()}).${outcome()}`,
-      { container: plan.target.container.alias, table: plan.target.table.name, hint: 'Check the source; if the changes are intended, raise the limit (or run again: each run makes at most that many).' },
+      { container: plan.target.container.alias, table: plan.target.table.name, hint: `Check the source; if the changes are intended, raise the limit (or run again: each run makes at most that many).${history}` },
     );
   }
   const warnings = firstFailures.map((f) => `synchronize failed row ${f}`);

@@ -202,19 +202,20 @@ test('run names a missing script file and exits 2', async () => {
 
 test('--settings reaches the session, before or after the command', async () => {
   const before = await cli(['--settings', 'my.xml', 'query', 'select * from accounts'], session());
-  assert.deepEqual(before.options, [{ settingsPath: 'my.xml' }]);
+  assert.deepEqual(before.options, [{ persistSyncJournal: true, settingsPath: 'my.xml' }]);
   const after = await cli(['query', 'select * from accounts', '--settings', 'other.yaml'], session());
-  assert.deepEqual(after.options, [{ settingsPath: 'other.yaml' }]);
+  assert.deepEqual(after.options, [{ persistSyncJournal: true, settingsPath: 'other.yaml' }]);
   const none = await cli(['query', 'select * from accounts'], session());
-  assert.deepEqual(none.options, [{}]);
+  // Synchronize outcomes outlive a CLI session (~/.sluice/synchronize/journal.ndjson).
+  assert.deepEqual(none.options, [{ persistSyncJournal: true }]);
 });
 
 test('--group and --connection pick a settings.xml connection other than the first (one per customer)', async () => {
   const r = await cli(['--settings', 'my.xml', '--group', 'Klanten', 'query', 'select * from accounts', '--connection', 'Bakkerij De Vries'], session());
   assert.equal(r.code, 0);
-  assert.deepEqual(r.options, [{ settingsPath: 'my.xml', group: 'Klanten', connection: 'Bakkerij De Vries' }]);
+  assert.deepEqual(r.options, [{ persistSyncJournal: true, settingsPath: 'my.xml', group: 'Klanten', connection: 'Bakkerij De Vries' }]);
   const piped = await cli(['run', '-', '--connection', 'Jansen'], session(), 'select * from accounts;');
-  assert.deepEqual(piped.options, [{ connection: 'Jansen' }]);
+  assert.deepEqual(piped.options, [{ persistSyncJournal: true, connection: 'Jansen' }]);
 });
 
 test('sluice without a command runs piped stdin as a script', async () => {
