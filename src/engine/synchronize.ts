@@ -42,9 +42,8 @@ function columns(spec: readonly (readonly [string, ColumnType])[]): readonly Col
   return spec.map(([name, type]) => ({ name, type, nullable: true, filterOperators: [] }));
 }
 
-const JOURNAL_COLUMNS: readonly ColumnInfo[] = columns([
-  ['run', 'integer'],
-  ['at', 'timestamp'],
+/** What each row's outcome says, after its run and time (shared by the session's journal and the history). */
+const OUTCOME_COLUMNS: readonly (readonly [string, ColumnType])[] = [
   ['source', 'varchar'],
   ['target', 'varchar'],
   ['action', 'varchar'],
@@ -52,7 +51,9 @@ const JOURNAL_COLUMNS: readonly ColumnInfo[] = columns([
   ['partition', 'varchar'],
   ['status', 'varchar'],
   ['message', 'varchar'],
-]);
+];
+
+const JOURNAL_COLUMNS: readonly ColumnInfo[] = columns([['run', 'integer'], ['at', 'timestamp'], ...OUTCOME_COLUMNS]);
 
 export const JOURNAL_TABLE: TableInfo = {
   catalog: 'DataDictionary',
@@ -66,18 +67,7 @@ export const JOURNAL_TABLE: TableInfo = {
   description: 'One row per row a synchronize statement tried (or decided not) to change in this session: key, action, status ok/failed/skipped, message.',
 };
 
-const HISTORY_COLUMNS: readonly ColumnInfo[] = columns([
-  ['run_id', 'varchar'],
-  ['run', 'integer'],
-  ['started_at', 'timestamp'],
-  ['source', 'varchar'],
-  ['target', 'varchar'],
-  ['action', 'varchar'],
-  ['rowkey', 'varchar'],
-  ['partition', 'varchar'],
-  ['status', 'varchar'],
-  ['message', 'varchar'],
-]);
+const HISTORY_COLUMNS: readonly ColumnInfo[] = columns([['run_id', 'varchar'], ['run', 'integer'], ['started_at', 'timestamp'], ...OUTCOME_COLUMNS]);
 
 export const HISTORY_TABLE: TableInfo = {
   catalog: 'DataDictionary',

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Rng } from '../../../src/sim/common/prng.js';
 import { bankAccount, isValidIban } from '../../../src/sim/common/dutch.js';
-import { errorText, results, setup, type Page } from './helpers.js';
+import { allPages, errorText, results, setup } from './helpers.js';
 
 /** ISO 13616 check written out here from the standard, independent of the simulator's helper. */
 function ibanOk(iban: string): boolean {
@@ -29,17 +29,7 @@ describe('Exact simulator bank accounts', () => {
     await env.sim.close();
   });
 
-  const all = async (path: string) => {
-    const out: Record<string, unknown>[] = [];
-    let next: string | undefined = path;
-    while (next) {
-      const r = await env.get(next);
-      assert.equal(r.status, 200, r.text);
-      out.push(...results(r));
-      next = (r.json as Page).d.__next;
-    }
-    return out;
-  };
+  const all = (path: string) => allPages((p) => env.get(p), path);
 
   it('gives two of every three accounts a bank account with a valid NL or BE IBAN and its BIC', async () => {
     const accounts = await all(`/api/v1/${D}/crm/Accounts?$select=ID,Name`);

@@ -79,6 +79,19 @@ export function results(r: Reply): Record<string, unknown>[] {
   return (r.json as Page).d.results;
 }
 
+/** Every row of a collection, following `__next` to the end (each page must answer 200). */
+export async function allPages(get: (path: string) => Promise<Reply>, path: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let next: string | undefined = path;
+  while (next) {
+    const r = await get(next);
+    if (r.status !== 200) throw new Error(`${next}: HTTP ${r.status} ${r.text}`);
+    out.push(...results(r));
+    next = (r.json as Page).d.__next;
+  }
+  return out;
+}
+
 export function errorText(r: Reply): string {
   return (r.json as { error: { message: { value: string } } }).error.message.value;
 }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { results, setup, type Page } from './helpers.js';
+import { allPages, results, setup, type Page } from './helpers.js';
 
 describe('Exact simulator key lookups and sort indexes', () => {
   let env: Awaited<ReturnType<typeof setup>>;
@@ -22,17 +22,7 @@ describe('Exact simulator key lookups and sort indexes', () => {
     await env.sim.close();
   });
 
-  const all = async (path: string) => {
-    const out: Record<string, unknown>[] = [];
-    let next: string | undefined = path;
-    while (next) {
-      const r = await env.get(next);
-      assert.equal(r.status, 200, r.text);
-      out.push(...results(r));
-      next = (r.json as Page).d.__next;
-    }
-    return out;
-  };
+  const all = (path: string) => allPages((p) => env.get(p), path);
 
   it('finds rows by a pinned key, in scan order, with the rest of the filter applied', async () => {
     const scan = await all(`${TL}?$select=ID,AmountDC,FinancialYear&$filter=FinancialYear ge 2000`);
