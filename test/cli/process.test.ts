@@ -4,37 +4,17 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sluiceProcess } from './helpers.js';
 import ExcelJS from 'exceljs';
 
-const root = join(import.meta.dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'sluice-cli-home-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-function sluice(args: string[], stdin = ''): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_HOME: home };
-    delete env.SLUICE_SETTINGS;
-    delete env.SLUICE_DEBUG;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const sluice = (args: string[], stdin = '') => sluiceProcess(home, args, stdin);
 
 test('query runs SQL on the engine and prints a table', async () => {
   const r = await sluice(['query', "select 1 a, 'Jansen' b union all select 22, 'De Vries'"]);

@@ -6,30 +6,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sluiceProcess } from './helpers.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'sluice-sync-history-home-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-function sluice(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_HOME: home };
-    delete env.SLUICE_SETTINGS;
-    delete env.SLUICE_DEBUG;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const sluice = (args: string[], stdin = '') => sluiceProcess(home, args, stdin);
 
 const SCRIPT = `create or replace table src@inmemorystorage (code varchar, n varchar);
 insert into src@inmemorystorage values ('1', '10'), ('2', 'ten'), ('3', '30'), ('4', 'forty');
