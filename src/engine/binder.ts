@@ -9,6 +9,7 @@
  * binder records which columns of each table the statement needs, so the
  * planner asks providers for those only. Output feeds planner.ts.
  */
+import { findNodes } from '../sql/walk.js';
 import type { ColumnType, Container, TableInfo } from '../provider/types.js';
 import type {
   ColumnRef,
@@ -460,17 +461,6 @@ export function splitConjuncts(e: Expr): Expr[] {
 
 /** Every table-function call anywhere in a statement (the AST is a tree of plain objects). */
 export function collectTableFunctions(root: unknown, out: TableFunction[] = []): TableFunction[] {
-  // An explicit stack, not recursion: an expression tree may be thousands of levels deep.
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const x = stack.pop();
-    if (Array.isArray(x)) {
-      for (let i = x.length - 1; i >= 0; i--) stack.push(x[i]);
-    } else if (x && typeof x === 'object') {
-      if ((x as { kind?: unknown }).kind === 'TableFunction') out.push(x as TableFunction);
-      const children = Object.entries(x).filter(([k, v]) => k !== 'span' && v !== null && typeof v === 'object');
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i][1]);
-    }
-  }
+  out.push(...findNodes<TableFunction>(root, (n) => n.kind === 'TableFunction'));
   return out;
 }

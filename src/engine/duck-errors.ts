@@ -5,6 +5,7 @@
  * the statement the failure is about. The session calls this for every
  * statement that fails; the SQL the engine generated never reaches the user.
  */
+import { findNodes as findNodesIn } from '../sql/walk.js';
 import type { Expr, FunctionCall, Statement } from '../sql/ast.js';
 import { SluiceError, type SqlLocation } from '../util/errors.js';
 import { locationOf, suggestions } from './binder.js';
@@ -71,15 +72,8 @@ function typeWord(duckType: string): string {
 type Node = { kind?: unknown; span?: Expr['span'] };
 
 /** Every AST node under `root` (depth first, source order) that `pred` accepts. */
-function findNodes<T>(root: unknown, pred: (n: Node) => n is Node & T, out: T[] = []): T[] {
-  if (Array.isArray(root)) {
-    for (const x of root) findNodes(x, pred, out);
-  } else if (root !== null && typeof root === 'object') {
-    const n = root as Node;
-    if (typeof n.kind === 'string' && pred(n)) out.push(n);
-    for (const [k, v] of Object.entries(root)) if (k !== 'span' && v !== null && typeof v === 'object') findNodes(v, pred, out);
-  }
-  return out;
+function findNodes<T>(root: unknown, pred: (n: Node) => n is Node & T): T[] {
+  return findNodesIn<T>(root, (n) => pred(n as Node));
 }
 
 const isCall = (n: Node): n is Node & FunctionCall => n.kind === 'FunctionCall';

@@ -16,6 +16,7 @@
  * The checks work on the parsed statements (the same AST the engine runs),
  * never on SQL text.
  */
+import { findNodes } from '../sql/walk.js';
 import type { Session } from '../engine/api.js';
 import type { Container, TableInfo } from '../provider/types.js';
 import type { Expr, InsertStatement, Statement, TableName } from '../sql/ast.js';
@@ -76,15 +77,8 @@ function refused(code: string, message: string, hint?: string): SluiceError {
 }
 
 /** Every table name anywhere in a statement (the AST is a tree of plain objects). */
-function tableNames(root: unknown, out: TableName[] = []): TableName[] {
-  if (Array.isArray(root)) {
-    for (const x of root) tableNames(x, out);
-  } else if (root && typeof root === 'object') {
-    const node = root as { kind?: unknown };
-    if (node.kind === 'TableName') out.push(root as TableName);
-    for (const [k, v] of Object.entries(root)) if (k !== 'span') tableNames(v, out);
-  }
-  return out;
+function tableNames(root: unknown): TableName[] {
+  return findNodes<TableName>(root, (n) => n.kind === 'TableName');
 }
 
 /** The tables a statement changes (undefined: it changes none). */
@@ -98,7 +92,8 @@ function writtenTables(s: Statement): readonly TableName[] | undefined {
     case 'DropTable':
       return [s.name];
     case 'Synchronize':
-      return [s.source, s.target];
+      // Only the target changes; the source is read.
+      return [s.target];
     default:
       return undefined;
   }

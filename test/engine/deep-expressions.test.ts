@@ -82,6 +82,16 @@ describe('long generated expressions', () => {
     assert.deepEqual(await rows(s, `select ${empty} c from deep_nums where a = 1`), [[null]]);
   });
 
+  it('a DuckDB error in a statement with a 20,000-term OR chain is our located error, not an internal one', async () => {
+    const where = terms(20000, (i) => `a = ${i}`).join(' or ');
+    await assert.rejects(runAll(s, `select cast(b as integer) from deep_nums where ${where}`), (e: unknown) => {
+      assert.ok(e instanceof SluiceError, String(e));
+      assert.notEqual(e.code, 'ENG999', e.message);
+      assert.ok(e.details.location, e.format());
+      return true;
+    });
+  });
+
   it('a 20,000-term chain of - (not regrouped) fails with a located ENG008, not an internal error', async () => {
     const chain = terms(20000, () => 'a').join(' - ');
     await assert.rejects(runAll(s, `select 1 from deep_nums;\nselect ${chain} from deep_nums`), (e: unknown) => {

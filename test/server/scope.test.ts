@@ -131,6 +131,22 @@ describe('tenancy scope on POST /sql', () => {
     assert.deepEqual(rowsOf(a), [{ n: 3 }]);
   });
 
+  it('allows synchronize from the platform into a scratch table on a read-only grant (only the target is written)', async () => {
+    const a = await postSql(
+      f,
+      'create table copy@inmemorystorage (orderid number, status varchar(20)); synchronize orders@fk to copy@inmemorystorage with insert identified by orderid; select count(*) n from copy@inmemorystorage',
+    );
+    assert.equal(a.status, 200, a.body);
+    assert.deepEqual(rowsOf(a, 0), [{ n: 20 }]);
+  });
+
+  it('checks a generated 5,000-term OR like any other query (no stack overflow in the scope check)', async () => {
+    // Order ids 10100-15099: the ten orders of division 101 (101xx) and of 102 (102xx).
+    const where = Array.from({ length: 5000 }, (_, i) => `orderid = ${10100 + i}`).join(' or ');
+    const a = await postSql(f, `select count(*) n from orders@fk where ${where}`);
+    assert.deepEqual(rowsOf(a), [{ n: 20 }]);
+  });
+
   it('lets a read-write grant write to the platform, inside the scope only', async () => {
     const writesBefore = fakes.flatMap((c) => c.log.writes).length;
     const a = await postSql(f, "insert into orders@fk (division, orderid, customer, amount, status) values (101, 5, 'y', 2, 'open')", `Bearer ${token}`);
