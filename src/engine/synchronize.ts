@@ -238,10 +238,14 @@ export class SyncJournal {
       this.known = { runs: byRun.size, lines: lines.length };
       return;
     }
+    // Trim to a low-water mark (80 % of each limit), so a full file is rewritten once every fifth of its
+    // runs, not before every run; and leave room for the run about to start.
+    const keepRuns = Math.max(1, Math.min(maxRuns - 1, Math.floor(maxRuns * 0.8)));
+    const keepLines = Math.max(1, Math.floor(maxLines * 0.8));
     const kept: string[][] = [];
     let keptLines = 0;
     for (const group of [...byRun.values()].reverse()) {
-      if (kept.length >= maxRuns - 1 || keptLines + group.length > maxLines) break;
+      if (kept.length >= keepRuns || keptLines + group.length > keepLines) break;
       kept.unshift(group);
       keptLines += group.length;
     }

@@ -188,8 +188,18 @@ describe('synchronize history in the data directory', () => {
     runOnce(byLines, 3);
     runOnce(byLines, 7);
     const after = journalLines(dataDir).map((l) => (JSON.parse(l) as { run_id: string }).run_id);
-    // Before the third run the file held 2 + 3 + 2 + 2 lines: cut to the newest runs within 5 lines (3 + 2), then the 7 of the run appended.
-    assert.deepEqual(after, [...Array<string>(2).fill(ids[ids.length - 3]), ...Array<string>(3).fill(ids[ids.length - 2]), ...Array<string>(7).fill(ids[ids.length - 1])]);
+    // Over 5 lines, the file is cut to the newest whole runs within 4 (80 %): before the third run it held
+    // 2 + 2 + 3 lines, so only the 3 of the second run stay, then the 7 of the third are appended.
+    assert.deepEqual(after, [...Array<string>(3).fill(ids[ids.length - 2]), ...Array<string>(7).fill(ids[ids.length - 1])]);
+    // At the defaults a full file is rewritten once every 20 runs, not before each: 100 runs kept 80.
+    const defaults = join(tempDir(), 'journal.ndjson');
+    for (let i = 0; i < 100; i++) runOnce(new SyncJournal({ path: defaults }), 1);
+    const runsIn = () => new Set(readFileSync(defaults, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { run_id: string }).run_id)).size;
+    assert.equal(runsIn(), 100);
+    runOnce(new SyncJournal({ path: defaults }), 1);
+    assert.equal(runsIn(), 81, 'trimmed to 80 runs, then the new one');
+    for (let i = 0; i < 19; i++) runOnce(new SyncJournal({ path: defaults }), 1);
+    assert.equal(runsIn(), 100, 'no rewrite until the file holds 100 runs again');
   });
 
   it('skips a malformed line with a warning instead of failing the query', async () => {
