@@ -128,7 +128,8 @@ export class RateGovernor {
       out.push({
         division: b.division,
         dailyRemaining: Math.max(0, b.dailyRemaining - b.sinceHeader - b.inFlight),
-        seenAt: this.clock.now(),
+        // When the headers told it (not when saved): a merge keeps the freshest knowledge of the budget.
+        seenAt: b.lastSeen,
         ...(b.dailyLimit !== undefined ? { dailyLimit: b.dailyLimit } : {}),
         ...(b.dailyReset !== undefined ? { dailyReset: b.dailyReset } : {}),
       });

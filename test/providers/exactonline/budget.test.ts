@@ -113,3 +113,29 @@ test('saving merges with what other processes saved: per division the latest win
     env.cleanup();
   }
 });
+
+test('a process that saves later but saw a division earlier does not overwrite a fresher budget', async () => {
+  const env = testEnv();
+  try {
+    const file = join(env.dataDir, 'exactonline', 'ratelimits-test.json');
+    const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
+    const reset = String(Date.UTC(2026, 10, 26));
+    const headers = (remaining: number) => ({ 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': reset });
+    // A sees division 1 at 10:00 (5,000 left) …
+    const a = new RateGovernor(clock);
+    (await a.acquire('1', { endpoint: 'crm/Accounts' }))(200, headers(5000));
+    // … B sees it at 10:20 (1,000 left) and saves …
+    clock.advance(20 * 60_000);
+    const b = new RateGovernor(clock);
+    (await b.acquire('1', { endpoint: 'crm/Accounts' }))(200, headers(1000));
+    await saveBudgets(file, b);
+    // … A saves at 10:30 after reading another division: its 10:00 figure for division 1 is older.
+    clock.advance(10 * 60_000);
+    (await a.acquire('2', { endpoint: 'crm/Accounts' }))(200, headers(3000));
+    await saveBudgets(file, a);
+    const merged = new Map(loadBudgets(file).map((x) => [x.division, x.dailyRemaining]));
+    assert.deepEqual([...merged.entries()].sort(), [['1', 1000], ['2', 3000]]);
+  } finally {
+    env.cleanup();
+  }
+});
