@@ -136,11 +136,12 @@ export class LoginThrottle {
  * HMAC with a per-process key, never the password) so Power BI's one request
  * per page does not pay for scrypt every time.
  *
- * Someone else's failures never lock out valid credentials beyond the
- * address's ceiling: a valid API token (256 random bits: guessing it is
- * hopeless, so checking it first gives nothing away) and credentials verified
- * in the last minutes are accepted even while the user + address is
- * throttled; only a password that still has to be verified waits.
+ * Someone else's failures never lock out valid credentials: a valid API token
+ * (256 random bits: guessing it is hopeless, so checking it first gives
+ * nothing away) and credentials verified in the last minutes are accepted
+ * even while the user + address, or the whole address (its ceiling), is
+ * throttled — clients behind one proxy or NAT share an address. Only a
+ * password that still has to be verified, or a wrong token, waits.
  */
 export class Authenticator {
   private readonly verified = new Map<string, { readonly until: number; readonly passwordHash: string }>();
@@ -157,8 +158,6 @@ export class Authenticator {
     const space = header.indexOf(' ');
     const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
     const value = space < 0 ? '' : header.slice(space + 1).trim();
-    const ceiling = this.throttle.addressBlockedFor(ip);
-    if (ceiling > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: ceiling };
     if (scheme === 'bearer') return this.byToken(value, ip, state);
     if (scheme !== 'basic') return { ok: false, reason: 'invalid' };
     let decoded: string;

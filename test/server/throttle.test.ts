@@ -61,14 +61,19 @@ describe('login throttling', () => {
     assert.equal(await get(f, { authorization: f.basic('bob', 'bob-pw') }), 404, 'bob has no grant on acme: authenticated, then 404');
   });
 
-  it('stops one address trying many names at the per-address ceiling, valid credentials included', async () => {
+  it('stops one address trying many names at the per-address ceiling, but lets valid tokens and remembered credentials through', async () => {
     f = await withThrottle(5);
     const { token } = await f.tenancy.createToken('svc');
+    // alice logged in a moment ago from this address (behind the same proxy as the attacker).
+    assert.equal(await get(f, { authorization: f.basic('alice', 'alice-pw') }), 200);
     for (let i = 0; i < 5; i++) assert.equal(await get(f, { authorization: f.basic(`user${i}`, 'x') }), 401);
     assert.equal(await get(f, { authorization: f.basic('user9', 'x') }), 429);
-    assert.equal(await get(f, { authorization: `Bearer ${token}` }), 429);
+    assert.equal(await get(f, { authorization: 'Bearer slu_wrong' }), 429, 'a wrong token waits too');
+    assert.equal(await get(f, { authorization: f.basic('bob', 'bob-pw') }), 429, 'a password still to be verified waits');
+    assert.equal(await get(f, { authorization: `Bearer ${token}` }), 200, 'a valid token is not locked out by others');
+    assert.equal(await get(f, { authorization: f.basic('alice', 'alice-pw') }), 200, 'nor are credentials verified minutes ago');
     clock.advance(1500);
-    assert.equal(await get(f, { authorization: `Bearer ${token}` }), 200, 'after the wait');
+    assert.equal(await get(f, { authorization: f.basic('bob', 'bob-pw') }), 404, 'after the wait bob is verified (no grant on acme: 404)');
   });
 
   it('takes the client address from X-Forwarded-For only behind a trusted proxy', async () => {
