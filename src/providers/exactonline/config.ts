@@ -25,6 +25,11 @@ export interface ExactConfig {
   readonly parallelism: number;
   /** Share of the remaining daily budget one statement may spend (default 0.8). */
   readonly dailyBudgetShare: number;
+  /**
+   * After an unclear POST whose row is not found, how long to wait before looking again and only then
+   * re-sending (ms, default 15,000): behind a gateway timeout Exact may still be creating the row.
+   */
+  readonly unclearSettleMs: number;
 }
 
 function option(options: Readonly<Record<string, string>>, name: string): string | undefined {
@@ -72,6 +77,14 @@ export function parseExactConfig(alias: string, options: Readonly<Record<string,
       hint: 'E.g. exact-daily-budget-share=0.8: one statement may spend 80% of the calls left today.',
     });
   }
+  const settleText = option(options, 'unclear-post-settle-ms') ?? '15000';
+  const unclearSettleMs = Number(settleText);
+  if (!Number.isInteger(unclearSettleMs) || unclearSettleMs < 0) {
+    throw new SluiceError('EOL005', `The unclear-post-settle-ms "${settleText}" of container ${alias} is not a whole number of milliseconds.`, {
+      container: alias,
+      hint: 'E.g. unclear-post-settle-ms=15000: after an unclear POST whose row is not found, wait 15 s and look again before re-sending.',
+    });
+  }
   return {
     alias,
     apiUrl: url.origin,
@@ -82,5 +95,6 @@ export function parseExactConfig(alias: string, options: Readonly<Record<string,
     user: option(options, 'api-user') ?? 'default',
     parallelism,
     dailyBudgetShare: share,
+    unclearSettleMs,
   };
 }

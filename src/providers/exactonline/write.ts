@@ -13,7 +13,9 @@
  * A POST is never blindly retried: after an unclear outcome (connection
  * lost, timeout, a gateway 5xx, a 2xx whose body is cut off) the row is
  * looked up first — by every value it was sent with and `Created` since the
- * POST — and re-sent only when certainly absent. When it cannot be looked
+ * POST — and, when not found, looked up once more after a settle period
+ * (Exact may still be creating it behind a gateway timeout) and re-sent
+ * only when still absent. When it cannot be looked
  * up (POST-only endpoints such as PrintedSalesInvoices) or the lookup is
  * ambiguous, the row is reported as EOL063 "outcome unknown", never re-sent.
  */
@@ -245,6 +247,7 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
     ? `${container.config.apiUrl}/api/v1/${e.url}`
     : `${container.config.apiUrl}/api/v1/${e.url.startsWith('beta/') ? `beta/${division}/${e.url.slice(5)}` : `${division}/${e.url}`}`;
   const callOpts = { division, endpoint: e.url, signal: request.signal, table: table.name };
+  const settleMs = container.config.unclearSettleMs;
   const toReturned = (ent: Record<string, Json>): Record<string, Value> => {
     const out: Record<string, Value> = {};
     for (const [k, v] of Object.entries(ent)) {
@@ -333,6 +336,16 @@ export async function* writeRows(container: ExactContainer, table: TableInfo, re
             found = await lookUp(row, postedAt);
           } catch (lookErr) {
             return unknown(row, err.causeMessage.trim(), `looking the row up failed too (${lookErr instanceof Error ? lookErr.message : String(lookErr)})`);
+          }
+          if (found.kind === 'absent' && settleMs > 0) {
+            // Behind a gateway timeout (504, a timed-out request) Exact may still be creating the row:
+            // "not there yet" is not "not created". Look again after a while before re-sending.
+            await container.env.clock.sleep(settleMs, request.signal);
+            try {
+              found = await lookUp(row, postedAt);
+            } catch (lookErr) {
+              return unknown(row, err.causeMessage.trim(), `looking the row up again failed (${lookErr instanceof Error ? lookErr.message : String(lookErr)})`);
+            }
           }
           if (found.kind === 'found') return { index: row.index, ok: true, key: row.key, returned: found.row };
           if (found.kind !== 'absent') return unknown(row, err.causeMessage.trim(), found.why);

@@ -73,6 +73,7 @@ export function testConfig(apiUrl: string, extra: Partial<ExactConfig> = {}): Ex
     user: 'default',
     parallelism: 8,
     dailyBudgetShare: 0.8,
+    unclearSettleMs: 0,
     ...extra,
   };
 }
@@ -106,7 +107,7 @@ export interface SimLike {
   issueRefreshToken(): string;
 }
 
-export async function connectSim(sim: SimLike, env: TestEnv, alias = 'eol'): Promise<ExactContainer> {
+export async function connectSim(sim: SimLike, env: TestEnv, alias = 'eol', extra: Readonly<Record<string, string>> = {}): Promise<ExactContainer> {
   return connectExact(
     {
       alias,
@@ -117,6 +118,7 @@ export async function connectSim(sim: SimLike, env: TestEnv, alias = 'eol'): Pro
         'api-client-secret': sim.clientSecret,
         'api-redirect-url': sim.redirectUri,
         'api-refresh-token': sim.issueRefreshToken(),
+        ...extra,
       },
     },
     env,
@@ -158,9 +160,11 @@ export async function readAll(c: ExactContainer, tableName: string, request: Par
 /**
  * What a fault proxy does with a request: forward it, drop it unsent, lose
  * the answer (forward, then cut the connection), cut the answer's body in
- * half, or answer 503 / 403 DivisionBlocked without forwarding.
+ * half, or answer 503 / 403 DivisionBlocked without forwarding; `504-late`
+ * answers 504 at once (a gateway timeout) and forwards the request 300 ms
+ * later, as a backend that is still working on it.
  */
-export type Fault = 'pass' | 'drop' | 'lose-answer' | 'break-body' | '503' | 'blocked';
+export type Fault = 'pass' | 'drop' | 'lose-answer' | 'break-body' | '503' | 'blocked' | '504-late';
 
 export interface FaultProxy {
   readonly baseUrl: string;
@@ -186,6 +190,11 @@ export async function startFaultProxy(target: string, decide: (req: { method: st
       }
       if (fault === 'blocked') {
         res.writeHead(403, { 'content-type': 'application/json', reason: 'DivisionBlocked' }).end(JSON.stringify({ error: { code: '', message: { lang: '', value: 'Forbidden' } } }));
+        return;
+      }
+      if (fault === '504-late') {
+        res.writeHead(504, { 'content-type': 'text/html' }).end('<html>Gateway Timeout</html>');
+        setTimeout(() => httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (up) => up.resume()).end(Buffer.concat(chunks)), 300);
         return;
       }
       const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (up) => {

@@ -51,7 +51,10 @@ describe('unclear outcomes of writes', () => {
     sim = await startExactSimulator({ port: 0, divisions: 1, accountsPerDivision: 30, rateLimits: false });
     proxy = await startPostFaults(sim.baseUrl);
     env = testEnv();
-    c = await connectSim({ baseUrl: proxy.proxy.baseUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: sim.redirectUri, issueRefreshToken: () => sim.issueRefreshToken() }, env);
+    // A short settle period (default 15 s): long enough for the 504-late fault, which forwards after 300 ms.
+    c = await connectSim({ baseUrl: proxy.proxy.baseUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, redirectUri: sim.redirectUri, issueRefreshToken: () => sim.issueRefreshToken() }, env, 'eol', {
+      'unclear-post-settle-ms': '1000',
+    });
   });
   after(async () => {
     await c.close();
@@ -123,6 +126,17 @@ describe('unclear outcomes of writes', () => {
     assert.equal(proxy.posts.get('crm/Accounts'), 2);
     const stored = await readAll(c, 'Accounts', { columns: ['ID'], conjuncts: [{ kind: 'compare', column: 'Code', op: '=', value: '991002' }] }, [p]);
     assert.equal(stored.rows.length, 1);
+  });
+
+  test('a gateway timeout while Exact still creates the row: not found at once, found after the settle period, not sent again', async () => {
+    const { p } = await invoiceFixture();
+    proxy.posts.clear();
+    proxy.fail('crm/Accounts', '504-late');
+    const [r] = await collect(c.write(table(c, 'Accounts'), { op: 'insert', rows: { columns: ['Code', 'Name'], rows: [['991003', 'Traag B.V.']] }, partition: p, signal }));
+    assert.equal(r.ok, true, r.message);
+    assert.equal(proxy.posts.get('crm/Accounts'), 1, 'not re-sent');
+    const stored = await readAll(c, 'Accounts', { columns: ['ID'], conjuncts: [{ kind: 'compare', column: 'Code', op: '=', value: '991003' }] }, [p]);
+    assert.deepEqual(stored.rows.map((x) => x[0]), [r.returned?.ID], 'exactly one account, the one reported');
   });
 
   test('a POST-only endpoint (PrintedSalesInvoices) is never re-sent: the row is reported as outcome unknown', async () => {
