@@ -3,6 +3,8 @@
  * fake remote provider (partitions, pushdown answers, a failing partition,
  * writes) that records what the engine asked of it.
  */
+import { afterEach } from 'node:test';
+import { openSession } from '../../src/engine/index.js';
 import assert from 'node:assert/strict';
 import { SluiceError } from '../../src/util/errors.js';
 import type { Session, StatementResult } from '../../src/engine/api.js';
@@ -295,5 +297,22 @@ export function fakeProvider(): { provider: Provider; containers: FakeContainer[
         return c;
       },
     },
+  };
+}
+
+/**
+ * A fresh session over one fake partitioned container (alias `eol`) per call,
+ * closed after each test of the file that asked for it.
+ */
+export function fakeSessionPerTest(): () => Promise<{ s: Session; fake: FakeContainer }> {
+  let session: Session | undefined;
+  afterEach(async () => {
+    await session?.close();
+    session = undefined;
+  });
+  return async () => {
+    const fp = fakeProvider();
+    session = await openSession({ providers: [fp.provider], containers: [{ alias: 'eol', provider: 'Fake', options: {} }] });
+    return { s: session, fake: fp.containers[0] };
   };
 }

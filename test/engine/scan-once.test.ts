@@ -4,22 +4,10 @@
  * different requests still get their own scans.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { openSession } from '../../src/engine/index.js';
-import type { Session } from '../../src/engine/api.js';
-import { fakeProvider, rows, runAll, type FakeContainer } from './helpers.js';
+import { describe, it } from 'node:test';
+import { fakeSessionPerTest, rows, runAll } from './helpers.js';
 
-let session: Session | undefined;
-afterEach(async () => {
-  await session?.close();
-  session = undefined;
-});
-
-async function open(): Promise<{ s: Session; fake: FakeContainer }> {
-  const fp = fakeProvider();
-  session = await openSession({ providers: [fp.provider], containers: [{ alias: 'eol', provider: 'Fake', options: {} }] });
-  return { s: session, fake: fp.containers[0] };
-}
+const open = fakeSessionPerTest();
 
 describe('one scan per remote table per statement', () => {
   it('scans a self-joined table once when both sides ask the same', async () => {

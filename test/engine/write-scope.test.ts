@@ -6,22 +6,10 @@
  * selected partitions.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { openSession } from '../../src/engine/index.js';
-import type { Session } from '../../src/engine/api.js';
-import { fakeProvider, runAll, sluiceFailure, type FakeContainer } from './helpers.js';
+import { describe, it } from 'node:test';
+import { fakeSessionPerTest, runAll, sluiceFailure } from './helpers.js';
 
-let session: Session | undefined;
-afterEach(async () => {
-  await session?.close();
-  session = undefined;
-});
-
-async function open(): Promise<{ s: Session; fake: FakeContainer }> {
-  const fp = fakeProvider();
-  session = await openSession({ providers: [fp.provider], containers: [{ alias: 'eol', provider: 'Fake', options: {} }] });
-  return { s: session, fake: fp.containers[0] };
-}
+const open = fakeSessionPerTest();
 
 describe('inserts respect the use selection', () => {
   it('refuses a VALUES row naming a partition that is not selected, naming row, partition and container; nothing is written', async () => {
