@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startExactSimulator } from '../../../src/sim/exactonline/index.js';
 import { call, setup, tokenRequest } from './helpers.js';
+import { listening } from '../cli-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
@@ -57,14 +58,7 @@ describe('Exact simulator settings and CLI', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString('utf8');
-          if (out.includes('Ctrl-C')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-      });
+      const out = await listening(child);
       assert.match(out, /Exact Online simulator listening on http:\/\/127\.0\.0\.1:\d+/);
       assert.match(out, /102673/);
       const cs = connectionString(await readFile(file, 'utf8'), 'eol');
@@ -96,14 +90,7 @@ describe('Exact simulator settings and CLI', () => {
     });
     const same = await startExactSimulator({ seed: 7, divisions: 3 });
     try {
-      let out = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString('utf8');
-          if (out.includes('Ctrl-C')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-      });
+      const out = await listening(child);
       assert.match(out, new RegExp(`listening on http://127\\.0\\.0\\.1:${port}\\b`));
       assert.match(out, new RegExp(`divisions: ${same.divisions().join(', ')};`), 'the same seed gives the same divisions');
       const cs = connectionString(await readFile(file, 'utf8'), 'eol');

@@ -12,6 +12,7 @@ import { openSession } from '../../../src/engine/index.js';
 import { parseVismaFaults } from '../../../src/sim/vismanet/index.js';
 import { SluiceError } from '../../../src/util/errors.js';
 import { SecretBox } from '../../../src/util/secrets.js';
+import { listening } from '../cli-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
@@ -19,19 +20,6 @@ function start(args: string[], home: string): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, ['--import', 'tsx', MAIN, 'sim', 'visma', ...args], { env: { ...process.env, SLUICE_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-/** Resolve with stdout once the simulator says it is listening; reject if it exits first. */
-function listening(child: ChildProcessWithoutNullStreams): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      if (out.includes('Ctrl-C')) resolve(out);
-    });
-    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${out}${err}`)));
-  });
-}
 
 describe('sluice sim visma', () => {
   it('parses --faults specs and names a bad part', () => {
